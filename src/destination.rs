@@ -1,0 +1,131 @@
+//! Where a command writes: the target directory, and the checks that nothing there would be replaced.
+
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::Error;
+use crate::name::{Kind, PackageName, Role};
+use crate::plan::{EntryKind, Plan};
+
+/// The absolute target directory, and whether it may already exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    pub root: PathBuf,
+    /// True when DIRECTORY was given: an existing directory is overlaid. False for `./NAME`,
+    /// which must not exist yet.
+    pub overlay: bool,
+}
+
+impl Destination {
+    /// Resolves the target as Django does: `./NAME` without DIRECTORY, otherwise DIRECTORY with
+    /// `~` expanded, made absolute and normalised. For an app, the directory's base name must be
+    /// a valid app name too.
+    pub fn resolve(
+        kind: Kind,
+        name: &PackageName,
+        directory: Option<&Path>,
+        cwd: &Path,
+        home: Option<&Path>,
+    ) -> Result<Self, Error> {
+        let Some(directory) = directory else {
+            return Ok(Destination { root: cwd.join(name.as_str()), overlay: false });
+        };
+        let expanded = expand_home(directory, home);
+        let root = normalize(&cwd.join(expanded));
+        if kind == Kind::App {
+            let base = root.file_name().map(|b| b.to_string_lossy().into_owned()).unwrap_or_default();
+            PackageName::parse(&base, kind, Role::Directory)?;
+        }
+        Ok(Destination { root, overlay: true })
+    }
+
+    /// Refuses a plan that would replace or collide with anything that exists: the target itself
+    /// when it must be new, any file of the plan, or a non-directory where the plan needs a
+    /// directory. Reads the file system; writes nothing.
+    pub fn check(&self, plan: &Plan, kind: Kind) -> Result<(), Error> {
+        match std::fs::symlink_metadata(&self.root) {
+            Ok(_) if !self.overlay => return Err(Error::TargetExists(self.root.clone())),
+            Ok(_) if !self.root.is_dir() => return Err(Error::NotADirectory(self.root.clone())),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(Error::io("cannot inspect", &self.root)(e)),
+        }
+        for entry in &plan.entries {
+            let path = self.root.join(&entry.path);
+            let exists = match std::fs::symlink_metadata(&path) {
+                Ok(_) => true,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+                Err(e) => return Err(Error::io("cannot inspect", &path)(e)),
+            };
+            match entry.kind {
+                EntryKind::Dir if exists && !path.is_dir() => return Err(Error::NotADirectory(path)),
+                EntryKind::File { .. } if exists => {
+                    return Err(Error::Conflict { path, article: kind.article(), kind: kind.as_str() })
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+fn expand_home(path: &Path, home: Option<&Path>) -> PathBuf {
+    match (path.strip_prefix("~"), home) {
+        (Ok(rest), Some(home)) => home.join(rest),
+        _ => path.to_owned(),
+    }
+}
+
+/// `os.path.normpath` of an absolute path: drops `.`, resolves `..` lexically, and drops a
+/// trailing slash.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(s: &str) -> PackageName {
+        PackageName::parse(s, Kind::App, Role::Name).unwrap()
+    }
+
+    #[test]
+    fn without_directory_the_target_is_cwd_name() {
+        let d = Destination::resolve(Kind::Project, &name("mysite"), None, Path::new("/w"), None).unwrap();
+        assert_eq!(d, Destination { root: "/w/mysite".into(), overlay: false });
+    }
+
+    #[test]
+    fn directory_is_expanded_and_normalised() {
+        let resolve = |dir: &str| {
+            Destination::resolve(Kind::App, &name("blog"), Some(Path::new(dir)), Path::new("/w/x"), Some(Path::new("/home/u")))
+                .map(|d| d.root)
+        };
+        assert_eq!(resolve("apps/blog/").unwrap(), PathBuf::from("/w/x/apps/blog"));
+        assert_eq!(resolve("../blog").unwrap(), PathBuf::from("/w/blog"));
+        assert_eq!(resolve("~/blog").unwrap(), PathBuf::from("/home/u/blog"));
+        assert_eq!(resolve("./blog/.").unwrap(), PathBuf::from("/w/x/blog"));
+    }
+
+    #[test]
+    fn app_directory_base_name_must_be_valid() {
+        for bad in ["invalid.dir", ".hidden", "7x", "apps/os"] {
+            let err = Destination::resolve(Kind::App, &name("blog"), Some(Path::new(bad)), Path::new("/w"), None)
+                .unwrap_err();
+            assert!(err.to_string().contains("app directory"), "{bad}: {err}");
+        }
+        // A project's directory is free: `startproject mysite .` is the common case.
+        assert!(Destination::resolve(Kind::Project, &name("mysite"), Some(Path::new(".")), Path::new("/w"), None).is_ok());
+    }
+}

@@ -1,0 +1,100 @@
+//! The Django releases whose templates scaffold emits: the one list of versions and their facts.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A supported Django feature release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub enum DjangoVersion {
+    #[serde(rename = "5.2")]
+    V5_2,
+    #[serde(rename = "6.0")]
+    V6_0,
+    #[serde(rename = "6.1")]
+    V6_1,
+}
+
+impl DjangoVersion {
+    /// Every supported release, oldest first.
+    pub const ALL: [DjangoVersion; 3] = [Self::V5_2, Self::V6_0, Self::V6_1];
+    /// The release used when `--django` is not given.
+    pub const NEWEST: DjangoVersion = Self::V6_1;
+
+    /// The feature release, as `--django` takes it and as Django's docs URLs spell it
+    /// (`get_docs_version()`).
+    pub fn docs_version(self) -> &'static str {
+        match self {
+            Self::V5_2 => "5.2",
+            Self::V6_0 => "6.0",
+            Self::V6_1 => "6.1",
+        }
+    }
+
+    /// The patch release whose templates scaffold reproduces; `django_version` in the template context.
+    pub fn release(self) -> &'static str {
+        match self {
+            Self::V5_2 => "5.2.19",
+            Self::V6_0 => "6.0.10",
+            Self::V6_1 => "6.1.3",
+        }
+    }
+
+    /// `(major, minor)`, for templates that differ between releases.
+    pub fn number(self) -> (u8, u8) {
+        match self {
+            Self::V5_2 => (5, 2),
+            Self::V6_0 => (6, 0),
+            Self::V6_1 => (6, 1),
+        }
+    }
+
+    fn supported_list() -> String {
+        Self::ALL.map(Self::docs_version).join(", ")
+    }
+}
+
+impl fmt::Display for DjangoVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.docs_version())
+    }
+}
+
+impl FromStr for DjangoVersion {
+    type Err = String;
+
+    /// Takes a feature release (`6.0`) or one of its patch releases (`6.0.10`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|v| {
+                s == v.docs_version()
+                    || s.strip_prefix(v.docs_version())
+                        .and_then(|rest| rest.strip_prefix('.'))
+                        .is_some_and(|patch| !patch.is_empty() && patch.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .ok_or_else(|| {
+                format!("unsupported Django version '{s}' (supported: {})", Self::supported_list())
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_feature_and_patch_releases() {
+        assert_eq!("5.2".parse(), Ok(DjangoVersion::V5_2));
+        assert_eq!("6.0.3".parse(), Ok(DjangoVersion::V6_0));
+        assert!("6.".parse::<DjangoVersion>().is_err());
+        assert!("6.0x".parse::<DjangoVersion>().is_err());
+        assert!("6.10".parse::<DjangoVersion>().is_err());
+        let err = "4.2".parse::<DjangoVersion>().unwrap_err();
+        assert!(err.contains("5.2, 6.0, 6.1"), "{err}");
+    }
+
+    #[test]
+    fn newest_is_last() {
+        assert_eq!(DjangoVersion::ALL.last(), Some(&DjangoVersion::NEWEST));
+    }
+}

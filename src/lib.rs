@@ -1,0 +1,142 @@
+//! scaffold: create Django projects and apps as `django-admin startproject` / `startapp` do,
+//! without Python.
+//!
+//! The flow: a [`Request`] (what the user asked) is [`prepare`]d into a [`Prepared`] command: the
+//! name checked, the destination resolved, the template rendered into a [`Plan`], conflicts
+//! checked. Nothing is written until [`Prepared::write`], which stages and moves into place.
+//! The library never prints; [`report`] turns a prepared command into text or JSON.
+
+pub mod builtin;
+pub mod destination;
+pub mod django;
+pub mod error;
+pub mod name;
+pub mod path_map;
+pub mod plan;
+pub mod report;
+pub mod secret;
+pub mod settings;
+pub mod stdlib;
+pub mod write;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+pub use crate::destination::Destination;
+pub use crate::django::DjangoVersion;
+pub use crate::error::Error;
+pub use crate::name::{Kind, PackageName, Role};
+pub use crate::plan::Plan;
+pub use crate::settings::{SettingsLayout, SettingsModule};
+
+/// What the user asked for, as plain values.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub kind: Kind,
+    pub name: String,
+    pub directory: Option<PathBuf>,
+    pub django: DjangoVersion,
+    /// None: a new random key.
+    pub secret_key: Option<String>,
+    pub settings: SettingsLayout,
+    /// None: the layout's default.
+    pub settings_module: Option<String>,
+}
+
+impl Request {
+    pub fn new(kind: Kind, name: impl Into<String>) -> Self {
+        Request {
+            kind,
+            name: name.into(),
+            directory: None,
+            django: DjangoVersion::NEWEST,
+            secret_key: None,
+            settings: SettingsLayout::Single,
+            settings_module: None,
+        }
+    }
+}
+
+/// Where relative paths and `~` are resolved from.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    pub cwd: PathBuf,
+    pub home: Option<PathBuf>,
+}
+
+impl Environment {
+    pub fn current() -> Result<Self, Error> {
+        Ok(Environment {
+            cwd: std::env::current_dir().map_err(Error::CurrentDir)?,
+            home: std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from),
+        })
+    }
+}
+
+/// A command that has passed every check and is ready to write.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub kind: Kind,
+    pub name: PackageName,
+    pub django: DjangoVersion,
+    pub destination: Destination,
+    /// Project only.
+    pub settings: Option<(SettingsLayout, SettingsModule)>,
+    pub plan: Plan,
+}
+
+/// Checks the request, renders the template and checks the destination. Reads the file system
+/// to find conflicts; writes nothing.
+pub fn prepare(request: &Request, env: &Environment) -> Result<Prepared, Error> {
+    let kind = request.kind;
+    let name = PackageName::parse(&request.name, kind, Role::Name)?;
+    if kind == Kind::App && request.settings_module.is_some() {
+        return Err(Error::SettingsModuleForApp);
+    }
+    let settings = match kind {
+        Kind::Project => Some((
+            request.settings,
+            match &request.settings_module {
+                Some(dotted) => SettingsModule::parse(dotted)?,
+                None => SettingsModule::default_for(&name, request.settings),
+            },
+        )),
+        Kind::App => None,
+    };
+    let secret_key = match (&request.secret_key, kind) {
+        (Some(key), _) => Some(secret::SecretKey::given(key)?),
+        (None, Kind::Project) => Some(secret::SecretKey::random()?),
+        (None, Kind::App) => None,
+    };
+    let destination =
+        Destination::resolve(kind, &name, request.directory.as_deref(), &env.cwd, env.home.as_deref())?;
+
+    let project = match (&settings, &secret_key) {
+        (Some((layout, module)), Some(key)) => Some(builtin::ProjectContext {
+            secret_key: key,
+            layout: *layout,
+            settings_module: module,
+        }),
+        _ => None,
+    };
+    let plan = builtin::render(&builtin::Context {
+        kind,
+        name: &name,
+        directory: &destination.root,
+        django: request.django,
+        project,
+    })?;
+    destination.check(&plan, kind)?;
+    Ok(Prepared { kind, name, django: request.django, destination, settings, plan })
+}
+
+impl Prepared {
+    /// Writes the plan through a staging directory; see [`write::write`].
+    pub fn write(&self, cancel: &AtomicBool) -> Result<(), Error> {
+        write::write(&self.plan, &self.destination.root, cancel)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.destination.root
+    }
+}

@@ -1,0 +1,209 @@
+//! The `scaffold` command line: parses arguments, runs the library, prints, and maps errors to
+//! exit codes (0 done, 1 refused, 2 usage error).
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use scaffold::{report, DjangoVersion, Environment, Error, Kind, Request, SettingsLayout};
+
+const EXAMPLES: &str = "\
+Examples:
+  scaffold startproject mysite                  create ./mysite for the newest Django
+  scaffold startproject mysite .                overlay into the current directory
+  scaffold startproject mysite --django 5.2 --secret-key ci-only-key
+                                                reproducible output for Django 5.2
+  scaffold startproject mysite --settings split development/production settings package
+  scaffold startapp blog                        create ./blog
+  scaffold startproject mysite --dry-run --output-format json
+                                                list every file, write nothing";
+
+#[derive(Parser)]
+#[command(
+    name = "scaffold",
+    version,
+    about = "Create Django projects and apps, byte for byte as django-admin does, without Python",
+    after_help = EXAMPLES,
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a Django project: manage.py and the NAME package
+    #[command(after_help = EXAMPLES)]
+    Startproject(ProjectArgs),
+    /// Create a Django app: models, views, admin, tests and migrations
+    #[command(after_help = EXAMPLES)]
+    Startapp(AppArgs),
+    /// Print a shell completion script, e.g. `scaffold completions bash > /etc/bash_completion.d/scaffold`
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `scaffold man > scaffold.1`
+    Man,
+}
+
+#[derive(Args)]
+struct CommonArgs {
+    /// Name of the project or app: a Python identifier that shadows no module
+    name: String,
+    /// Destination directory, created if missing; an existing one is overlaid [default: ./NAME]
+    directory: Option<PathBuf>,
+    /// Django release whose templates to emit: 5.2, 6.0 or 6.1
+    #[arg(long, value_name = "VERSION", default_value_t = DjangoVersion::NEWEST, value_parser = parse_django)]
+    django: DjangoVersion,
+    /// 0 silent, 1 normal, 2 lists every file created, 3 also every directory
+    #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=3))]
+    verbosity: u8,
+    /// Render and check everything, write nothing, report what would be written
+    #[arg(long)]
+    dry_run: bool,
+    /// How the report is printed; json lists every file with its mode, size, sha256 and content
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Text)]
+    output_format: OutputFormat,
+}
+
+#[derive(Args)]
+struct ProjectArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Use this SECRET_KEY instead of a random one (reproducible output)
+    #[arg(long, value_name = "KEY")]
+    secret_key: Option<String>,
+    /// One settings.py, or a settings package with base, development and production modules
+    #[arg(long, value_enum, value_name = "LAYOUT", default_value_t = SettingsArg::Single)]
+    settings: SettingsArg,
+    /// Default DJANGO_SETTINGS_MODULE of manage.py, wsgi.py and asgi.py
+    /// [default: NAME.settings, or NAME.settings.development with --settings split]
+    #[arg(long, value_name = "DOTTED")]
+    settings_module: Option<String>,
+}
+
+#[derive(Args)]
+struct AppArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SettingsArg {
+    Single,
+    Split,
+}
+
+fn parse_django(s: &str) -> Result<DjangoVersion, String> {
+    s.parse()
+}
+
+fn main() -> ExitCode {
+    // A write past RLIMIT_FSIZE then fails with EFBIG, which rolls back, instead of killing
+    // the process midway.
+    // SAFETY: setting a signal's disposition to SIG_IGN has no preconditions.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Startproject(args) => {
+            let mut request = request(Kind::Project, &args.common);
+            request.secret_key = args.secret_key;
+            request.settings = match args.settings {
+                SettingsArg::Single => SettingsLayout::Single,
+                SettingsArg::Split => SettingsLayout::Split,
+            };
+            request.settings_module = args.settings_module;
+            generate(&request, &args.common)
+        }
+        Command::Startapp(args) => generate(&request(Kind::App, &args.common), &args.common),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "scaffold", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Man => match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&Error::io("cannot print the man page to", "stdout")(e), OutputFormat::Text),
+        },
+    }
+}
+
+fn request(kind: Kind, common: &CommonArgs) -> Request {
+    let mut request = Request::new(kind, common.name.clone());
+    request.directory = common.directory.clone();
+    request.django = common.django;
+    request
+}
+
+fn generate(request: &Request, common: &CommonArgs) -> ExitCode {
+    let env = match Environment::current() {
+        Ok(env) => env,
+        Err(e) => return fail(&e, common.output_format),
+    };
+    let prepared = match scaffold::prepare(request, &env) {
+        Ok(prepared) => prepared,
+        Err(e) => return fail(&e, common.output_format),
+    };
+    if !common.dry_run {
+        let cancel = Arc::new(AtomicBool::new(false));
+        for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            // Failing to register only means an interrupt kills the process the usual way.
+            let _ = signal_hook::flag::register(signal, Arc::clone(&cancel));
+        }
+        if let Err(e) = prepared.write(&cancel) {
+            return fail(&e, common.output_format);
+        }
+    }
+
+    let mut out = std::io::stdout().lock();
+    match common.output_format {
+        OutputFormat::Json => match report::json(&prepared, common.dry_run, report::umask()) {
+            Ok(json) => {
+                let _ = out.write_all(json.as_bytes());
+            }
+            Err(e) => return fail(&e, common.output_format),
+        },
+        OutputFormat::Text => {
+            if common.verbosity >= 3 {
+                for line in report::directory_lines(&prepared) {
+                    let _ = writeln!(out, "{line}");
+                }
+            }
+            if common.verbosity >= 2 || (common.dry_run && common.verbosity >= 1) {
+                for line in report::creating_lines(&prepared) {
+                    let _ = writeln!(out, "{line}");
+                }
+            }
+            if common.verbosity >= 1 {
+                eprintln!("{}", report::summary(&prepared, common.dry_run, &env.cwd));
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn fail(error: &Error, format: OutputFormat) -> ExitCode {
+    match format {
+        OutputFormat::Json => print!("{}", report::json_error(error)),
+        OutputFormat::Text => {
+            let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let (on, off) = if colour { ("\x1b[1;31m", "\x1b[0m") } else { ("", "") };
+            eprintln!("{on}error:{off} {error}");
+            if let Some(hint) = error.hint() {
+                eprintln!("hint: {hint}");
+            }
+        }
+    }
+    ExitCode::FAILURE
+}

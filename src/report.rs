@@ -1,0 +1,165 @@
+//! What a command tells its user: Django-style progress lines, a summary with next steps, or one
+//! JSON document for CI. Builds strings; printing is the caller's job.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+use crate::plan::{Content, EntryKind};
+use crate::{Kind, Prepared};
+
+/// The process umask, which the kernel applies to every mode the plan asks for.
+pub fn umask() -> u32 {
+    // SAFETY: umask only swaps a process-wide integer; it is set back at once.
+    let mask = unsafe { libc::umask(0o022) };
+    unsafe { libc::umask(mask) };
+    u32::from(mask)
+}
+
+/// Django's verbosity-2 lines, one for each file: `Creating /abs/path`.
+pub fn creating_lines(prepared: &Prepared) -> Vec<String> {
+    prepared
+        .plan
+        .files()
+        .map(|(path, _, _)| format!("Creating {}", prepared.root().join(path).display()))
+        .collect()
+}
+
+/// Verbosity-3 lines for the directories, before the files.
+pub fn directory_lines(prepared: &Prepared) -> Vec<String> {
+    prepared
+        .plan
+        .entries
+        .iter()
+        .filter(|e| e.kind == EntryKind::Dir)
+        .map(|e| format!("Creating directory {}", prepared.root().join(&e.path).display()))
+        .collect()
+}
+
+/// One line saying what was (or would be) created and where, then the next steps.
+pub fn summary(prepared: &Prepared, dry_run: bool, cwd: &Path) -> String {
+    let shown = prepared
+        .root()
+        .strip_prefix(cwd)
+        .ok()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| prepared.root().display().to_string());
+    let files = prepared.plan.files().count();
+    let verb = if dry_run { "Would create" } else { "Created" };
+    let what = format!(
+        "{verb} Django {} {} '{}' in {shown} ({files} files)",
+        prepared.django,
+        prepared.kind.as_str(),
+        prepared.name
+    );
+    if dry_run {
+        return format!("{what}; nothing was written (--dry-run).");
+    }
+    match prepared.kind {
+        Kind::Project => {
+            let cd = if prepared.root() == cwd { String::new() } else { format!("cd {shown} && ") };
+            format!("{what}.\nNext: {cd}python manage.py migrate && python manage.py runserver")
+        }
+        Kind::App => format!(
+            "{what}.\nNext: add '{}' to INSTALLED_APPS, then python manage.py makemigrations {}",
+            prepared.name, prepared.name
+        ),
+    }
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    command: &'static str,
+    name: &'a str,
+    django_version: String,
+    directory: String,
+    dry_run: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    settings: Option<crate::SettingsLayout>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    settings_module: Option<&'a str>,
+    directories: Vec<String>,
+    files: Vec<JsonFile>,
+}
+
+#[derive(Serialize)]
+struct JsonFile {
+    path: String,
+    mode: String,
+    size: u64,
+    sha256: String,
+    /// The text of a UTF-8 file; absent for binary files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<String>,
+}
+
+/// The JSON report: the command, its target, and every directory and file with its final mode
+/// (after `umask`), size, SHA-256 and, for text, its content. Keys and files in a fixed order.
+pub fn json(prepared: &Prepared, dry_run: bool, umask: u32) -> Result<String, Error> {
+    let mut files = Vec::new();
+    for (path, mode, content) in prepared.plan.files() {
+        let (sha256, text) = digest(content).map_err(Error::io("cannot read", path))?;
+        files.push(JsonFile {
+            path: slash_path(path),
+            mode: format!("{:04o}", mode & !umask),
+            size: content.size(),
+            sha256,
+            content: text,
+        });
+    }
+    let report = JsonReport {
+        command: match prepared.kind {
+            Kind::Project => "startproject",
+            Kind::App => "startapp",
+        },
+        name: prepared.name.as_str(),
+        django_version: prepared.django.to_string(),
+        directory: prepared.root().display().to_string(),
+        dry_run,
+        settings: prepared.settings.as_ref().map(|(layout, _)| *layout),
+        settings_module: prepared.settings.as_ref().map(|(_, module)| module.as_str()),
+        directories: prepared
+            .plan
+            .entries
+            .iter()
+            .filter(|e| e.kind == EntryKind::Dir)
+            .map(|e| slash_path(&e.path))
+            .collect(),
+        files,
+    };
+    Ok(serde_json::to_string_pretty(&report).expect("the report serializes") + "\n")
+}
+
+/// `{"error": "...", "hint": "..."}` for a refused command in JSON mode.
+pub fn json_error(error: &Error) -> String {
+    let mut map = serde_json::Map::new();
+    map.insert("error".into(), error.to_string().into());
+    if let Some(hint) = error.hint() {
+        map.insert("hint".into(), hint.into());
+    }
+    serde_json::Value::Object(map).to_string() + "\n"
+}
+
+fn slash_path(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+fn digest(content: &Content) -> io::Result<(String, Option<String>)> {
+    let bytes = match content {
+        Content::Bytes(bytes) => std::borrow::Cow::Borrowed(bytes.as_slice()),
+        Content::Copy { source, .. } => {
+            let mut buffer = Vec::new();
+            File::open(source)?.read_to_end(&mut buffer)?;
+            std::borrow::Cow::Owned(buffer)
+        }
+    };
+    let sha = Sha256::digest(&bytes);
+    let hex = sha.iter().map(|b| format!("{b:02x}")).collect();
+    let text = std::str::from_utf8(&bytes).ok().map(str::to_owned);
+    Ok((hex, text))
+}
