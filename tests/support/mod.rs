@@ -1,0 +1,206 @@
+//! Shared by the black-box tests: the binary under test, file-tree listings, and the Python venv
+//! and Django release files that the parity and end-to-end tests run against.
+#![allow(dead_code)] // each test binary uses its own part of this module
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The scaffold binary built by cargo for these tests.
+pub fn scaffold() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("scaffold").expect("the scaffold binary is built")
+}
+
+pub fn scaffold_path() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("scaffold")
+}
+
+/// A secret key of Django's shape, fixed so that output is reproducible.
+pub const FIXED_KEY: &str = "django-insecure-abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)";
+
+/// Every entry below `root`: relative path -> (kind and mode, content). Compares whole trees,
+/// including modes and symlink targets, before and after a command.
+pub fn listing(root: &Path) -> BTreeMap<String, (String, Vec<u8>)> {
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, (String, Vec<u8>)>) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+        let meta = fs::symlink_metadata(&path).unwrap();
+        let mode = meta.permissions().mode() & 0o7777;
+        if meta.file_type().is_symlink() {
+            let target = fs::read_link(&path).unwrap();
+            out.insert(rel, ("link".into(), target.to_string_lossy().as_bytes().to_vec()));
+        } else if meta.is_dir() {
+            out.insert(rel, (format!("dir {mode:o}"), Vec::new()));
+            walk(root, &path, out);
+        } else {
+            out.insert(rel, (format!("file {mode:o}"), fs::read(&path).unwrap()));
+        }
+    }
+}
+
+/// Files only, relative path -> (executable, bytes): what parity with Django compares.
+pub fn files_with_exec_bit(root: &Path) -> BTreeMap<String, (bool, Vec<u8>)> {
+    listing(root)
+        .into_iter()
+        .filter(|(_, (kind, _))| kind.starts_with("file"))
+        .map(|(path, (kind, bytes))| {
+            let mode = u32::from_str_radix(kind.trim_start_matches("file "), 8).unwrap();
+            (path, (mode & 0o100 != 0, bytes))
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Python: a venv with real Django 5.2 LTS, gunicorn and uvicorn, cached under target/.
+
+/// Set to 1 to skip every test that needs Python; they then say so on stderr.
+pub const SKIP_PYTHON: &str = "SCAFFOLD_SKIP_PYTHON_TESTS";
+const REQUIREMENTS: &[&str] = &["django>=5.2,<5.3", "gunicorn>=23,<24", "uvicorn>=0.30,<1"];
+
+/// Whether the Python tests are opted out; says so loudly, never silently.
+pub fn python_opted_out(test: &str) -> bool {
+    let out = std::env::var(SKIP_PYTHON).is_ok_and(|v| v == "1");
+    if out {
+        eprintln!("SKIPPED {test}: {SKIP_PYTHON}=1");
+    }
+    out
+}
+
+fn target_dir() -> PathBuf {
+    // tests run from the package root; CARGO_TARGET_DIR may move target/ elsewhere.
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+}
+
+fn run(cmd: &mut Command, what: &str) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Holds an exclusive lock on `target/<name>.lock` while `f` runs, so that test binaries run in
+/// parallel (nextest) do not build the same cache twice.
+fn with_lock<T>(name: &str, f: impl FnOnce() -> T) -> T {
+    let dir = target_dir();
+    fs::create_dir_all(&dir).unwrap();
+    let lock = File::create(dir.join(format!("{name}.lock"))).unwrap();
+    lock.lock().unwrap();
+    let out = f();
+    drop(lock);
+    out
+}
+
+/// The venv's directory; created on first use (python3 -m venv, pip install), then reused.
+pub fn venv() -> &'static Path {
+    static VENV: OnceLock<PathBuf> = OnceLock::new();
+    VENV.get_or_init(|| {
+        with_lock("venv", || {
+            let venv = target_dir().join("python-venv");
+            let stamp = venv.join("scaffold-requirements.txt");
+            let wanted = REQUIREMENTS.join("\n");
+            if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+                return venv;
+            }
+            let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+            let found = Command::new(&python).arg("--version").output();
+            assert!(
+                found.is_ok_and(|o| o.status.success()),
+                "these tests need Python 3 ('{python}' not found; set PYTHON to another interpreter, \
+                 or {SKIP_PYTHON}=1 to skip them)"
+            );
+            let _ = fs::remove_dir_all(&venv);
+            run(Command::new(&python).args(["-m", "venv"]).arg(&venv), "creating the venv");
+            run(
+                Command::new(venv.join("bin/pip"))
+                    .args(["install", "--quiet", "--disable-pip-version-check"])
+                    .args(REQUIREMENTS),
+                "installing Django, gunicorn and uvicorn",
+            );
+            fs::write(&stamp, wanted).unwrap();
+            venv
+        })
+    })
+}
+
+pub fn venv_bin(name: &str) -> PathBuf {
+    venv().join("bin").join(name)
+}
+
+/// The real release files of Django `series` (e.g. "6.1"), newest patch release, fetched with pip
+/// once and unpacked under target/. Returns `(release, path of the unpacked django/ package)`.
+pub fn django_release(series: &str) -> (String, PathBuf) {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    with_lock("wheels", || {
+        let base = target_dir().join("django-wheels").join(series);
+        let done = base.join("release.txt");
+        if let Ok(release) = fs::read_to_string(&done) {
+            return (release, base.join("django"));
+        }
+        let _ = fs::remove_dir_all(&base);
+        fs::create_dir_all(&base).unwrap();
+        let download = base.join("download");
+        run(
+            Command::new(venv_bin("pip"))
+                .args(["download", "--quiet", "--disable-pip-version-check", "--no-deps"])
+                .args(["--only-binary=:all:", "--python-version", "3.12"])
+                .arg(format!("django=={series}.*"))
+                .arg("-d")
+                .arg(&download),
+            &format!("downloading the Django {series} wheel"),
+        );
+        let wheel = fs::read_dir(&download).unwrap().flatten().map(|e| e.path()).next().unwrap();
+        let name = wheel.file_name().unwrap().to_string_lossy().into_owned();
+        let release = name.split('-').nth(1).unwrap().to_owned();
+        // Unpacked with Python's zipfile, as pip would, keeping the executable bits.
+        run(
+            Command::new(venv_bin("python")).args(["-c", UNPACK]).arg(&wheel).arg(&base),
+            "unpacking the wheel",
+        );
+        fs::write(&done, &release).unwrap();
+        (release, base.join("django"))
+    })
+}
+
+const UNPACK: &str = r#"
+import os, sys, zipfile
+wheel, dest = sys.argv[1:]
+with zipfile.ZipFile(wheel) as z:
+    for info in z.infolist():
+        if "/conf/" not in info.filename or "_template/" not in info.filename:
+            continue
+        path = z.extract(info, dest)
+        mode = (info.external_attr >> 16) & 0o777
+        if mode:
+            os.chmod(path, mode)
+"#;
+
+/// Renders `template_dir` with the venv's real Django TemplateCommand, pinned to `release`.
+pub fn django_render(kind: &str, name: &str, target: &Path, template_dir: &Path, release: &str, key: &str) {
+    let series: String = release.splitn(3, '.').take(2).collect::<Vec<_>>().join(".");
+    run(
+        Command::new(venv_bin("python"))
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/django_render.py"))
+            .args([kind, name])
+            .arg(target)
+            .arg(template_dir)
+            .args([release, series.as_str(), key]),
+        &format!("rendering {} with Django {release}", template_dir.display()),
+    );
+}
