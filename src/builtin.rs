@@ -46,14 +46,21 @@ pub fn render(context: &Context) -> Result<Plan, Error> {
     let root = TEMPLATES
         .get_dir(kind)
         .expect("the built-in templates are embedded at build time");
-    let layout = context.project.as_ref().map(|p| p.layout).unwrap_or_default();
+    let layout = context
+        .project
+        .as_ref()
+        .map(|p| p.layout)
+        .unwrap_or_default();
 
     let mut files = Vec::new();
     collect_files(root, &mut files);
     let root_path = root.path();
     let parsed: Vec<&File> = files
         .into_iter()
-        .filter(|f| layout == SettingsLayout::Split || !relative(f, root_path).starts_with(SPLIT_SETTINGS_DIR))
+        .filter(|f| {
+            layout == SettingsLayout::Split
+                || !relative(f, root_path).starts_with(SPLIT_SETTINGS_DIR)
+        })
         .collect();
 
     let mut tera = tera::Tera::default();
@@ -65,7 +72,8 @@ pub fn render(context: &Context) -> Result<Plan, Error> {
             (template_name(relative(f, root_path)), text)
         })
         .collect();
-    tera.add_raw_templates(sources).map_err(|e| render_error(kind, e))?;
+    tera.add_raw_templates(sources)
+        .map_err(|e| render_error(kind, e))?;
 
     let tera_context = tera_context(context);
     let mut plan = Plan::default();
@@ -80,7 +88,11 @@ pub fn render(context: &Context) -> Result<Plan, Error> {
             .map_err(|e| render_error(&name, e))?;
         let target = target_path(rel, &format!("{kind}_name"), context.name.as_str())
             .expect("built-in template paths are relative and plain");
-        let mode = if rel == Path::new(EXECUTABLE) { 0o755 } else { 0o644 };
+        let mode = if rel == Path::new(EXECUTABLE) {
+            0o755
+        } else {
+            0o644
+        };
         plan.add_file(target, mode, Content::Bytes(rendered.into_bytes()));
     }
     plan.sort();
@@ -109,8 +121,14 @@ fn tera_context(context: &Context) -> tera::Context {
     let (major, minor) = context.django.number();
     let mut c = tera::Context::new();
     c.insert(format!("{kind}_name"), context.name.as_str());
-    c.insert(format!("{kind}_directory"), &context.directory.to_string_lossy());
-    c.insert(format!("camel_case_{kind}_name"), &context.name.camel_case());
+    c.insert(
+        format!("{kind}_directory"),
+        &context.directory.to_string_lossy(),
+    );
+    c.insert(
+        format!("camel_case_{kind}_name"),
+        &context.name.camel_case(),
+    );
     c.insert("docs_version", context.django.docs_version());
     c.insert("django_version", context.django.release());
     // 52 for 5.2, 61 for 6.1: lets templates say `{% if django_series < 60 %}`.
@@ -130,5 +148,8 @@ fn render_error(template: &str, error: tera::Error) -> Error {
         message.push_str(&cause.to_string());
         source = cause.source();
     }
-    Error::Render { template: template.to_owned(), message }
+    Error::Render {
+        template: template.to_owned(),
+        message,
+    }
 }

@@ -28,15 +28,24 @@ impl Destination {
         home: Option<&Path>,
     ) -> Result<Self, Error> {
         let Some(directory) = directory else {
-            return Ok(Destination { root: cwd.join(name.as_str()), overlay: false });
+            return Ok(Destination {
+                root: cwd.join(name.as_str()),
+                overlay: false,
+            });
         };
         let expanded = expand_home(directory, home);
         let root = normalize(&cwd.join(expanded));
         if kind == Kind::App {
-            let base = root.file_name().map(|b| b.to_string_lossy().into_owned()).unwrap_or_default();
+            let base = root
+                .file_name()
+                .map(|b| b.to_string_lossy().into_owned())
+                .unwrap_or_default();
             PackageName::parse(&base, kind, Role::Directory)?;
         }
-        Ok(Destination { root, overlay: true })
+        Ok(Destination {
+            root,
+            overlay: true,
+        })
     }
 
     /// Refuses a plan that would replace or collide with anything that exists: the target itself
@@ -47,7 +56,7 @@ impl Destination {
             Ok(_) if !self.overlay => return Err(Error::TargetExists(self.root.clone())),
             Ok(_) if !self.root.is_dir() => return Err(Error::NotADirectory(self.root.clone())),
             Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if is_missing(&e) => return existing_ancestor(&self.root).map(|_| ()),
             Err(e) => return Err(Error::io("cannot inspect", &self.root)(e)),
         }
         for entry in &plan.entries {
@@ -58,15 +67,51 @@ impl Destination {
                 Err(e) => return Err(Error::io("cannot inspect", &path)(e)),
             };
             match entry.kind {
-                EntryKind::Dir if exists && !path.is_dir() => return Err(Error::NotADirectory(path)),
+                EntryKind::Dir if exists && !path.is_dir() => {
+                    return Err(Error::NotADirectory(path))
+                }
                 EntryKind::File { .. } if exists => {
-                    return Err(Error::Conflict { path, article: kind.article(), kind: kind.as_str() })
+                    return Err(Error::Conflict {
+                        path,
+                        article: kind.article(),
+                        kind: kind.as_str(),
+                    })
                 }
                 _ => {}
             }
         }
         Ok(())
     }
+}
+
+/// The deepest existing ancestor of `root` (or `root` itself), and the names below it that must
+/// be created. Fails if that ancestor is not a directory.
+pub fn existing_ancestor(root: &Path) -> Result<(PathBuf, Vec<std::ffi::OsString>), Error> {
+    let mut missing = Vec::new();
+    let mut current = root.to_owned();
+    loop {
+        match std::fs::symlink_metadata(&current) {
+            Ok(_) if current.is_dir() => break,
+            Ok(_) => return Err(Error::NotADirectory(current)),
+            Err(e) if is_missing(&e) => {}
+            Err(e) => return Err(Error::io("cannot inspect", &current)(e)),
+        }
+        let (Some(parent), Some(name)) = (current.parent(), current.file_name()) else {
+            return Err(Error::NotADirectory(current));
+        };
+        missing.push(name.to_owned());
+        current = parent.to_owned();
+    }
+    missing.reverse();
+    Ok((current, missing))
+}
+
+/// Not there: either no such entry, or a parent is not a directory (the walk up finds which).
+fn is_missing(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+    )
 }
 
 fn expand_home(path: &Path, home: Option<&Path>) -> PathBuf {
@@ -102,17 +147,33 @@ mod tests {
 
     #[test]
     fn without_directory_the_target_is_cwd_name() {
-        let d = Destination::resolve(Kind::Project, &name("mysite"), None, Path::new("/w"), None).unwrap();
-        assert_eq!(d, Destination { root: "/w/mysite".into(), overlay: false });
+        let d = Destination::resolve(Kind::Project, &name("mysite"), None, Path::new("/w"), None)
+            .unwrap();
+        assert_eq!(
+            d,
+            Destination {
+                root: "/w/mysite".into(),
+                overlay: false
+            }
+        );
     }
 
     #[test]
     fn directory_is_expanded_and_normalised() {
         let resolve = |dir: &str| {
-            Destination::resolve(Kind::App, &name("blog"), Some(Path::new(dir)), Path::new("/w/x"), Some(Path::new("/home/u")))
-                .map(|d| d.root)
+            Destination::resolve(
+                Kind::App,
+                &name("blog"),
+                Some(Path::new(dir)),
+                Path::new("/w/x"),
+                Some(Path::new("/home/u")),
+            )
+            .map(|d| d.root)
         };
-        assert_eq!(resolve("apps/blog/").unwrap(), PathBuf::from("/w/x/apps/blog"));
+        assert_eq!(
+            resolve("apps/blog/").unwrap(),
+            PathBuf::from("/w/x/apps/blog")
+        );
         assert_eq!(resolve("../blog").unwrap(), PathBuf::from("/w/blog"));
         assert_eq!(resolve("~/blog").unwrap(), PathBuf::from("/home/u/blog"));
         assert_eq!(resolve("./blog/.").unwrap(), PathBuf::from("/w/x/blog"));
@@ -121,11 +182,24 @@ mod tests {
     #[test]
     fn app_directory_base_name_must_be_valid() {
         for bad in ["invalid.dir", ".hidden", "7x", "apps/os"] {
-            let err = Destination::resolve(Kind::App, &name("blog"), Some(Path::new(bad)), Path::new("/w"), None)
-                .unwrap_err();
+            let err = Destination::resolve(
+                Kind::App,
+                &name("blog"),
+                Some(Path::new(bad)),
+                Path::new("/w"),
+                None,
+            )
+            .unwrap_err();
             assert!(err.to_string().contains("app directory"), "{bad}: {err}");
         }
         // A project's directory is free: `startproject mysite .` is the common case.
-        assert!(Destination::resolve(Kind::Project, &name("mysite"), Some(Path::new(".")), Path::new("/w"), None).is_ok());
+        assert!(Destination::resolve(
+            Kind::Project,
+            &name("mysite"),
+            Some(Path::new(".")),
+            Path::new("/w"),
+            None
+        )
+        .is_ok());
     }
 }

@@ -70,10 +70,15 @@ impl FromStr for DjangoVersion {
                 s == v.docs_version()
                     || s.strip_prefix(v.docs_version())
                         .and_then(|rest| rest.strip_prefix('.'))
-                        .is_some_and(|patch| !patch.is_empty() && patch.bytes().all(|b| b.is_ascii_digit()))
+                        .is_some_and(|patch| {
+                            !patch.is_empty() && patch.bytes().all(|b| b.is_ascii_digit())
+                        })
             })
             .ok_or_else(|| {
-                format!("unsupported Django version '{s}' (supported: {})", Self::supported_list())
+                format!(
+                    "unsupported Django version '{s}' (supported: {})",
+                    Self::supported_list()
+                )
             })
     }
 }

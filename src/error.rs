@@ -7,7 +7,10 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{message}")]
-    InvalidName { message: String, hint: Option<String> },
+    InvalidName {
+        message: String,
+        hint: Option<String>,
+    },
 
     #[error("invalid secret key: {0}")]
     InvalidSecretKey(String),
@@ -22,7 +25,11 @@ pub enum Error {
     TargetExists(PathBuf),
 
     #[error("{} already exists. Overlaying {article} {kind} into an existing directory won't replace conflicting files.", path.display())]
-    Conflict { path: PathBuf, article: &'static str, kind: &'static str },
+    Conflict {
+        path: PathBuf,
+        article: &'static str,
+        kind: &'static str,
+    },
 
     #[error("{} already exists and is not a directory", .0.display())]
     NotADirectory(PathBuf),
@@ -37,7 +44,11 @@ pub enum Error {
     Random(String),
 
     #[error("{action} {}: {source}", path.display())]
-    Io { action: &'static str, path: PathBuf, source: io::Error },
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
 
     #[error("interrupted; nothing was written")]
     Interrupted,
@@ -52,7 +63,8 @@ impl Error {
                 Some("for example --settings-module mysite.settings.production".into())
             }
             Error::TargetExists(_) => Some(
-                "pass a DIRECTORY to overlay into an existing directory, or choose another name".into(),
+                "pass a DIRECTORY to overlay into an existing directory, or choose another name"
+                    .into(),
             ),
             Error::Conflict { .. } => {
                 Some("remove or rename that file, or generate into another directory".into())
@@ -66,6 +78,10 @@ impl Error {
 
     pub fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> Error {
         let path = path.into();
-        move |source| Error::Io { action, path, source }
+        move |source| Error::Io {
+            action,
+            path,
+            source,
+        }
     }
 }

@@ -68,7 +68,9 @@ impl Environment {
     pub fn current() -> Result<Self, Error> {
         Ok(Environment {
             cwd: std::env::current_dir().map_err(Error::CurrentDir)?,
-            home: std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from),
+            home: std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(PathBuf::from),
         })
     }
 }
@@ -108,8 +110,13 @@ pub fn prepare(request: &Request, env: &Environment) -> Result<Prepared, Error> 
         (None, Kind::Project) => Some(secret::SecretKey::random()?),
         (None, Kind::App) => None,
     };
-    let destination =
-        Destination::resolve(kind, &name, request.directory.as_deref(), &env.cwd, env.home.as_deref())?;
+    let destination = Destination::resolve(
+        kind,
+        &name,
+        request.directory.as_deref(),
+        &env.cwd,
+        env.home.as_deref(),
+    )?;
 
     let project = match (&settings, &secret_key) {
         (Some((layout, module)), Some(key)) => Some(builtin::ProjectContext {
@@ -127,7 +134,14 @@ pub fn prepare(request: &Request, env: &Environment) -> Result<Prepared, Error> 
         project,
     })?;
     destination.check(&plan, kind)?;
-    Ok(Prepared { kind, name, django: request.django, destination, settings, plan })
+    Ok(Prepared {
+        kind,
+        name,
+        django: request.django,
+        destination,
+        settings,
+        plan,
+    })
 }
 
 impl Prepared {

@@ -129,13 +129,23 @@ fn main() -> ExitCode {
         }
         Command::Startapp(args) => generate(&request(Kind::App, &args.common), &args.common),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "scaffold", &mut std::io::stdout());
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "scaffold",
+                &mut std::io::stdout(),
+            );
             ExitCode::SUCCESS
         }
-        Command::Man => match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => fail(&Error::io("cannot print the man page to", "stdout")(e), OutputFormat::Text),
-        },
+        Command::Man => {
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(
+                    &Error::io("cannot print the man page to", "stdout")(e),
+                    OutputFormat::Text,
+                ),
+            }
+        }
     }
 }
 
@@ -197,8 +207,13 @@ fn fail(error: &Error, format: OutputFormat) -> ExitCode {
     match format {
         OutputFormat::Json => print!("{}", report::json_error(error)),
         OutputFormat::Text => {
-            let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            let (on, off) = if colour { ("\x1b[1;31m", "\x1b[0m") } else { ("", "") };
+            let colour = std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let (on, off) = if colour {
+                ("\x1b[1;31m", "\x1b[0m")
+            } else {
+                ("", "")
+            };
             eprintln!("{on}error:{off} {error}");
             if let Some(hint) = error.hint() {
                 eprintln!("hint: {hint}");

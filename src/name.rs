@@ -89,7 +89,10 @@ impl PackageName {
 
     /// Django's `"".join(x for x in name.title() if x != "_")`, used for `camel_case_*_name`.
     pub fn camel_case(&self) -> String {
-        python_title(&self.0).chars().filter(|&c| c != '_').collect()
+        python_title(&self.0)
+            .chars()
+            .filter(|&c| c != '_')
+            .collect()
     }
 }
 
@@ -153,15 +156,13 @@ fn identifier_problem(raw: &str) -> Option<Problem> {
 /// `keyword.kwlist` of CPython 3.11 to 3.14 (soft keywords such as `match` are valid names).
 const PYTHON_KEYWORDS: &[&str] = &[
     "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
-    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in",
-    "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with",
-    "yield",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
 ];
 
 fn is_acceptable(candidate: &str) -> bool {
-    identifier_problem(candidate).is_none()
-        && candidate != "django"
-        && !is_stdlib_module(candidate)
+    identifier_problem(candidate).is_none() && candidate != "django" && !is_stdlib_module(candidate)
 }
 
 /// A valid name close to an invalid one: `my-site` -> `my_site`, `My Site` -> `my_site`.
@@ -218,7 +219,16 @@ mod tests {
 
     #[test]
     fn accepts_identifiers_including_unicode() {
-        for ok in ["mysite", "_private", "site2", "café", "данные", "Mysite", "match", "_"] {
+        for ok in [
+            "mysite",
+            "_private",
+            "site2",
+            "café",
+            "данные",
+            "Mysite",
+            "match",
+            "_",
+        ] {
             assert!(project(ok).is_ok(), "{ok}");
         }
     }
@@ -234,12 +244,23 @@ mod tests {
         for bad in ["", "7x", "a b", "../site", "a/b", "a.b", "x-", "-x"] {
             assert!(project(bad).is_err(), "{bad:?}");
         }
-        assert_eq!(project("../site").unwrap_err().hint().as_deref().map(|h| h.contains("would be valid")), Some(false));
+        assert_eq!(
+            project("../site")
+                .unwrap_err()
+                .hint()
+                .as_deref()
+                .map(|h| h.contains("would be valid")),
+            Some(false)
+        );
     }
 
     #[test]
     fn refuses_keywords_and_non_nfkc() {
-        assert!(project("class").unwrap_err().hint().unwrap().contains("keyword"));
+        assert!(project("class")
+            .unwrap_err()
+            .hint()
+            .unwrap()
+            .contains("keyword"));
         assert!(project("None").is_err());
         let err = project("ﬁle").unwrap_err();
         assert!(err.hint().unwrap().contains("'file'"), "{:?}", err.hint());

@@ -41,9 +41,15 @@ mod tests {
 
     #[test]
     fn replaces_placeholder_in_every_component_and_rewrites_suffix() {
-        assert_eq!(map("project_name/settings.py-tpl").as_deref(), Some("mysite/settings.py"));
+        assert_eq!(
+            map("project_name/settings.py-tpl").as_deref(),
+            Some("mysite/settings.py")
+        );
         assert_eq!(map("manage.py-tpl").as_deref(), Some("manage.py"));
-        assert_eq!(map("docs/project_name_guide.md").as_deref(), Some("docs/mysite_guide.md"));
+        assert_eq!(
+            map("docs/project_name_guide.md").as_deref(),
+            Some("docs/mysite_guide.md")
+        );
         assert_eq!(map("a.py-tpl.txt").as_deref(), Some("a.py-tpl.txt"));
     }
 
@@ -52,7 +58,13 @@ mod tests {
         for bad in ["/etc/passwd", "../x", "a/../../x", ""] {
             assert_eq!(map(bad), None, "{bad}");
         }
-        assert_eq!(target_path(Path::new("project_name/x"), "project_name", ".."), None);
-        assert_eq!(target_path(Path::new("project_name/x"), "project_name", "a/b"), None);
+        assert_eq!(
+            target_path(Path::new("project_name/x"), "project_name", ".."),
+            None
+        );
+        assert_eq!(
+            target_path(Path::new("project_name/x"), "project_name", "a/b"),
+            None
+        );
     }
 }

@@ -21,7 +21,10 @@ pub struct Entry {
 pub enum EntryKind {
     Dir,
     /// `mode` holds the permission bits before the umask, as the template's file has them.
-    File { mode: u32, content: Content },
+    File {
+        mode: u32,
+        content: Content,
+    },
 }
 
 /// A file's bytes: rendered in memory, or copied as they are from a source file.
@@ -29,7 +32,10 @@ pub enum EntryKind {
 pub enum Content {
     Bytes(Vec<u8>),
     /// Copied byte for byte when written, so that large files are never held in memory.
-    Copy { source: PathBuf, size: u64 },
+    Copy {
+        source: PathBuf,
+        size: u64,
+    },
 }
 
 impl Content {
@@ -50,7 +56,10 @@ impl Plan {
         if let Some(parent) = path.parent() {
             self.add_dir(parent);
         }
-        self.entries.push(Entry { path, kind: EntryKind::File { mode, content } });
+        self.entries.push(Entry {
+            path,
+            kind: EntryKind::File { mode, content },
+        });
     }
 
     /// Adds a directory and its missing parents; the empty path (the target itself) is implied.
@@ -61,7 +70,10 @@ impl Plan {
         if let Some(parent) = path.parent() {
             self.add_dir(parent);
         }
-        self.entries.push(Entry { path: path.to_owned(), kind: EntryKind::Dir });
+        self.entries.push(Entry {
+            path: path.to_owned(),
+            kind: EntryKind::Dir,
+        });
     }
 
     fn contains(&self, path: &Path) -> bool {
@@ -92,7 +104,11 @@ mod tests {
         plan.add_file("a/b/c.py".into(), 0o644, Content::Bytes(vec![]));
         plan.add_file("a/b/d.py".into(), 0o644, Content::Bytes(vec![]));
         plan.add_file("top.py".into(), 0o755, Content::Bytes(b"x".to_vec()));
-        let paths: Vec<_> = plan.entries.iter().map(|e| e.path.to_str().unwrap()).collect();
+        let paths: Vec<_> = plan
+            .entries
+            .iter()
+            .map(|e| e.path.to_str().unwrap())
+            .collect();
         assert_eq!(paths, ["a", "a/b", "a/b/c.py", "a/b/d.py", "top.py"]);
         assert_eq!(plan.files().count(), 3);
     }

@@ -17,7 +17,7 @@ pub fn umask() -> u32 {
     // SAFETY: umask only swaps a process-wide integer; it is set back at once.
     let mask = unsafe { libc::umask(0o022) };
     unsafe { libc::umask(mask) };
-    u32::from(mask)
+    mask
 }
 
 /// Django's verbosity-2 lines, one for each file: `Creating /abs/path`.
@@ -36,7 +36,12 @@ pub fn directory_lines(prepared: &Prepared) -> Vec<String> {
         .entries
         .iter()
         .filter(|e| e.kind == EntryKind::Dir)
-        .map(|e| format!("Creating directory {}", prepared.root().join(&e.path).display()))
+        .map(|e| {
+            format!(
+                "Creating directory {}",
+                prepared.root().join(&e.path).display()
+            )
+        })
         .collect()
 }
 
@@ -62,7 +67,11 @@ pub fn summary(prepared: &Prepared, dry_run: bool, cwd: &Path) -> String {
     }
     match prepared.kind {
         Kind::Project => {
-            let cd = if prepared.root() == cwd { String::new() } else { format!("cd {shown} && ") };
+            let cd = if prepared.root() == cwd {
+                String::new()
+            } else {
+                format!("cd {shown} && ")
+            };
             format!("{what}.\nNext: {cd}python manage.py migrate && python manage.py runserver")
         }
         Kind::App => format!(
@@ -122,7 +131,10 @@ pub fn json(prepared: &Prepared, dry_run: bool, umask: u32) -> Result<String, Er
         directory: prepared.root().display().to_string(),
         dry_run,
         settings: prepared.settings.as_ref().map(|(layout, _)| *layout),
-        settings_module: prepared.settings.as_ref().map(|(_, module)| module.as_str()),
+        settings_module: prepared
+            .settings
+            .as_ref()
+            .map(|(_, module)| module.as_str()),
         directories: prepared
             .plan
             .entries

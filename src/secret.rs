@@ -36,7 +36,10 @@ impl SecretKey {
         if key.is_empty() {
             return Err(Error::InvalidSecretKey("the secret key is empty".into()));
         }
-        if let Some(c) = key.chars().find(|&c| c == '\'' || c == '\\' || c.is_control()) {
+        if let Some(c) = key
+            .chars()
+            .find(|&c| c == '\'' || c == '\\' || c.is_control())
+        {
             return Err(Error::InvalidSecretKey(format!(
                 "the secret key contains {c:?}, which cannot stand inside a Python string literal"
             )));
@@ -73,7 +76,10 @@ mod tests {
             }
         }
         // 20,000 draws, 400 expected per character; a biased draw would push some far off.
-        assert!(counts.iter().all(|&c| (300..500).contains(&c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (300..500).contains(&c)),
+            "{counts:?}"
+        );
     }
 
     #[test]

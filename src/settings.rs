@@ -67,7 +67,10 @@ mod tests {
     #[test]
     fn defaults_follow_the_layout() {
         let name = PackageName::parse("mysite", Kind::Project, Role::Name).unwrap();
-        assert_eq!(SettingsModule::default_for(&name, SettingsLayout::Single).as_str(), "mysite.settings");
+        assert_eq!(
+            SettingsModule::default_for(&name, SettingsLayout::Single).as_str(),
+            "mysite.settings"
+        );
         assert_eq!(
             SettingsModule::default_for(&name, SettingsLayout::Split).as_str(),
             "mysite.settings.development"
@@ -78,7 +81,15 @@ mod tests {
     fn parse_checks_every_part() {
         assert!(SettingsModule::parse("mysite.settings.production").is_ok());
         assert!(SettingsModule::parse("config").is_ok());
-        for bad in ["", "mysite..x", "9x.settings", "mysite.", ".mysite", "my-site.settings", "a b"] {
+        for bad in [
+            "",
+            "mysite..x",
+            "9x.settings",
+            "mysite.",
+            ".mysite",
+            "my-site.settings",
+            "a b",
+        ] {
             assert!(SettingsModule::parse(bad).is_err(), "{bad:?}");
         }
     }

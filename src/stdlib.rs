@@ -1,11 +1,14 @@
 //! The top-level module names of Python's standard library, which a project or app name must not shadow.
 //!
-//! `sys.stdlib_module_names` of CPython 3.11 (modules removed in later versions are kept, since
+//! `sys.stdlib_module_names` of CPython 3.11 and the packages it leaves out but ships (`test`,
+//! `__hello__`, `__phello__`) (modules removed in later versions are kept, since
 //! projects still run on 3.11), plus the modules that CPython 3.12 to 3.14 added. Sorted, so that a
 //! lookup is a binary search.
 
 pub const STDLIB_MODULES: &[&str] = &[
     "__future__",
+    "__hello__",
+    "__phello__",
     "_abc",
     "_aix_support",
     "_android_support",
@@ -289,6 +292,7 @@ pub const STDLIB_MODULES: &[&str] = &[
     "telnetlib",
     "tempfile",
     "termios",
+    "test",
     "textwrap",
     "this",
     "threading",

@@ -7,6 +7,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::destination::existing_ancestor;
 use crate::error::Error;
 use crate::plan::{Content, EntryKind, Plan, DIR_MODE};
 
@@ -20,7 +21,9 @@ pub fn write(plan: &Plan, root: &Path, cancel: &AtomicBool) -> Result<(), Error>
         .tempdir_in(&anchor)
         .map_err(Error::io("cannot create a staging directory in", &anchor))?;
 
-    let staged_root = missing.iter().fold(staging.path().to_owned(), |p, c| p.join(c));
+    let staged_root = missing
+        .iter()
+        .fold(staging.path().to_owned(), |p, c| p.join(c));
     let mut builder = DirBuilder::new();
     builder.mode(DIR_MODE).recursive(true);
     builder
@@ -34,7 +37,9 @@ pub fn write(plan: &Plan, root: &Path, cancel: &AtomicBool) -> Result<(), Error>
         let staged = staged_root.join(&entry.path);
         let shown = root.join(&entry.path);
         match &entry.kind {
-            EntryKind::Dir => builder.create(&staged).map_err(Error::io("cannot create", shown))?,
+            EntryKind::Dir => builder
+                .create(&staged)
+                .map_err(Error::io("cannot create", shown))?,
             EntryKind::File { mode, content } => {
                 write_file(&staged, *mode, content).map_err(Error::io("cannot write", shown))?
             }
@@ -57,30 +62,12 @@ pub fn write(plan: &Plan, root: &Path, cancel: &AtomicBool) -> Result<(), Error>
     result
 }
 
-/// The deepest existing ancestor of `root` (or `root` itself), and the names below it that must
-/// be created.
-fn existing_ancestor(root: &Path) -> Result<(PathBuf, Vec<std::ffi::OsString>), Error> {
-    let mut missing = Vec::new();
-    let mut current = root.to_owned();
-    loop {
-        match fs::symlink_metadata(&current) {
-            Ok(_) if current.is_dir() => break,
-            Ok(_) => return Err(Error::NotADirectory(current)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io("cannot inspect", &current)(e)),
-        }
-        let (Some(parent), Some(name)) = (current.parent(), current.file_name()) else {
-            return Err(Error::NotADirectory(current));
-        };
-        missing.push(name.to_owned());
-        current = parent.to_owned();
-    }
-    missing.reverse();
-    Ok((current, missing))
-}
-
 fn write_file(path: &Path, mode: u32, content: &Content) -> io::Result<()> {
-    let mut file = OpenOptions::new().write(true).create_new(true).mode(mode).open(path)?;
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)?;
     match content {
         Content::Bytes(bytes) => file.write_all(bytes)?,
         Content::Copy { source, .. } => {
@@ -94,7 +81,11 @@ fn write_file(path: &Path, mode: u32, content: &Content) -> io::Result<()> {
 /// both have is merged one level down. Records what it moved, for the rollback.
 fn merge(staged: &Path, dest: &Path, moved: &mut Vec<PathBuf>) -> Result<(), Error> {
     let mut children: Vec<_> = fs::read_dir(staged)
-        .and_then(|entries| entries.map(|e| e.map(|e| e.file_name())).collect::<io::Result<Vec<_>>>())
+        .and_then(|entries| {
+            entries
+                .map(|e| e.map(|e| e.file_name()))
+                .collect::<io::Result<Vec<_>>>()
+        })
         .map_err(Error::io("cannot read the staging directory", staged))?;
     children.sort();
     for child in children {

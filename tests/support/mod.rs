@@ -14,6 +14,15 @@ pub fn scaffold() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("scaffold").expect("the scaffold binary is built")
 }
 
+/// The binary run under a given umask (through `sh`, since a process sets only its own).
+pub fn scaffold_with_umask(umask: &str) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
+        .arg(scaffold_path());
+    cmd
+}
+
 pub fn scaffold_path() -> PathBuf {
     assert_cmd::cargo::cargo_bin("scaffold")
 }
@@ -30,15 +39,24 @@ pub fn listing(root: &Path) -> BTreeMap<String, (String, Vec<u8>)> {
 }
 
 fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, (String, Vec<u8>)>) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
-        let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+        let rel = path
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let meta = fs::symlink_metadata(&path).unwrap();
         let mode = meta.permissions().mode() & 0o7777;
         if meta.file_type().is_symlink() {
             let target = fs::read_link(&path).unwrap();
-            out.insert(rel, ("link".into(), target.to_string_lossy().as_bytes().to_vec()));
+            out.insert(
+                rel,
+                ("link".into(), target.to_string_lossy().as_bytes().to_vec()),
+            );
         } else if meta.is_dir() {
             out.insert(rel, (format!("dir {mode:o}"), Vec::new()));
             walk(root, &path, out);
@@ -84,7 +102,9 @@ fn target_dir() -> PathBuf {
 }
 
 fn run(cmd: &mut Command, what: &str) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot run {cmd:?}: {e}"));
     assert!(
         out.status.success(),
         "{what} failed ({}):\n{}\n{}",
@@ -158,19 +178,32 @@ pub fn django_release(series: &str) -> (String, PathBuf) {
         let download = base.join("download");
         run(
             Command::new(venv_bin("pip"))
-                .args(["download", "--quiet", "--disable-pip-version-check", "--no-deps"])
+                .args([
+                    "download",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "--no-deps",
+                ])
                 .args(["--only-binary=:all:", "--python-version", "3.12"])
                 .arg(format!("django=={series}.*"))
                 .arg("-d")
                 .arg(&download),
             &format!("downloading the Django {series} wheel"),
         );
-        let wheel = fs::read_dir(&download).unwrap().flatten().map(|e| e.path()).next().unwrap();
+        let wheel = fs::read_dir(&download)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .next()
+            .unwrap();
         let name = wheel.file_name().unwrap().to_string_lossy().into_owned();
         let release = name.split('-').nth(1).unwrap().to_owned();
         // Unpacked with Python's zipfile, as pip would, keeping the executable bits.
         run(
-            Command::new(venv_bin("python")).args(["-c", UNPACK]).arg(&wheel).arg(&base),
+            Command::new(venv_bin("python"))
+                .args(["-c", UNPACK])
+                .arg(&wheel)
+                .arg(&base),
             "unpacking the wheel",
         );
         fs::write(&done, &release).unwrap();
@@ -192,7 +225,14 @@ with zipfile.ZipFile(wheel) as z:
 "#;
 
 /// Renders `template_dir` with the venv's real Django TemplateCommand, pinned to `release`.
-pub fn django_render(kind: &str, name: &str, target: &Path, template_dir: &Path, release: &str, key: &str) {
+pub fn django_render(
+    kind: &str,
+    name: &str,
+    target: &Path,
+    template_dir: &Path,
+    release: &str,
+    key: &str,
+) {
     let series: String = release.splitn(3, '.').take(2).collect::<Vec<_>>().join(".");
     run(
         Command::new(venv_bin("python"))

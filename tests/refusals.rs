@@ -1,0 +1,355 @@
+//! Every refusal of SPEC 4 and 5: exit status 1, one `error:` line in Django's wording, and the
+//! file system exactly as before (every path, mode and byte compared).
+
+mod support;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use support::{listing, scaffold, scaffold_path, scaffold_with_umask, FIXED_KEY};
+
+/// Runs scaffold in `cwd` and checks the refusal: status 1, the message on the first stderr
+/// line, nothing on stdout, and `watched` unchanged.
+fn assert_refused(cwd: &Path, watched: &Path, args: &[&str], message: &str) -> String {
+    let before = listing(watched);
+    let out = scaffold().current_dir(cwd).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+    let first = stderr.lines().next().unwrap_or_default();
+    assert_eq!(first, format!("error: {message}"), "{args:?}");
+    assert!(
+        out.stdout.is_empty(),
+        "{args:?}: stdout {:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(listing(watched), before, "{args:?} changed the file system");
+    stderr
+}
+
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("existing.txt"), "keep me").unwrap();
+    dir
+}
+
+#[test]
+fn invalid_project_names() {
+    let dir = workspace();
+    let d = dir.path();
+    let not_identifier = |n: &str| {
+        format!(
+            "'{n}' is not a valid project name. Please make sure the name is a valid identifier."
+        )
+    };
+    let stderr = assert_refused(
+        d,
+        d,
+        &["startproject", "my-site"],
+        &not_identifier("my-site"),
+    );
+    assert!(
+        stderr.contains("hint: 'my_site' would be valid"),
+        "{stderr}"
+    );
+    for name in ["7x", "a b", "../site", "a/b", "", "x.y"] {
+        assert_refused(d, d, &["startproject", name], &not_identifier(name));
+    }
+    let stderr = assert_refused(d, d, &["startproject", "class"], &not_identifier("class"));
+    assert!(stderr.contains("keyword"), "{stderr}");
+    // U+FB01 LATIN SMALL LIGATURE FI: an identifier Python would import as `file`.
+    let stderr = assert_refused(d, d, &["startproject", "ﬁle"], &not_identifier("ﬁle"));
+    assert!(stderr.contains("'file'"), "{stderr}");
+    for module in ["os", "json", "test", "django"] {
+        assert_refused(
+            d,
+            d,
+            &["startproject", module],
+            &format!("'{module}' conflicts with the name of an existing Python module and cannot be used as a project name. Please try another name."),
+        );
+    }
+}
+
+#[test]
+fn invalid_app_names_and_directories() {
+    let dir = workspace();
+    let d = dir.path();
+    assert_refused(
+        d,
+        d,
+        &["startapp", "my-app"],
+        "'my-app' is not a valid app name. Please make sure the name is a valid identifier.",
+    );
+    assert_refused(
+        d,
+        d,
+        &["startapp", "sys"],
+        "'sys' conflicts with the name of an existing Python module and cannot be used as an app name. Please try another name.",
+    );
+    for bad in ["invalid.dir", ".hidden", "7x", "apps/7x/"] {
+        let base = bad.trim_end_matches('/').rsplit('/').next().unwrap();
+        assert_refused(
+            d,
+            d,
+            &["startapp", "blog", bad],
+            &format!("'{base}' is not a valid app directory. Please make sure the directory is a valid identifier."),
+        );
+    }
+    assert_refused(
+        d,
+        d,
+        &["startapp", "blog", "apps/os"],
+        "'os' conflicts with the name of an existing Python module and cannot be used as an app directory. Please try another directory.",
+    );
+    // A trailing slash is fine.
+    scaffold()
+        .current_dir(d)
+        .args(["startapp", "blog", "apps/blog/", "-v", "0"])
+        .assert()
+        .success();
+    assert!(d.join("apps/blog/apps.py").is_file());
+}
+
+#[test]
+fn existing_target_without_directory() {
+    let dir = workspace();
+    let d = dir.path();
+    fs::create_dir(d.join("mysite")).unwrap();
+    fs::write(d.join("mysite/notes.txt"), "mine").unwrap();
+    let expected = format!("'{}' already exists", d.join("mysite").display());
+    assert_refused(d, d, &["startproject", "mysite"], &expected);
+    fs::write(d.join("blog"), "a file").unwrap();
+    assert_refused(
+        d,
+        d,
+        &["startapp", "blog"],
+        &format!("'{}' already exists", d.join("blog").display()),
+    );
+}
+
+#[test]
+fn overlay_with_one_conflicting_file_writes_nothing() {
+    let dir = workspace();
+    let d = dir.path();
+    fs::create_dir_all(d.join("mysite")).unwrap();
+    fs::write(d.join("mysite/urls.py"), "# my own urls\n").unwrap();
+    let conflict = d.join("mysite/urls.py");
+    assert_refused(
+        d,
+        d,
+        &["startproject", "mysite", "."],
+        &format!(
+            "{} already exists. Overlaying a project into an existing directory won't replace conflicting files.",
+            conflict.display()
+        ),
+    );
+    assert!(!d.join("manage.py").exists());
+
+    fs::create_dir_all(d.join("apps/blog")).unwrap();
+    fs::write(d.join("apps/blog/models.py"), "x = 1\n").unwrap();
+    assert_refused(
+        d,
+        d,
+        &["startapp", "blog", "apps/blog"],
+        &format!(
+            "{} already exists. Overlaying an app into an existing directory won't replace conflicting files.",
+            d.join("apps/blog/models.py").display()
+        ),
+    );
+}
+
+#[test]
+fn overlay_without_conflict_keeps_what_was_there() {
+    let dir = workspace();
+    let d = dir.path();
+    fs::create_dir_all(d.join("mysite")).unwrap();
+    fs::write(d.join("mysite/extra.py"), "EXTRA = 1\n").unwrap();
+    scaffold()
+        .current_dir(d)
+        .args(["startproject", "mysite", ".", "-v", "0"])
+        .assert()
+        .success();
+    assert_eq!(
+        fs::read_to_string(d.join("mysite/extra.py")).unwrap(),
+        "EXTRA = 1\n"
+    );
+    assert!(d.join("manage.py").is_file() && d.join("mysite/settings.py").is_file());
+    assert_eq!(
+        fs::read_to_string(d.join("existing.txt")).unwrap(),
+        "keep me"
+    );
+}
+
+#[test]
+fn a_file_where_a_directory_is_needed() {
+    let dir = workspace();
+    let d = dir.path();
+    fs::create_dir(d.join("out")).unwrap();
+    fs::write(d.join("out/mysite"), "not a package").unwrap();
+    assert_refused(
+        d,
+        d,
+        &["startproject", "mysite", "out"],
+        &format!(
+            "{} already exists and is not a directory",
+            d.join("out/mysite").display()
+        ),
+    );
+    assert_refused(
+        d,
+        d,
+        &["startproject", "mysite", "existing.txt"],
+        &format!(
+            "{} already exists and is not a directory",
+            d.join("existing.txt").display()
+        ),
+    );
+    assert_refused(
+        d,
+        d,
+        &["startproject", "mysite", "existing.txt/below"],
+        &format!(
+            "{} already exists and is not a directory",
+            d.join("existing.txt").display()
+        ),
+    );
+}
+
+#[test]
+fn bad_option_values() {
+    let dir = workspace();
+    let d = dir.path();
+    assert_refused(
+        d,
+        d,
+        &["startproject", "mysite", "--secret-key", "it's"],
+        "invalid secret key: the secret key contains '\\'', which cannot stand inside a Python string literal",
+    );
+    for bad in ["mysite..x", "9x.settings", "mysite.settings."] {
+        assert_refused(
+            d,
+            d,
+            &["startproject", "mysite", "--settings-module", bad],
+            &format!("'{bad}' is not a valid settings module. Each dotted part must be a Python identifier."),
+        );
+    }
+}
+
+/// The permission tests drop to `nobody` when run as root, since root writes anywhere.
+fn unprivileged(cwd: &Path, args: &[&str]) -> std::process::Output {
+    // SAFETY: geteuid has no preconditions.
+    let is_root = unsafe { libc::geteuid() } == 0;
+    let mut cmd = if is_root {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(scaffold_path());
+        c
+    } else {
+        std::process::Command::new(scaffold_path())
+    };
+    cmd.current_dir(cwd).args(args).output().unwrap()
+}
+
+#[test]
+fn read_only_parent_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let ro = dir.path().join("ro");
+    fs::create_dir(&ro).unwrap();
+    fs::write(ro.join("keep.txt"), "keep").unwrap();
+    fs::set_permissions(&ro, fs::Permissions::from_mode(0o555)).unwrap();
+    let before = listing(dir.path());
+
+    for args in [
+        vec!["startproject", "mysite"],
+        vec!["startproject", "mysite", "sub/dir"],
+        vec!["startapp", "blog", "."],
+    ] {
+        let out = unprivileged(&ro, &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: cannot create a staging directory in "),
+            "{stderr}"
+        );
+        assert!(stderr.contains("Permission denied"), "{stderr}");
+        assert!(stderr.contains("hint: "), "{stderr}");
+        assert_eq!(listing(dir.path()), before, "{args:?}");
+    }
+}
+
+#[test]
+fn disk_full_midway_leaves_nothing() {
+    // RLIMIT_FSIZE of 1 KiB: settings.py (3 KiB) cannot be written, as on a full disk, after
+    // other files were. scaffold ignores SIGXFSZ, so the write fails with EFBIG and rolls back.
+    let dir = workspace();
+    let d = dir.path();
+    let before = listing(d);
+    let out = std::process::Command::new("prlimit")
+        .arg("--fsize=1024")
+        .arg(scaffold_path())
+        .args(["startproject", "mysite", "--secret-key", FIXED_KEY])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "error: cannot write {}",
+            d.join("mysite/mysite/settings.py").display()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(listing(d), before);
+}
+
+#[test]
+fn umask_077_gives_private_modes() {
+    let dir = tempfile::tempdir().unwrap();
+    scaffold_with_umask("077")
+        .current_dir(dir.path())
+        .args(["startproject", "mysite", "-v", "0"])
+        .assert()
+        .success();
+    let mode = |p: &str| {
+        fs::metadata(dir.path().join(p))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    };
+    assert_eq!(mode("mysite"), 0o700);
+    assert_eq!(mode("mysite/mysite"), 0o700);
+    assert_eq!(mode("mysite/manage.py"), 0o700);
+    assert_eq!(mode("mysite/mysite/settings.py"), 0o600);
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(leftovers, ["mysite"], "no staging directory is left behind");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    scaffold().arg("startproject").assert().code(2);
+    scaffold()
+        .args(["startproject", "mysite", "--no-such-flag"])
+        .assert()
+        .code(2);
+    scaffold()
+        .args(["startproject", "mysite", "--django", "4.2"])
+        .assert()
+        .code(2);
+    scaffold()
+        .args(["startproject", "mysite", "-v", "4"])
+        .assert()
+        .code(2);
+    scaffold()
+        .args(["startapp", "blog", "--settings", "split"])
+        .assert()
+        .code(2);
+    scaffold().arg("frobnicate").assert().code(2);
+    scaffold().assert().code(2);
+}

@@ -1,0 +1,60 @@
+//! Snapshots of every built-in output: each Django release, project (both settings layouts) and
+//! app, with a fixed secret key. A template change shows up here as a snapshot diff to review.
+
+mod support;
+
+use std::path::Path;
+
+use support::{listing, scaffold_with_umask, FIXED_KEY};
+
+/// The whole tree as one reviewable text: each entry's path and mode, then each file's content.
+fn render_tree(root: &Path) -> String {
+    let mut out = String::new();
+    for (path, (kind, bytes)) in listing(root) {
+        out.push_str(&format!("=== {path} ({kind})\n"));
+        out.push_str(&String::from_utf8(bytes).expect("built-in output is UTF-8"));
+    }
+    out
+}
+
+fn generate(args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    // A fixed umask, so that modes in the snapshot do not depend on the caller's.
+    scaffold_with_umask("022")
+        .current_dir(dir.path())
+        .args(args)
+        .args(["-v", "0"])
+        .assert()
+        .success();
+    render_tree(dir.path())
+}
+
+#[test]
+fn builtin_outputs() {
+    for version in ["5.2", "6.0", "6.1"] {
+        let project = generate(&[
+            "startproject",
+            "mysite",
+            "--django",
+            version,
+            "--secret-key",
+            FIXED_KEY,
+        ]);
+        insta::assert_snapshot!(format!("startproject_{version}"), project);
+
+        let split = generate(&[
+            "startproject",
+            "mysite",
+            "--django",
+            version,
+            "--secret-key",
+            FIXED_KEY,
+            "--settings",
+            "split",
+        ]);
+        insta::assert_snapshot!(format!("startproject_split_{version}"), split);
+
+        let app = generate(&["startapp", "blog_app2x", "--django", version]);
+        insta::assert_snapshot!(format!("startapp_{version}"), app);
+    }
+}
