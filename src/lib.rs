@@ -17,6 +17,7 @@ pub mod report;
 pub mod secret;
 pub mod settings;
 pub mod stdlib;
+pub mod template;
 pub mod write;
 
 use std::path::{Path, PathBuf};

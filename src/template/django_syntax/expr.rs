@@ -1,0 +1,450 @@
+//! Expressions: Django's `FilterExpression` (`var.lookup|filter:arg`, parsed as `filter_re`
+//! does), `Variable` (number and string literals, dotted lookups), and the `{% if %}`
+//! expression parser of `django.template.smartif` with its operator precedence.
+
+use super::filters::{self, Arity};
+use super::lexer::smart_split;
+use super::value::{Failure, Value};
+use super::Scope;
+
+/// A literal, or a dotted lookup into the context.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    Literal(Value),
+    Lookup(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FilterExpr {
+    pub operand: Operand,
+    pub filters: Vec<(String, Option<Operand>)>,
+}
+
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Length in bytes of a quoted constant at the start of `s` (`"..."` or `'...'` with backslash
+/// escapes), as `strdq`/`strsq` match it.
+fn quoted_len(s: &str) -> Option<usize> {
+    let quote = s.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let mut chars = s.char_indices().skip(1);
+    while let Some((i, c)) = chars.next() {
+        if c == '\\' {
+            chars.next()?;
+        } else if c == quote {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
+/// `constant`: a quoted string, or one wrapped in `_( )`.
+fn constant_len(s: &str) -> Option<usize> {
+    if let Some(rest) = s.strip_prefix("_(") {
+        if let Some(n) = quoted_len(rest) {
+            if rest[n..].starts_with(')') {
+                return Some(n + 3);
+            }
+        }
+    }
+    quoted_len(s)
+}
+
+/// `[\w.]+|[-+.]?\d[\d.e]*`
+fn var_len(s: &str) -> Option<usize> {
+    let word = s.find(|c: char| !(is_word(c) || c == '.')).unwrap_or(s.len());
+    if word > 0 {
+        return Some(word);
+    }
+    let mut i = 0;
+    let bytes = s.as_bytes();
+    if matches!(bytes.first(), Some(b'-' | b'+' | b'.')) {
+        i = 1;
+    }
+    if !bytes.get(i).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    i += 1;
+    while bytes.get(i).is_some_and(|b| b.is_ascii_digit() || *b == b'.' || *b == b'e') {
+        i += 1;
+    }
+    Some(i)
+}
+
+/// Django's `Variable(text)`: a number, a string literal, or a dotted lookup.
+pub fn variable(text: &str) -> Result<Operand, String> {
+    let looks_numeric = text.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+' || c == '.')
+        && text.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'));
+    if text.contains('.') || text.to_lowercase().contains('e') {
+        if looks_numeric && !text.ends_with('.') {
+            if let Ok(f) = text.parse::<f64>() {
+                return Ok(Operand::Literal(Value::Float(f)));
+            }
+        }
+    } else if looks_numeric {
+        if let Ok(i) = text.parse::<i64>() {
+            return Ok(Operand::Literal(Value::Int(i)));
+        }
+        if text.bytes().skip(1).all(|b| b.is_ascii_digit()) {
+            return Err(format!("the number {text} is too large for scaffold"));
+        }
+    } else if text.starts_with(|c: char| c.is_numeric()) {
+        return Err(format!("the literal '{text}' is not supported by scaffold"));
+    }
+    if text.starts_with("_(") && text.ends_with(')') {
+        return Err(format!("translated strings ({text}) are not supported by scaffold"));
+    }
+    if let Some(literal) = unescape_string_literal(text) {
+        return Ok(Operand::Literal(Value::Str(literal)));
+    }
+    if text.contains("._") || text.starts_with('_') {
+        return Err(format!("Variables and attributes may not begin with underscores: '{text}'"));
+    }
+    Ok(Operand::Lookup(text.split('.').map(str::to_owned).collect()))
+}
+
+/// Django's `unescape_string_literal`.
+fn unescape_string_literal(s: &str) -> Option<String> {
+    let quote = s.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    if s.len() < 2 || !s.ends_with(quote) {
+        return None;
+    }
+    let inner = &s[1..s.len() - 1];
+    Some(inner.replace(&format!("\\{quote}"), &quote.to_string()).replace("\\\\", "\\"))
+}
+
+impl FilterExpr {
+    /// Parses `token` as `FilterExpression.__init__` does with `filter_re`.
+    pub fn parse(token: &str) -> Result<FilterExpr, String> {
+        let operand = if let Some(n) = constant_len(token) {
+            (variable(&token[..n])?, n)
+        } else if let Some(n) = var_len(token) {
+            (variable(&token[..n])?, n)
+        } else {
+            return Err(format!("Could not find variable at start of {token}."));
+        };
+        let (operand, mut upto) = operand;
+        let mut filters = Vec::new();
+        while upto < token.len() {
+            let rest = &token[upto..];
+            let Some((name, arg, len)) = filter_at(rest)? else {
+                return Err(format!("Could not parse the remainder: '{rest}' from '{token}'"));
+            };
+            let arity = filters::arity(&name)?;
+            match (arity, &arg) {
+                (Arity::None, Some(_)) => return Err(format!("{name} requires 1 arguments, 2 provided")),
+                (Arity::One, None) => return Err(format!("{name} requires 2 arguments, 1 provided")),
+                _ => {}
+            }
+            filters.push((name, arg));
+            upto += len;
+        }
+        Ok(FilterExpr { operand, filters })
+    }
+
+    /// `FilterExpression.resolve`. A missing variable is `None` when `ignore_failures` (inside
+    /// `{% if %}` and `{% for %}`), otherwise the engine's `string_if_invalid`, "".
+    pub fn resolve(&self, scope: &Scope, ignore_failures: bool) -> Result<Value, Failure> {
+        let mut value = match resolve_operand(&self.operand, scope) {
+            Ok(v) => v,
+            Err(Failure::Missing) if ignore_failures => Value::None,
+            Err(Failure::Missing) => Value::str(""),
+            Err(other) => return Err(other),
+        };
+        for (name, arg) in &self.filters {
+            let arg = match arg {
+                Some(operand) => Some(resolve_operand(operand, scope)?),
+                None => None,
+            };
+            value = filters::apply(name, value, arg)?;
+        }
+        Ok(value)
+    }
+}
+
+/// `\s*\|\s*(\w+)(?::(constant|var|num))?` at the start of `s`: (name, argument, length).
+fn filter_at(s: &str) -> Result<Option<(String, Option<Operand>, usize)>, String> {
+    let trimmed = s.trim_start();
+    let Some(after_bar) = trimmed.strip_prefix('|') else {
+        return Ok(None);
+    };
+    let after_space = after_bar.trim_start();
+    let name_len = after_space.find(|c: char| !is_word(c)).unwrap_or(after_space.len());
+    if name_len == 0 {
+        return Ok(None);
+    }
+    let name = &after_space[..name_len];
+    let mut consumed = s.len() - after_space.len() + name_len;
+    let mut arg = None;
+    if let Some(arg_text) = after_space[name_len..].strip_prefix(':') {
+        let n = constant_len(arg_text).or_else(|| var_len(arg_text));
+        if let Some(n) = n {
+            arg = Some(variable(&arg_text[..n])?);
+            consumed += 1 + n;
+        }
+    }
+    Ok(Some((name.to_owned(), arg, consumed)))
+}
+
+pub fn resolve_operand(operand: &Operand, scope: &Scope) -> Result<Value, Failure> {
+    match operand {
+        Operand::Literal(v) => Ok(v.clone()),
+        Operand::Lookup(bits) => {
+            let mut value = scope.get(&bits[0]).ok_or(Failure::Missing)?;
+            for bit in &bits[1..] {
+                value = value.lookup(bit)?;
+            }
+            Ok(value)
+        }
+    }
+}
+
+/// An `{% if %}` condition, as `smartif.IfParser` builds it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    Literal(FilterExpr),
+    Not(Box<Condition>),
+    Binary(Op, Box<Condition>, Box<Condition>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Or,
+    And,
+    In,
+    NotIn,
+    Is,
+    IsNot,
+    Eq,
+    Ne,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum IfToken {
+    Infix(Op, &'static str),
+    Not,
+    Literal(FilterExpr, String),
+    End,
+}
+
+impl IfToken {
+    /// Left binding power, smartif's `lbp`.
+    fn lbp(&self) -> u8 {
+        match self {
+            IfToken::Infix(Op::Or, _) => 6,
+            IfToken::Infix(Op::And, _) => 7,
+            IfToken::Not => 8,
+            IfToken::Infix(Op::In | Op::NotIn, _) => 9,
+            IfToken::Infix(..) => 10,
+            IfToken::Literal(..) | IfToken::End => 0,
+        }
+    }
+
+    fn display(&self) -> String {
+        match self {
+            IfToken::Infix(_, text) => (*text).to_owned(),
+            IfToken::Not => "not".into(),
+            IfToken::Literal(_, text) => text.clone(),
+            IfToken::End => "end".into(),
+        }
+    }
+}
+
+fn operator(text: &str) -> Option<IfToken> {
+    let op = match text {
+        "or" => Op::Or,
+        "and" => Op::And,
+        "not" => return Some(IfToken::Not),
+        "in" => Op::In,
+        "not in" => Op::NotIn,
+        "is" => Op::Is,
+        "is not" => Op::IsNot,
+        "==" => Op::Eq,
+        "!=" => Op::Ne,
+        ">" => Op::Gt,
+        ">=" => Op::Ge,
+        "<" => Op::Lt,
+        "<=" => Op::Le,
+        _ => return None,
+    };
+    let text: &'static str = match op {
+        Op::Or => "or",
+        Op::And => "and",
+        Op::In => "in",
+        Op::NotIn => "not in",
+        Op::Is => "is",
+        Op::IsNot => "is not",
+        Op::Eq => "==",
+        Op::Ne => "!=",
+        Op::Gt => ">",
+        Op::Ge => ">=",
+        Op::Lt => "<",
+        Op::Le => "<=",
+    };
+    Some(IfToken::Infix(op, text))
+}
+
+struct IfParser {
+    tokens: std::vec::IntoIter<IfToken>,
+    current: IfToken,
+}
+
+impl IfParser {
+    fn next(&mut self) -> IfToken {
+        self.tokens.next().unwrap_or(IfToken::End)
+    }
+
+    fn expression(&mut self, rbp: u8) -> Result<Condition, String> {
+        let token = std::mem::replace(&mut self.current, IfToken::End);
+        self.current = self.next();
+        let mut left = self.nud(token)?;
+        while rbp < self.current.lbp() {
+            let token = std::mem::replace(&mut self.current, IfToken::End);
+            self.current = self.next();
+            left = match token {
+                IfToken::Infix(op, _) => {
+                    let bp = IfToken::Infix(op, "").lbp();
+                    Condition::Binary(op, Box::new(left), Box::new(self.expression(bp)?))
+                }
+                other => return Err(format!("Not expecting '{}' as infix operator in if tag.", other.display())),
+            };
+        }
+        Ok(left)
+    }
+
+    fn nud(&mut self, token: IfToken) -> Result<Condition, String> {
+        match token {
+            IfToken::Literal(expr, _) => Ok(Condition::Literal(expr)),
+            IfToken::Not => Ok(Condition::Not(Box::new(self.expression(8)?))),
+            IfToken::End => Err("Unexpected end of expression in if tag.".into()),
+            other => Err(format!("Not expecting '{}' in this position in if tag.", other.display())),
+        }
+    }
+}
+
+impl Condition {
+    /// Parses the words after `if`/`elif` (from `split_contents`).
+    pub fn parse(bits: &[String]) -> Result<Condition, String> {
+        let mut mapped = Vec::new();
+        let mut i = 0;
+        while i < bits.len() {
+            let mut text = bits[i].clone();
+            if text == "is" && bits.get(i + 1).is_some_and(|b| b == "not") {
+                text = "is not".into();
+                i += 1;
+            } else if text == "not" && bits.get(i + 1).is_some_and(|b| b == "in") {
+                text = "not in".into();
+                i += 1;
+            }
+            mapped.push(match operator(&text) {
+                Some(op) => op,
+                None => IfToken::Literal(FilterExpr::parse(&text)?, text),
+            });
+            i += 1;
+        }
+        let mut parser = IfParser { tokens: mapped.into_iter(), current: IfToken::End };
+        parser.current = parser.next();
+        let condition = parser.expression(0)?;
+        if parser.current != IfToken::End {
+            return Err(format!("Unused '{}' at end of if expression.", parser.current.display()));
+        }
+        Ok(condition)
+    }
+
+    /// Evaluates as smartif does: the infix operators turn any Python exception into False.
+    pub fn eval(&self, scope: &Scope) -> Result<Value, Failure> {
+        match self {
+            Condition::Literal(expr) => expr.resolve(scope, true),
+            Condition::Not(inner) => match inner.eval(scope) {
+                Err(Failure::Unsupported(what)) => Err(Failure::Unsupported(what)),
+                Err(_) => Ok(Value::Bool(false)),
+                Ok(v) => Ok(Value::Bool(!v.truthy())),
+            },
+            Condition::Binary(op, left, right) => match self.binary(*op, left, right, scope) {
+                Err(Failure::Unsupported(what)) => Err(Failure::Unsupported(what)),
+                Err(_) => Ok(Value::Bool(false)),
+                Ok(v) => Ok(v),
+            },
+        }
+    }
+
+    fn binary(&self, op: Op, left: &Condition, right: &Condition, scope: &Scope) -> Result<Value, Failure> {
+        use std::cmp::Ordering::*;
+        let x = left.eval(scope)?;
+        match op {
+            Op::Or if x.truthy() => return Ok(x),
+            Op::Or => return right.eval(scope),
+            Op::And if !x.truthy() => return Ok(x),
+            Op::And => return right.eval(scope),
+            _ => {}
+        }
+        let y = right.eval(scope)?;
+        let b = match op {
+            Op::In => x.py_in(&y)?,
+            Op::NotIn => !x.py_in(&y)?,
+            Op::Is => x.py_is(&y)?,
+            Op::IsNot => !x.py_is(&y)?,
+            Op::Eq => x.py_eq(&y),
+            Op::Ne => !x.py_eq(&y),
+            Op::Gt => x.py_cmp(&y)? == Greater,
+            Op::Ge => x.py_cmp(&y)? != Less,
+            Op::Lt => x.py_cmp(&y)? == Less,
+            Op::Le => x.py_cmp(&y)? != Greater,
+            Op::Or | Op::And => unreachable!("handled above"),
+        };
+        Ok(Value::Bool(b))
+    }
+}
+
+/// `Token.split_contents`; translated strings (`_("...")`) are not supported.
+pub fn split_contents(contents: &str) -> Result<Vec<String>, String> {
+    let bits = smart_split(contents);
+    if let Some(bit) = bits.iter().find(|b| b.starts_with("_(\"") || b.starts_with("_('")) {
+        return Err(format!("translated strings ({bit}) are not supported by scaffold"));
+    }
+    Ok(bits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn filter_expressions() {
+        let e = FilterExpr::parse(r#"project_name|default:"x y"|upper"#).unwrap();
+        assert_eq!(e.operand, Operand::Lookup(vec!["project_name".into()]));
+        assert_eq!(e.filters[0], ("default".into(), Some(Operand::Literal(Value::str("x y")))));
+        assert_eq!(FilterExpr::parse("1.5").unwrap().operand, Operand::Literal(Value::Float(1.5)));
+        assert_eq!(FilterExpr::parse("-3").unwrap().operand, Operand::Literal(Value::Int(-3)));
+        assert_eq!(FilterExpr::parse(r"'it\'s'").unwrap().operand, Operand::Literal(Value::str("it's")));
+        assert!(FilterExpr::parse("a|lower:1").is_err());
+        assert!(FilterExpr::parse("a|default").is_err());
+        assert!(FilterExpr::parse("a|nosuch").unwrap_err().contains("Invalid filter"));
+        assert!(FilterExpr::parse("a|date").unwrap_err().contains("not supported"));
+        assert!(FilterExpr::parse("a b").unwrap_err().contains("remainder"));
+        assert!(FilterExpr::parse("_a").unwrap_err().contains("underscores"));
+        assert!(FilterExpr::parse("|a").is_err());
+    }
+
+    #[test]
+    fn if_precedence_as_smartif() {
+        // not binds tighter than and, and tighter than or.
+        let c = Condition::parse(&words("a or b and not c")).unwrap();
+        let Condition::Binary(Op::Or, _, right) = c else { panic!("{c:?}") };
+        assert!(matches!(*right, Condition::Binary(Op::And, _, _)));
+        assert!(Condition::parse(&words("a ==")).unwrap_err().contains("end of expression"));
+        assert!(Condition::parse(&words("a b")).unwrap_err().contains("Unused"));
+        assert!(Condition::parse(&words("and a")).unwrap_err().contains("Not expecting"));
+        assert!(Condition::parse(&words("a not b")).unwrap_err().contains("infix"));
+        assert!(matches!(Condition::parse(&words("a not in b")).unwrap(), Condition::Binary(Op::NotIn, _, _)));
+    }
+}

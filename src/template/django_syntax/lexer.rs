@@ -1,0 +1,210 @@
+//! Django's `Lexer`: splits a template into text, `{{ variable }}`, `{% block %}` and
+//! `{# comment #}` tokens exactly as `tag_re` does, including `{% verbatim %}` handling, and
+//! `smart_split` for a tag's arguments.
+
+use super::value::python_strip;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenType {
+    Text,
+    Var,
+    Block,
+    Comment,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub kind: TokenType,
+    /// For text, the text as written; for the others, what is between the delimiters, stripped.
+    pub contents: String,
+    /// 1-based line the token starts on.
+    pub line: usize,
+}
+
+/// Finds the next tag of `tag_re = ({%.*?%}|{{.*?}}|{#.*?#})` at or after `from`: an opener
+/// and the nearest matching closer on the same line (`.` does not match a newline).
+fn next_tag(text: &str, from: usize) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut i = from;
+    while i + 1 < bytes.len() {
+        if bytes[i] == b'{' {
+            let closer: Option<&[u8]> = match bytes[i + 1] {
+                b'%' => Some(b"%}"),
+                b'{' => Some(b"}}"),
+                b'#' => Some(b"#}"),
+                _ => None,
+            };
+            if let Some(closer) = closer {
+                let mut j = i + 2;
+                while j + 1 < bytes.len() && bytes[j] != b'\n' {
+                    if &bytes[j..j + 2] == closer {
+                        return Some((i, j + 2));
+                    }
+                    j += 1;
+                }
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Django's `Lexer.tokenize`.
+pub fn tokenize(text: &str) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let mut line = 1;
+    let mut verbatim: Option<String> = None;
+    let mut pos = 0;
+    let push = |tokens: &mut Vec<Token>, kind, contents: String, raw: &str, line: &mut usize| {
+        tokens.push(Token { kind, contents, line: *line });
+        *line += raw.matches('\n').count();
+    };
+    while pos < text.len() {
+        let (start, end) = next_tag(text, pos).unwrap_or((text.len(), text.len()));
+        if start > pos {
+            let raw = &text[pos..start];
+            push(&mut tokens, TokenType::Text, raw.to_owned(), raw, &mut line);
+        }
+        if start == end {
+            break;
+        }
+        let raw = &text[start..end];
+        let inner = python_strip(&raw[2..raw.len() - 2]).to_owned();
+        let (kind, contents) = match &raw[..2] {
+            "{%" => {
+                if let Some(end_tag) = &verbatim {
+                    if &inner != end_tag {
+                        (TokenType::Text, raw.to_owned())
+                    } else {
+                        verbatim = None;
+                        (TokenType::Block, inner)
+                    }
+                } else {
+                    // content[:9] in ("verbatim", "verbatim ")
+                    if inner == "verbatim" || inner.starts_with("verbatim ") {
+                        verbatim = Some(format!("end{inner}"));
+                    }
+                    (TokenType::Block, inner)
+                }
+            }
+            _ if verbatim.is_some() => (TokenType::Text, raw.to_owned()),
+            "{{" => (TokenType::Var, inner),
+            _ => (TokenType::Comment, inner),
+        };
+        push(&mut tokens, kind, contents, raw, &mut line);
+        pos = end;
+    }
+    tokens
+}
+
+/// Django's `smart_split`: splits on whitespace, keeping quoted parts (with backslash escapes)
+/// together with whatever touches them.
+pub fn smart_split(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut bits = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_whitespace() {
+            i += 1;
+            continue;
+        }
+        let end = quoted_run(&chars, i).unwrap_or_else(|| {
+            let mut j = i;
+            while j < chars.len() && !chars[j].is_whitespace() {
+                j += 1;
+            }
+            j
+        });
+        bits.push(chars[i..end].iter().collect());
+        i = end;
+    }
+    bits
+}
+
+/// The first alternative of `smart_split_re`: `[^\s'"]*(?:(?:"..."|'...')[^\s'"]*)+`. Returns
+/// its end, or None when it does not match at `start`.
+fn quoted_run(chars: &[char], start: usize) -> Option<usize> {
+    let plain = |j: &mut usize| {
+        while *j < chars.len() && !chars[*j].is_whitespace() && chars[*j] != '"' && chars[*j] != '\'' {
+            *j += 1;
+        }
+    };
+    let mut j = start;
+    plain(&mut j);
+    let mut matched = None;
+    loop {
+        let Some(&quote) = chars.get(j).filter(|c| **c == '"' || **c == '\'') else {
+            return matched;
+        };
+        let mut k = j + 1;
+        let mut closed = false;
+        while k < chars.len() {
+            match chars[k] {
+                '\\' if k + 1 < chars.len() => k += 2,
+                c if c == quote => {
+                    closed = true;
+                    k += 1;
+                    break;
+                }
+                _ => k += 1,
+            }
+        }
+        if !closed {
+            return matched;
+        }
+        j = k;
+        plain(&mut j);
+        matched = Some(j);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<(TokenType, String, usize)> {
+        tokenize(text).into_iter().map(|t| (t.kind, t.contents, t.line)).collect()
+    }
+
+    #[test]
+    fn splits_like_tag_re() {
+        use TokenType::*;
+        assert_eq!(
+            kinds("a {{ x }}\n{% if y %}b{# c #}"),
+            vec![
+                (Text, "a ".into(), 1),
+                (Var, "x".into(), 1),
+                (Text, "\n".into(), 1),
+                (Block, "if y".into(), 2),
+                (Text, "b".into(), 2),
+                (Comment, "c".into(), 2),
+            ]
+        );
+        // A tag does not span lines; `{{%` finds the block tag one character later.
+        assert_eq!(kinds("{{ x\n}}"), vec![(Text, "{{ x\n}}".into(), 1)]);
+        assert_eq!(kinds("{{% x %}"), vec![(Text, "{".into(), 1), (Block, "x".into(), 1)]);
+        assert_eq!(kinds("{%%}"), vec![(Block, "".into(), 1)]);
+    }
+
+    #[test]
+    fn verbatim_keeps_inner_tags_as_text() {
+        use TokenType::*;
+        assert_eq!(
+            kinds("{% verbatim v %}{{ x }}{% endverbatim %}{% endverbatim v %}"),
+            vec![
+                (Block, "verbatim v".into(), 1),
+                (Text, "{{ x }}".into(), 1),
+                (Text, "{% endverbatim %}".into(), 1),
+                (Block, "endverbatim v".into(), 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn smart_split_keeps_quotes() {
+        assert_eq!(smart_split(r#"if a == "b c" and d"#), ["if", "a", "==", "\"b c\"", "and", "d"]);
+        assert_eq!(smart_split(r#"x|default:"a b"|upper y"#), ["x|default:\"a b\"|upper", "y"]);
+        assert_eq!(smart_split(r#"a "unclosed b"#), ["a", "\"unclosed", "b"]);
+        assert_eq!(smart_split(r#""a\"b" c"#), ["\"a\\\"b\"", "c"]);
+    }
+}

@@ -1,0 +1,462 @@
+//! The values a template sees, with the Python behaviour Django gives them: `str()`, `repr()`,
+//! truthiness, comparisons, `in`, and the dot lookups of `Variable._resolve_lookup`.
+
+use std::cmp::Ordering;
+
+/// A Python value as Django's template engine handles it. Only the types that the context of
+/// `startproject`/`startapp` and template literals can produce.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    None,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    List(Vec<Value>),
+    /// A dict with string keys in insertion order (the `forloop` variable).
+    Map(Vec<(String, Value)>),
+}
+
+/// Why evaluating something failed, sorted by what Django does with it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// `VariableDoesNotExist`: a missing variable, attribute, key or index.
+    Missing,
+    /// Any other Python exception (`TypeError`, `ValueError`...): the `if` operators swallow
+    /// these as False; elsewhere Django's render fails, and so does scaffold's.
+    Python(String),
+    /// Something Django can do that scaffold does not implement: always an error, never a guess.
+    Unsupported(String),
+}
+
+impl Value {
+    pub fn str(s: impl Into<String>) -> Value {
+        Value::Str(s.into())
+    }
+
+    /// Python's `str(value)`, which is what a `{{ variable }}` prints with autoescape off.
+    pub fn to_python_str(&self) -> String {
+        match self {
+            Value::Str(s) => s.clone(),
+            other => other.repr(),
+        }
+    }
+
+    /// Python's `repr(value)`.
+    pub fn repr(&self) -> String {
+        match self {
+            Value::None => "None".into(),
+            Value::Bool(true) => "True".into(),
+            Value::Bool(false) => "False".into(),
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) => float_repr(*f),
+            Value::Str(s) => str_repr(s),
+            Value::List(items) => {
+                let inner: Vec<String> = items.iter().map(Value::repr).collect();
+                format!("[{}]", inner.join(", "))
+            }
+            Value::Map(pairs) => {
+                let inner: Vec<String> =
+                    pairs.iter().map(|(k, v)| format!("{}: {}", str_repr(k), v.repr())).collect();
+                format!("{{{}}}", inner.join(", "))
+            }
+        }
+    }
+
+    /// Python's `bool(value)`.
+    pub fn truthy(&self) -> bool {
+        match self {
+            Value::None => false,
+            Value::Bool(b) => *b,
+            Value::Int(i) => *i != 0,
+            Value::Float(f) => *f != 0.0,
+            Value::Str(s) => !s.is_empty(),
+            Value::List(items) => !items.is_empty(),
+            Value::Map(pairs) => !pairs.is_empty(),
+        }
+    }
+
+    fn number(&self) -> Option<f64> {
+        match self {
+            Value::Bool(b) => Some(f64::from(u8::from(*b))),
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// Python's `==`.
+    pub fn py_eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::None, Value::None) => true,
+            (Value::Str(a), Value::Str(b)) => a == b,
+            (Value::List(a), Value::List(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.py_eq(y)),
+            (Value::Map(a), Value::Map(b)) => {
+                a.len() == b.len()
+                    && a.iter().all(|(k, v)| b.iter().any(|(k2, v2)| k == k2 && v.py_eq(v2)))
+            }
+            (a, b) => match (a.number(), b.number()) {
+                (Some(x), Some(y)) => x == y,
+                _ => false,
+            },
+        }
+    }
+
+    /// Python's ordering comparisons; `TypeError` between unorderable types.
+    pub fn py_cmp(&self, other: &Value) -> Result<Ordering, Failure> {
+        match (self, other) {
+            (Value::Int(a), Value::Int(b)) => Ok(a.cmp(b)),
+            (Value::Str(a), Value::Str(b)) => Ok(a.cmp(b)),
+            (Value::List(a), Value::List(b)) => {
+                for (x, y) in a.iter().zip(b) {
+                    if !x.py_eq(y) {
+                        return x.py_cmp(y);
+                    }
+                }
+                Ok(a.len().cmp(&b.len()))
+            }
+            (a, b) => match (a.number(), b.number()) {
+                (Some(x), Some(y)) => x
+                    .partial_cmp(&y)
+                    .ok_or_else(|| Failure::Python("comparison with nan".into())),
+                _ => Err(Failure::Python(format!(
+                    "'<' not supported between instances of '{}' and '{}'",
+                    a.type_name(),
+                    b.type_name()
+                ))),
+            },
+        }
+    }
+
+    /// Python's `self in container`.
+    pub fn py_in(&self, container: &Value) -> Result<bool, Failure> {
+        match (self, container) {
+            (Value::Str(needle), Value::Str(hay)) => Ok(hay.contains(needle.as_str())),
+            (_, Value::Str(_)) => Err(Failure::Python("'in <string>' requires string as left operand".into())),
+            (_, Value::List(items)) => Ok(items.iter().any(|item| item.py_eq(self))),
+            (Value::Str(key), Value::Map(pairs)) => Ok(pairs.iter().any(|(k, _)| k == key)),
+            (_, Value::Map(_)) => Ok(false),
+            (_, other) => Err(Failure::Python(format!(
+                "argument of type '{}' is not iterable",
+                other.type_name()
+            ))),
+        }
+    }
+
+    /// Python's `is`, for the values whose identity is well defined: None, True and False.
+    pub fn py_is(&self, other: &Value) -> Result<bool, Failure> {
+        let singleton = |v: &Value| matches!(v, Value::None | Value::Bool(_));
+        match (singleton(self), singleton(other)) {
+            (true, true) => Ok(self == other),
+            (true, false) | (false, true) => Ok(false),
+            (false, false) => Err(Failure::Unsupported(
+                "'is' between values other than None, True and False".into(),
+            )),
+        }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::None => "NoneType",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float",
+            Value::Str(_) => "str",
+            Value::List(_) => "list",
+            Value::Map(_) => "dict",
+        }
+    }
+
+    /// Python's `len(value)`.
+    pub fn len(&self) -> Result<usize, Failure> {
+        match self {
+            Value::Str(s) => Ok(s.chars().count()),
+            Value::List(items) => Ok(items.len()),
+            Value::Map(pairs) => Ok(pairs.len()),
+            other => Err(Failure::Python(format!("object of type '{}' has no len()", other.type_name()))),
+        }
+    }
+
+    /// Python's `value[index]` with an integer index (negative counts from the end).
+    pub fn index(&self, index: i64) -> Result<Value, Failure> {
+        let pick = |len: usize| -> Option<usize> {
+            let len = i64::try_from(len).ok()?;
+            let i = if index < 0 { len + index } else { index };
+            (0..len).contains(&i).then(|| i as usize)
+        };
+        match self {
+            Value::Str(s) => {
+                let n = s.chars().count();
+                let i = pick(n).ok_or_else(|| Failure::Python("string index out of range".into()))?;
+                Ok(Value::Str(s.chars().nth(i).map(String::from).unwrap_or_default()))
+            }
+            Value::List(items) => {
+                let i = pick(items.len()).ok_or_else(|| Failure::Python("list index out of range".into()))?;
+                Ok(items[i].clone())
+            }
+            other => Err(Failure::Python(format!("'{}' object is not subscriptable", other.type_name()))),
+        }
+    }
+
+    /// Python's `iter(value)`, as `{% for %}` uses it.
+    pub fn iterate(&self) -> Result<Vec<Value>, Failure> {
+        match self {
+            Value::None => Ok(Vec::new()),
+            Value::Str(s) => Ok(s.chars().map(|c| Value::Str(c.to_string())).collect()),
+            Value::List(items) => Ok(items.clone()),
+            Value::Map(pairs) => Ok(pairs.iter().map(|(k, _)| Value::Str(k.clone())).collect()),
+            other => Err(Failure::Python(format!("'{}' object is not iterable", other.type_name()))),
+        }
+    }
+
+    /// One step of Django's `Variable._resolve_lookup`: dictionary lookup, then attribute
+    /// lookup (calling methods that take no argument), then list index.
+    pub fn lookup(&self, bit: &str) -> Result<Value, Failure> {
+        if let Value::Map(pairs) = self {
+            if let Some((_, v)) = pairs.iter().find(|(k, _)| k == bit) {
+                return Ok(v.clone());
+            }
+        }
+        if let Some(found) = self.attribute(bit)? {
+            return Ok(found);
+        }
+        match bit.parse::<i64>() {
+            Ok(i) if matches!(self, Value::Str(_) | Value::List(_)) => self.index(i).map_err(|_| Failure::Missing),
+            _ => Err(Failure::Missing),
+        }
+    }
+
+    /// The attribute `name`: Ok(None) when Python has no such attribute, an error for an
+    /// attribute Python has but scaffold does not implement.
+    fn attribute(&self, name: &str) -> Result<Option<Value>, Failure> {
+        let known: &[&str] = match self {
+            Value::Str(s) => {
+                let implemented = match name {
+                    "upper" => Some(Value::Str(s.to_uppercase())),
+                    "lower" => Some(Value::Str(s.to_lowercase())),
+                    "title" => Some(Value::Str(python_title(s))),
+                    "capitalize" => Some(Value::Str(python_capitalize(s))),
+                    "strip" => Some(Value::Str(s.trim_matches(is_python_space).to_owned())),
+                    "lstrip" => Some(Value::Str(s.trim_start_matches(is_python_space).to_owned())),
+                    "rstrip" => Some(Value::Str(s.trim_end_matches(is_python_space).to_owned())),
+                    "split" => Some(Value::List(
+                        s.split(is_python_space).filter(|p| !p.is_empty()).map(Value::str).collect(),
+                    )),
+                    "isascii" => Some(Value::Bool(s.is_ascii())),
+                    _ => None,
+                };
+                if implemented.is_some() {
+                    return Ok(implemented);
+                }
+                STR_ATTRIBUTES
+            }
+            Value::List(_) => LIST_ATTRIBUTES,
+            Value::Map(_) => DICT_ATTRIBUTES,
+            Value::Int(_) | Value::Bool(_) => INT_ATTRIBUTES,
+            Value::Float(_) => FLOAT_ATTRIBUTES,
+            Value::None => &[],
+        };
+        if known.contains(&name) {
+            return Err(Failure::Unsupported(format!("the attribute '.{name}' of a {}", self.type_name())));
+        }
+        Ok(None)
+    }
+}
+
+const STR_ATTRIBUTES: &[&str] = &[
+    "capitalize", "casefold", "center", "count", "encode", "endswith", "expandtabs", "find", "format",
+    "format_map", "index", "isalnum", "isalpha", "isascii", "isdecimal", "isdigit", "isidentifier",
+    "islower", "isnumeric", "isprintable", "isspace", "istitle", "isupper", "join", "ljust", "lower",
+    "lstrip", "maketrans", "partition", "removeprefix", "removesuffix", "replace", "rfind", "rindex",
+    "rjust", "rpartition", "rsplit", "rstrip", "split", "splitlines", "startswith", "strip",
+    "swapcase", "title", "translate", "upper", "zfill",
+];
+const LIST_ATTRIBUTES: &[&str] =
+    &["append", "clear", "copy", "count", "extend", "index", "insert", "pop", "remove", "reverse", "sort"];
+const DICT_ATTRIBUTES: &[&str] =
+    &["clear", "copy", "fromkeys", "get", "items", "keys", "pop", "popitem", "setdefault", "update", "values"];
+const INT_ATTRIBUTES: &[&str] = &[
+    "as_integer_ratio", "bit_count", "bit_length", "conjugate", "denominator", "from_bytes", "imag",
+    "is_integer", "numerator", "real", "to_bytes",
+];
+const FLOAT_ATTRIBUTES: &[&str] = &["as_integer_ratio", "conjugate", "fromhex", "hex", "imag", "is_integer", "real"];
+
+/// Python's `str.isspace()` for one character: Unicode White_Space plus the four ASCII
+/// separators \x1c-\x1f that Python also counts.
+pub fn is_python_space(c: char) -> bool {
+    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
+}
+
+/// Python's `str.strip()` without arguments.
+pub fn python_strip(s: &str) -> &str {
+    s.trim_matches(is_python_space)
+}
+
+fn is_cased(c: char) -> bool {
+    c.is_lowercase() || c.is_uppercase() || titlecase_only(c)
+}
+
+/// The titlecase letters (Lt), cased but neither upper nor lower.
+fn titlecase_only(c: char) -> bool {
+    matches!(c, 'ǅ' | 'ǈ' | 'ǋ' | 'ǲ' | 'ᾈ'..='ᾏ' | 'ᾘ'..='ᾟ' | 'ᾨ'..='ᾯ' | 'ᾼ' | 'ῌ' | 'ῼ')
+}
+
+/// Unicode's full titlecase mapping, where it differs from the uppercase one (Rust has only the
+/// latter).
+fn to_titlecase(c: char, out: &mut String) {
+    let special = match c {
+        'ß' => "Ss",
+        'ﬀ' => "Ff",
+        'ﬁ' => "Fi",
+        'ﬂ' => "Fl",
+        'ﬃ' => "Ffi",
+        'ﬄ' => "Ffl",
+        'ﬅ' | 'ﬆ' => "St",
+        'և' => "Եւ",
+        'ﬓ' => "Մն",
+        'ﬔ' => "Մե",
+        'ﬕ' => "Մի",
+        'ﬖ' => "Վն",
+        'ﬗ' => "Մխ",
+        'Ǆ' | 'ǅ' | 'ǆ' => "ǅ",
+        'Ǉ' | 'ǈ' | 'ǉ' => "ǈ",
+        'Ǌ' | 'ǋ' | 'ǌ' => "ǋ",
+        'Ǳ' | 'ǲ' | 'ǳ' => "ǲ",
+        _ => {
+            if titlecase_only(c) {
+                out.push(c);
+            } else {
+                out.extend(c.to_uppercase());
+            }
+            return;
+        }
+    };
+    out.push_str(special);
+}
+
+/// Python's `str.title()`: a cased character after a cased one is lowered, any other is
+/// titlecased.
+pub fn python_title(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut previous_cased = false;
+    for c in s.chars() {
+        if previous_cased {
+            out.extend(c.to_lowercase());
+        } else {
+            to_titlecase(c, &mut out);
+        }
+        previous_cased = is_cased(c);
+    }
+    out
+}
+
+/// Python's `str.capitalize()`: the first character titlecased, the rest lowered.
+fn python_capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    let mut out = String::with_capacity(s.len());
+    if let Some(first) = chars.next() {
+        to_titlecase(first, &mut out);
+    }
+    out.push_str(&chars.as_str().to_lowercase());
+    out
+}
+
+/// Python's `repr(str)`: single quotes unless the text holds a single quote and no double one.
+pub fn str_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || (0x7f..0xa0).contains(&(c as u32)) => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// Python's `repr(float)`: the shortest round-tripping digits, in positional notation for
+/// 1e-4 <= |f| < 1e16 and in exponent notation otherwise.
+pub fn float_repr(f: f64) -> String {
+    if f.is_nan() {
+        return "nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let magnitude = f.abs();
+    if magnitude != 0.0 && !(1e-4..1e16).contains(&magnitude) {
+        let text = format!("{f:e}");
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        let (sign, digits) = match exponent.strip_prefix('-') {
+            Some(d) => ('-', d),
+            None => ('+', exponent),
+        };
+        return format!("{mantissa}e{sign}{digits:0>2}");
+    }
+    let text = format!("{f}");
+    if text.contains('.') {
+        text
+    } else {
+        format!("{text}.0")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_reprs() {
+        assert_eq!(str_repr("it's"), "\"it's\"");
+        assert_eq!(str_repr("a'b\"c"), "'a\\'b\"c'");
+        assert_eq!(Value::List(vec![Value::str("py"), Value::Int(3)]).repr(), "['py', 3]");
+        assert_eq!(float_repr(2.0), "2.0");
+        assert_eq!(float_repr(1.5), "1.5");
+        assert_eq!(float_repr(1e20), "1e+20");
+        assert_eq!(float_repr(1.5e-5), "1.5e-05");
+        assert_eq!(float_repr(0.0001), "0.0001");
+    }
+
+    #[test]
+    fn python_title_and_capitalize() {
+        assert_eq!(python_title("my_site 2nd they're"), "My_Site 2Nd They'Re");
+        assert_eq!(python_title("straße"), "Straße");
+        assert_eq!(python_title("ßa"), "Ssa");
+        assert_eq!(python_capitalize("hELLO world"), "Hello world");
+    }
+
+    #[test]
+    fn comparisons_follow_python() {
+        assert!(Value::Bool(true).py_eq(&Value::Int(1)));
+        assert!(!Value::str("1").py_eq(&Value::Int(1)));
+        assert_eq!(Value::Int(2).py_cmp(&Value::Float(2.5)), Ok(Ordering::Less));
+        assert!(Value::str("a").py_cmp(&Value::Int(1)).is_err());
+        assert_eq!(Value::str("sit").py_in(&Value::str("mysite")), Ok(true));
+        assert!(Value::Int(1).py_in(&Value::str("1")).is_err());
+    }
+
+    #[test]
+    fn lookups_follow_resolve_lookup() {
+        let s = Value::str("mysite");
+        assert_eq!(s.lookup("upper"), Ok(Value::str("MYSITE")));
+        assert_eq!(s.lookup("0"), Ok(Value::str("m")));
+        assert_eq!(s.lookup("99"), Err(Failure::Missing));
+        assert_eq!(s.lookup("nope"), Err(Failure::Missing));
+        assert!(matches!(s.lookup("swapcase"), Err(Failure::Unsupported(_))));
+        let m = Value::Map(vec![("counter".into(), Value::Int(1))]);
+        assert_eq!(m.lookup("counter"), Ok(Value::Int(1)));
+    }
+}

@@ -1,0 +1,2 @@
+//! Custom templates (`--template`).
+pub mod django_syntax;
