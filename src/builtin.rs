@@ -1,28 +1,27 @@
-//! The built-in project and app templates, embedded in the binary and rendered with Tera.
+//! The built-in project and app templates: rendered by build.rs with Tera for every Django
+//! release and settings layout, embedded in the binary, completed here with the run-time values.
 //!
-//! One template tree serves every supported Django release: the few differences between
-//! releases are `{% if django_series ... %}` blocks inside the templates. Only the templates of
-//! the command being run are parsed.
+//! One template tree (templates/) serves every supported release: the few differences between
+//! releases are `{% if django_series ... %}` blocks inside it. See build.rs for why rendering
+//! happens at build time.
 
-use std::path::Path;
-
-use include_dir::{include_dir, Dir, DirEntry, File};
+use std::path::{Path, PathBuf};
 
 use crate::django::DjangoVersion;
-use crate::error::Error;
 use crate::name::{Kind, PackageName};
-use crate::path_map::target_path;
 use crate::plan::{Content, Plan};
 use crate::secret::SecretKey;
 use crate::settings::{SettingsLayout, SettingsModule};
 
-static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+/// One rendered template tree: its files as (target path, mode, text with `\0key\0` markers).
+pub struct Variant {
+    pub kind: &'static str,
+    pub django: &'static str,
+    pub layout: &'static str,
+    pub files: &'static [(&'static str, u32, &'static str)],
+}
 
-/// The settings package of the split layout, and the single-file settings it extends.
-const SPLIT_SETTINGS_DIR: &str = "project_name/settings";
-const SINGLE_SETTINGS_FILE: &str = "project_name/settings.py-tpl";
-/// The one template file that is executable, as in Django's own template.
-const EXECUTABLE: &str = "manage.py-tpl";
+include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
 
 /// Everything the built-in templates may refer to.
 pub struct Context<'a> {
@@ -40,116 +39,94 @@ pub struct ProjectContext<'a> {
     pub settings_module: &'a SettingsModule,
 }
 
-/// Renders the built-in template of `context.kind` into a plan.
-pub fn render(context: &Context) -> Result<Plan, Error> {
-    let kind = context.kind.as_str();
-    let root = TEMPLATES
-        .get_dir(kind)
-        .expect("the built-in templates are embedded at build time");
-    let layout = context
-        .project
-        .as_ref()
-        .map(|p| p.layout)
-        .unwrap_or_default();
-
-    let mut files = Vec::new();
-    collect_files(root, &mut files);
-    let root_path = root.path();
-    let parsed: Vec<&File> = files
-        .into_iter()
-        .filter(|f| {
-            layout == SettingsLayout::Split
-                || !relative(f, root_path).starts_with(SPLIT_SETTINGS_DIR)
-        })
-        .collect();
-
-    let mut tera = tera::Tera::default();
-    tera.autoescape_on(vec![]);
-    let sources: Vec<(String, &str)> = parsed
+/// The built-in template of `context.kind` for its release and layout, as a plan.
+pub fn render(context: &Context) -> Plan {
+    let layout = match context.project.as_ref().map(|p| p.layout) {
+        Some(SettingsLayout::Split) => "split",
+        _ => "single",
+    };
+    let variant = VARIANTS
         .iter()
-        .map(|f| {
-            let text = f.contents_utf8().expect("the built-in templates are UTF-8");
-            (template_name(relative(f, root_path)), text)
+        .find(|v| {
+            v.kind == context.kind.as_str()
+                && v.django == context.django.docs_version()
+                && v.layout == layout
         })
-        .collect();
-    tera.add_raw_templates(sources)
-        .map_err(|e| render_error(kind, e))?;
-
-    let tera_context = tera_context(context);
-    let mut plan = Plan::default();
-    for file in parsed {
-        let rel = relative(file, root_path);
-        if layout == SettingsLayout::Split && rel == Path::new(SINGLE_SETTINGS_FILE) {
-            continue;
+        .expect("build.rs renders every kind, release and layout");
+    let directory = context.directory.to_string_lossy();
+    let camel_case = context.name.camel_case();
+    let value = |key: &str| -> &str {
+        match key {
+            "project_name" | "app_name" => context.name.as_str(),
+            "project_directory" | "app_directory" => &directory,
+            "camel_case_project_name" | "camel_case_app_name" => &camel_case,
+            "secret_key" => context
+                .project
+                .as_ref()
+                .map_or("", |p| p.secret_key.as_str()),
+            "settings_module" => context
+                .project
+                .as_ref()
+                .map_or("", |p| p.settings_module.as_str()),
+            _ => unreachable!("build.rs admits only known markers"),
         }
-        let name = template_name(rel);
-        let rendered = tera
-            .render(&name, &tera_context)
-            .map_err(|e| render_error(&name, e))?;
-        let target = target_path(rel, &format!("{kind}_name"), context.name.as_str())
-            .expect("built-in template paths are relative and plain");
-        let mode = if rel == Path::new(EXECUTABLE) {
-            0o755
-        } else {
-            0o644
-        };
-        plan.add_file(target, mode, Content::Bytes(rendered.into_bytes()));
+    };
+    let mut plan = Plan::default();
+    for (path, mode, text) in variant.files {
+        let target = PathBuf::from(fill(path, value));
+        plan.add_file(
+            target,
+            *mode,
+            Content::Bytes(fill(text, value).into_bytes()),
+        );
     }
     plan.sort();
-    Ok(plan)
+    plan
 }
 
-fn relative(file: &'static File<'static>, root: &Path) -> &'static Path {
-    file.path().strip_prefix(root).unwrap_or(file.path())
+/// Replaces each `\0key\0` marker of `text` by its value.
+fn fill<'a>(text: &str, value: impl Fn(&str) -> &'a str) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut parts = text.split('\0');
+    out.push_str(parts.next().unwrap_or_default());
+    while let (Some(key), Some(after)) = (parts.next(), parts.next()) {
+        out.push_str(value(key));
+        out.push_str(after);
+    }
+    out
 }
 
-fn collect_files<'a>(dir: &'a Dir<'a>, out: &mut Vec<&'a File<'a>>) {
-    for entry in dir.entries() {
-        match entry {
-            DirEntry::Dir(d) => collect_files(d, out),
-            DirEntry::File(f) => out.push(f),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_release_and_layout_is_embedded() {
+        for version in DjangoVersion::ALL {
+            for (kind, layout) in [
+                ("project", "single"),
+                ("project", "split"),
+                ("app", "single"),
+            ] {
+                let found = VARIANTS
+                    .iter()
+                    .filter(|v| {
+                        v.kind == kind && v.django == version.docs_version() && v.layout == layout
+                    })
+                    .count();
+                assert_eq!(found, 1, "{kind} {version} {layout}");
+            }
         }
     }
-}
 
-fn template_name(relative: &Path) -> String {
-    relative.to_string_lossy().replace('\\', "/")
-}
-
-fn tera_context(context: &Context) -> tera::Context {
-    let kind = context.kind.as_str();
-    let (major, minor) = context.django.number();
-    let mut c = tera::Context::new();
-    c.insert(format!("{kind}_name"), context.name.as_str());
-    c.insert(
-        format!("{kind}_directory"),
-        &context.directory.to_string_lossy(),
-    );
-    c.insert(
-        format!("camel_case_{kind}_name"),
-        &context.name.camel_case(),
-    );
-    c.insert("docs_version", context.django.docs_version());
-    c.insert("django_version", context.django.release());
-    // 52 for 5.2, 61 for 6.1: lets templates say `{% if django_series < 60 %}`.
-    c.insert("django_series", &(u32::from(major) * 10 + u32::from(minor)));
-    if let Some(project) = &context.project {
-        c.insert("secret_key", project.secret_key.as_str());
-        c.insert("settings_module", project.settings_module.as_str());
-    }
-    c
-}
-
-fn render_error(template: &str, error: tera::Error) -> Error {
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    Error::Render {
-        template: template.to_owned(),
-        message,
+    #[test]
+    fn fill_replaces_markers_only() {
+        let value = |k: &str| if k == "project_name" { "mysite" } else { "KEY" };
+        assert_eq!(
+            fill("a \0project_name\0 b \0secret_key\0", value),
+            "a mysite b KEY"
+        );
+        assert_eq!(fill("no markers", value), "no markers");
+        assert_eq!(fill("", value), "");
     }
 }

@@ -3,7 +3,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// A supported Django feature release.
+use crate::releases::{Release, RELEASES};
+
+/// A supported Django feature release; its facts are in [`RELEASES`], in the same order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub enum DjangoVersion {
     #[serde(rename = "5.2")]
@@ -20,32 +22,20 @@ impl DjangoVersion {
     /// The release used when `--django` is not given.
     pub const NEWEST: DjangoVersion = Self::V6_1;
 
+    fn facts(self) -> &'static Release {
+        &RELEASES[self as usize]
+    }
+
     /// The feature release, as `--django` takes it and as Django's docs URLs spell it
     /// (`get_docs_version()`).
     pub fn docs_version(self) -> &'static str {
-        match self {
-            Self::V5_2 => "5.2",
-            Self::V6_0 => "6.0",
-            Self::V6_1 => "6.1",
-        }
+        self.facts().feature
     }
 
-    /// The patch release whose templates scaffold reproduces; `django_version` in the template context.
+    /// The patch release whose templates scaffold reproduces; `django_version` in the template
+    /// context.
     pub fn release(self) -> &'static str {
-        match self {
-            Self::V5_2 => "5.2.19",
-            Self::V6_0 => "6.0.10",
-            Self::V6_1 => "6.1.3",
-        }
-    }
-
-    /// `(major, minor)`, for templates that differ between releases.
-    pub fn number(self) -> (u8, u8) {
-        match self {
-            Self::V5_2 => (5, 2),
-            Self::V6_0 => (6, 0),
-            Self::V6_1 => (6, 1),
-        }
+        self.facts().patch
     }
 
     fn supported_list() -> String {
@@ -96,6 +86,17 @@ mod tests {
         assert!("6.10".parse::<DjangoVersion>().is_err());
         let err = "4.2".parse::<DjangoVersion>().unwrap_err();
         assert!(err.contains("5.2, 6.0, 6.1"), "{err}");
+    }
+
+    #[test]
+    fn every_version_has_its_own_release_facts() {
+        assert_eq!(DjangoVersion::ALL.len(), RELEASES.len());
+        for (version, release) in DjangoVersion::ALL.iter().zip(&RELEASES) {
+            assert_eq!(serde_json::to_value(version).unwrap(), release.feature);
+            assert!(version
+                .release()
+                .starts_with(&format!("{}.", release.feature)));
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod error;
 pub mod name;
 pub mod path_map;
 pub mod plan;
+pub mod releases;
 pub mod report;
 pub mod secret;
 pub mod settings;
@@ -133,7 +134,7 @@ pub fn prepare(request: &Request, env: &Environment) -> Result<Prepared, Error> 
         directory: &destination.root,
         django: request.django,
         project,
-    })?;
+    });
     destination.check(&plan, kind)?;
     Ok(Prepared {
         kind,
