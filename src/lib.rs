@@ -155,4 +155,19 @@ impl Prepared {
     pub fn root(&self) -> &Path {
         &self.destination.root
     }
+
+    /// What is allowed but probably a mistake: a default settings module inside the new project
+    /// that the project does not contain.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if let Some((_, module)) = &self.settings {
+            let inside = module.as_str().starts_with(&format!("{}.", self.name));
+            if inside && !module.is_in(&self.plan) {
+                warnings.push(format!(
+                    "the default settings module {module} is not part of the generated project; create it before running manage.py"
+                ));
+            }
+        }
+        warnings
+    }
 }

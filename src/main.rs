@@ -196,6 +196,9 @@ fn generate(request: &Request, common: &CommonArgs) -> ExitCode {
                 }
             }
             if common.verbosity >= 1 {
+                for warning in prepared.warnings() {
+                    eprintln!("warning: {warning}");
+                }
                 eprintln!("{}", report::summary(&prepared, common.dry_run, &env.cwd));
             }
         }

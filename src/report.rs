@@ -92,6 +92,7 @@ struct JsonReport<'a> {
     settings: Option<crate::SettingsLayout>,
     #[serde(skip_serializing_if = "Option::is_none")]
     settings_module: Option<&'a str>,
+    warnings: Vec<String>,
     directories: Vec<String>,
     files: Vec<JsonFile>,
 }
@@ -135,6 +136,7 @@ pub fn json(prepared: &Prepared, dry_run: bool, umask: u32) -> Result<String, Er
             .settings
             .as_ref()
             .map(|(_, module)| module.as_str()),
+        warnings: prepared.warnings(),
         directories: prepared
             .plan
             .entries

@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::error::Error;
 use crate::name::PackageName;
+use crate::plan::Plan;
 
 /// One `settings.py`, or a settings package split by environment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -42,6 +43,15 @@ impl SettingsModule {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Whether `plan` creates this module, as `a/b.py` or `a/b/__init__.py`.
+    pub fn is_in(&self, plan: &Plan) -> bool {
+        let base: std::path::PathBuf = self.0.split('.').collect();
+        let file = base.with_extension("py");
+        let package = base.join("__init__.py");
+        plan.files()
+            .any(|(path, _, _)| path == file || path == package)
     }
 }
 

@@ -332,3 +332,70 @@ fn help_and_version() {
         format!("scaffold {}\n", env!("CARGO_PKG_VERSION"))
     );
 }
+
+/// The one default settings module lands in manage.py, wsgi.py and asgi.py alike.
+#[test]
+fn settings_module_is_wired_into_all_three_files() {
+    let wired = |d: &Path| -> Vec<String> {
+        ["manage.py", "mysite/wsgi.py", "mysite/asgi.py"]
+            .iter()
+            .map(|f| {
+                let text = fs::read_to_string(d.join("mysite").join(f)).unwrap();
+                let line = text
+                    .lines()
+                    .find(|l| l.contains("DJANGO_SETTINGS_MODULE"))
+                    .unwrap()
+                    .trim()
+                    .to_owned();
+                line
+            })
+            .collect()
+    };
+    let cases: [(&[&str], &str); 3] = [
+        (&[], "mysite.settings"),
+        (&["--settings", "split"], "mysite.settings.development"),
+        (
+            &[
+                "--settings",
+                "split",
+                "--settings-module",
+                "mysite.settings.production",
+            ],
+            "mysite.settings.production",
+        ),
+    ];
+    for (args, module) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let out = scaffold()
+            .current_dir(dir.path())
+            .args(["startproject", "mysite"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("warning"),
+            "{args:?}"
+        );
+        let expected = format!("os.environ.setdefault('DJANGO_SETTINGS_MODULE', '{module}')");
+        assert_eq!(wired(dir.path()), vec![expected; 3], "{args:?}");
+    }
+    // Allowed, but a module inside the project that the project lacks earns a warning.
+    let dir = tempfile::tempdir().unwrap();
+    let out = scaffold()
+        .current_dir(dir.path())
+        .args([
+            "startproject",
+            "mysite",
+            "--settings-module",
+            "mysite.settings.production",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("warning: the default settings module mysite.settings.production is not part of the generated project"),
+        "{stderr}"
+    );
+}
