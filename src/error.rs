@@ -52,6 +52,33 @@ pub enum Error {
 
     #[error("interrupted; nothing was written")]
     Interrupted,
+
+    #[error("couldn't handle {kind} template {template}: {why}")]
+    TemplateNotFound { kind: &'static str, template: String, why: String },
+
+    #[error("{template} is not a recognized archive format")]
+    UnknownArchive { template: String },
+
+    #[error("{}", template_error(file, template, *line, message))]
+    Template { file: PathBuf, template: String, line: Option<usize>, message: String },
+
+    #[error("refusing template {template}: {reason}")]
+    HostileTemplate { template: String, reason: String },
+
+    #[error("refusing template {template}: it is larger than the limit of {} once unpacked", size_text(*limit))]
+    TemplateTooLarge { template: String, limit: u64 },
+
+    #[error("cannot unpack template {template}: {message}")]
+    Archive { template: String, message: String },
+
+    #[error("couldn't download {url}: {message}")]
+    Download { url: String, message: String, timed_out: bool },
+
+    #[error("two template files would both be written to {}", .0.display())]
+    TemplateCollision(PathBuf),
+
+    #[error("{0} only applies to the built-in template, not with --template")]
+    BuiltinOnly(&'static str),
 }
 
 impl Error {
@@ -72,6 +99,16 @@ impl Error {
             Error::Io { source, .. } if source.kind() == io::ErrorKind::PermissionDenied => {
                 Some("check that you may write there, or choose another directory".into())
             }
+            Error::UnknownArchive { .. } => {
+                Some("use a directory, or an archive ending in .zip, .tar, .tar.gz, .tgz, .tar.bz2, .tbz2, .tar.xz or .txz".into())
+            }
+            Error::Template { .. } => Some(
+                "scaffold renders Django's template language: variables, the common filters, if/elif/else, for, \
+                 comment, templatetag and verbatim"
+                    .into(),
+            ),
+            Error::TemplateTooLarge { .. } => Some("raise the limit with --max-template-size, e.g. --max-template-size 1G".into()),
+            Error::Download { timed_out: true, .. } => Some("allow more time with --timeout SECS".into()),
             _ => None,
         }
     }
@@ -84,4 +121,22 @@ impl Error {
             source,
         }
     }
+}
+
+fn template_error(file: &std::path::Path, template: &str, line: Option<usize>, message: &str) -> String {
+    match line {
+        Some(line) => format!("{} (template {template}), line {line}: {message}", file.display()),
+        None => format!("{} (template {template}) {message}", file.display()),
+    }
+}
+
+/// A byte count as the user would write it for --max-template-size.
+fn size_text(bytes: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    for (unit, name) in UNITS {
+        if bytes >= unit && bytes % unit == 0 {
+            return format!("{} {name}", bytes / unit);
+        }
+    }
+    format!("{bytes} bytes")
 }

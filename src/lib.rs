@@ -43,6 +43,8 @@ pub struct Request {
     pub settings: SettingsLayout,
     /// None: the layout's default.
     pub settings_module: Option<String>,
+    /// `--template`: None renders the built-in template.
+    pub template: Option<template::TemplateOptions>,
 }
 
 impl Request {
@@ -55,6 +57,7 @@ impl Request {
             secret_key: None,
             settings: SettingsLayout::Single,
             settings_module: None,
+            template: None,
         }
     }
 }
@@ -87,6 +90,8 @@ pub struct Prepared {
     /// Project only.
     pub settings: Option<(SettingsLayout, SettingsModule)>,
     pub plan: Plan,
+    /// Where an unpacked template archive lives until the plan's copies are written.
+    pub template_workspace: Option<std::sync::Arc<tempfile::TempDir>>,
 }
 
 /// Checks the request, renders the template and checks the destination. Reads the file system
@@ -120,6 +125,33 @@ pub fn prepare(request: &Request, env: &Environment) -> Result<Prepared, Error> 
         env.home.as_deref(),
     )?;
 
+    if let Some(options) = &request.template {
+        if request.settings == SettingsLayout::Split {
+            return Err(Error::BuiltinOnly("--settings split"));
+        }
+        if request.settings_module.is_some() {
+            return Err(Error::BuiltinOnly("--settings-module"));
+        }
+        let context = template::Context {
+            kind,
+            name: &name,
+            directory: &destination.root,
+            django: request.django,
+            secret_key: secret_key.as_ref(),
+        };
+        let rendered = template::render(options, &context, env)?;
+        destination.check(&rendered.plan, kind)?;
+        return Ok(Prepared {
+            kind,
+            name,
+            django: request.django,
+            destination,
+            settings: None,
+            plan: rendered.plan,
+            template_workspace: rendered.workspace,
+        });
+    }
+
     let project = match (&settings, &secret_key) {
         (Some((layout, module)), Some(key)) => Some(builtin::ProjectContext {
             secret_key: key,
@@ -143,6 +175,7 @@ pub fn prepare(request: &Request, env: &Environment) -> Result<Prepared, Error> 
         destination,
         settings,
         plan,
+        template_workspace: None,
     })
 }
 

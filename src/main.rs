@@ -18,6 +18,8 @@ Examples:
                                                 reproducible output for Django 5.2
   scaffold startproject mysite --settings split development/production settings package
   scaffold startapp blog                        create ./blog
+  scaffold startproject mysite --template ~/templates/site.tar.gz -e py,toml -n Procfile
+                                                render a custom template, as django-admin does
   scaffold startproject mysite --dry-run --output-format json
                                                 list every file, write nothing";
 
@@ -69,6 +71,27 @@ struct CommonArgs {
     /// How the report is printed; json lists every file with its mode, size, sha256 and content
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Text)]
     output_format: OutputFormat,
+    /// Use this template instead of the built-in one: a directory, an archive (.zip, .tar,
+    /// .tar.gz, .tgz, .tar.bz2, .tbz2, .tar.xz, .txz) or an http(s) URL of an archive
+    #[arg(long, value_name = "SRC", help_heading = "Custom templates")]
+    template: Option<String>,
+    /// File extensions to render (repeatable, comma-separated; py is always rendered)
+    #[arg(short = 'e', long = "extension", id = "extensions", value_name = "EXT", help_heading = "Custom templates")]
+    extensions: Vec<String>,
+    /// File names to render whatever their extension (repeatable, comma-separated)
+    #[arg(short = 'n', long = "name", id = "files", value_name = "FILE", help_heading = "Custom templates")]
+    files: Vec<String>,
+    /// Directory names to skip (repeatable); with -x, only .git, __pycache__ and these are
+    /// skipped, without it every directory starting with a dot too
+    #[arg(short = 'x', long, value_name = "DIR", num_args = 0..=1, default_missing_value = "",
+          action = clap::ArgAction::Append, help_heading = "Custom templates")]
+    exclude: Option<Vec<String>>,
+    /// Largest unpacked archive or download accepted, in bytes or with K, M or G (binary units)
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size, help_heading = "Custom templates")]
+    max_template_size: u64,
+    /// Seconds a template download may take in all
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = parse_timeout, help_heading = "Custom templates")]
+    timeout: f64,
 }
 
 #[derive(Args)]
@@ -153,7 +176,42 @@ fn request(kind: Kind, common: &CommonArgs) -> Request {
     let mut request = Request::new(kind, common.name.clone());
     request.directory = common.directory.clone();
     request.django = common.django;
+    request.template = common.template.as_ref().map(|source| {
+        let mut options = scaffold::template::TemplateOptions::new(source.clone());
+        options.extensions = common.extensions.clone();
+        options.files = common.files.clone();
+        options.exclude = common.exclude.clone();
+        options.max_size = common.max_template_size;
+        options.timeout = std::time::Duration::from_secs_f64(common.timeout);
+        options.verbosity = common.verbosity;
+        options
+    });
     request
+}
+
+/// `--max-template-size`: bytes, or a number with K, M or G (KiB, MiB, GiB).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim().trim_end_matches(['B', 'b']).trim_end_matches(['i']);
+    let (digits, unit) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&t[..i], c.to_ascii_uppercase()),
+        _ => (t, ' '),
+    };
+    let shift = match unit {
+        ' ' => 0,
+        'K' => 10,
+        'M' => 20,
+        'G' => 30,
+        _ => return Err(format!("'{s}' is not a size (e.g. 268435456, 512M, 2G)")),
+    };
+    let n: u64 = digits.trim().parse().map_err(|_| format!("'{s}' is not a size (e.g. 268435456, 512M, 2G)"))?;
+    n.checked_mul(1 << shift).ok_or_else(|| format!("'{s}' is too large"))
+}
+
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err(format!("'{s}' is not a number of seconds between 0 and 86400")),
+    }
 }
 
 fn generate(request: &Request, common: &CommonArgs) -> ExitCode {

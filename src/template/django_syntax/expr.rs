@@ -53,7 +53,9 @@ fn constant_len(s: &str) -> Option<usize> {
 
 /// `[\w.]+|[-+.]?\d[\d.e]*`
 fn var_len(s: &str) -> Option<usize> {
-    let word = s.find(|c: char| !(is_word(c) || c == '.')).unwrap_or(s.len());
+    let word = s
+        .find(|c: char| !(is_word(c) || c == '.'))
+        .unwrap_or(s.len());
     if word > 0 {
         return Some(word);
     }
@@ -66,7 +68,10 @@ fn var_len(s: &str) -> Option<usize> {
         return None;
     }
     i += 1;
-    while bytes.get(i).is_some_and(|b| b.is_ascii_digit() || *b == b'.' || *b == b'e') {
+    while bytes
+        .get(i)
+        .is_some_and(|b| b.is_ascii_digit() || *b == b'.' || *b == b'e')
+    {
         i += 1;
     }
     Some(i)
@@ -74,8 +79,11 @@ fn var_len(s: &str) -> Option<usize> {
 
 /// Django's `Variable(text)`: a number, a string literal, or a dotted lookup.
 pub fn variable(text: &str) -> Result<Operand, String> {
-    let looks_numeric = text.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+' || c == '.')
-        && text.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'));
+    let looks_numeric = text
+        .starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+' || c == '.')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'));
     if text.contains('.') || text.to_lowercase().contains('e') {
         if looks_numeric && !text.ends_with('.') {
             if let Ok(f) = text.parse::<f64>() {
@@ -93,15 +101,21 @@ pub fn variable(text: &str) -> Result<Operand, String> {
         return Err(format!("the literal '{text}' is not supported by scaffold"));
     }
     if text.starts_with("_(") && text.ends_with(')') {
-        return Err(format!("translated strings ({text}) are not supported by scaffold"));
+        return Err(format!(
+            "translated strings ({text}) are not supported by scaffold"
+        ));
     }
     if let Some(literal) = unescape_string_literal(text) {
         return Ok(Operand::Literal(Value::Str(literal)));
     }
     if text.contains("._") || text.starts_with('_') {
-        return Err(format!("Variables and attributes may not begin with underscores: '{text}'"));
+        return Err(format!(
+            "Variables and attributes may not begin with underscores: '{text}'"
+        ));
     }
-    Ok(Operand::Lookup(text.split('.').map(str::to_owned).collect()))
+    Ok(Operand::Lookup(
+        text.split('.').map(str::to_owned).collect(),
+    ))
 }
 
 /// Django's `unescape_string_literal`.
@@ -111,7 +125,11 @@ fn unescape_string_literal(s: &str) -> Option<String> {
         return None;
     }
     let inner = &s[1..s.len() - 1];
-    Some(inner.replace(&format!("\\{quote}"), &quote.to_string()).replace("\\\\", "\\"))
+    Some(
+        inner
+            .replace(&format!("\\{quote}"), &quote.to_string())
+            .replace("\\\\", "\\"),
+    )
 }
 
 impl FilterExpr {
@@ -129,12 +147,18 @@ impl FilterExpr {
         while upto < token.len() {
             let rest = &token[upto..];
             let Some((name, arg, len)) = filter_at(rest)? else {
-                return Err(format!("Could not parse the remainder: '{rest}' from '{token}'"));
+                return Err(format!(
+                    "Could not parse the remainder: '{rest}' from '{token}'"
+                ));
             };
             let arity = filters::arity(&name)?;
             match (arity, &arg) {
-                (Arity::None, Some(_)) => return Err(format!("{name} requires 1 arguments, 2 provided")),
-                (Arity::One, None) => return Err(format!("{name} requires 2 arguments, 1 provided")),
+                (Arity::None, Some(_)) => {
+                    return Err(format!("{name} requires 1 arguments, 2 provided"))
+                }
+                (Arity::One, None) => {
+                    return Err(format!("{name} requires 2 arguments, 1 provided"))
+                }
                 _ => {}
             }
             filters.push((name, arg));
@@ -170,7 +194,9 @@ fn filter_at(s: &str) -> Result<Option<(String, Option<Operand>, usize)>, String
         return Ok(None);
     };
     let after_space = after_bar.trim_start();
-    let name_len = after_space.find(|c: char| !is_word(c)).unwrap_or(after_space.len());
+    let name_len = after_space
+        .find(|c: char| !is_word(c))
+        .unwrap_or(after_space.len());
     if name_len == 0 {
         return Ok(None);
     }
@@ -311,7 +337,12 @@ impl IfParser {
                     let bp = IfToken::Infix(op, "").lbp();
                     Condition::Binary(op, Box::new(left), Box::new(self.expression(bp)?))
                 }
-                other => return Err(format!("Not expecting '{}' as infix operator in if tag.", other.display())),
+                other => {
+                    return Err(format!(
+                        "Not expecting '{}' as infix operator in if tag.",
+                        other.display()
+                    ))
+                }
             };
         }
         Ok(left)
@@ -322,7 +353,10 @@ impl IfParser {
             IfToken::Literal(expr, _) => Ok(Condition::Literal(expr)),
             IfToken::Not => Ok(Condition::Not(Box::new(self.expression(8)?))),
             IfToken::End => Err("Unexpected end of expression in if tag.".into()),
-            other => Err(format!("Not expecting '{}' in this position in if tag.", other.display())),
+            other => Err(format!(
+                "Not expecting '{}' in this position in if tag.",
+                other.display()
+            )),
         }
     }
 }
@@ -347,11 +381,17 @@ impl Condition {
             });
             i += 1;
         }
-        let mut parser = IfParser { tokens: mapped.into_iter(), current: IfToken::End };
+        let mut parser = IfParser {
+            tokens: mapped.into_iter(),
+            current: IfToken::End,
+        };
         parser.current = parser.next();
         let condition = parser.expression(0)?;
         if parser.current != IfToken::End {
-            return Err(format!("Unused '{}' at end of if expression.", parser.current.display()));
+            return Err(format!(
+                "Unused '{}' at end of if expression.",
+                parser.current.display()
+            ));
         }
         Ok(condition)
     }
@@ -373,7 +413,13 @@ impl Condition {
         }
     }
 
-    fn binary(&self, op: Op, left: &Condition, right: &Condition, scope: &Scope) -> Result<Value, Failure> {
+    fn binary(
+        &self,
+        op: Op,
+        left: &Condition,
+        right: &Condition,
+        scope: &Scope,
+    ) -> Result<Value, Failure> {
         use std::cmp::Ordering::*;
         let x = left.eval(scope)?;
         match op {
@@ -404,8 +450,13 @@ impl Condition {
 /// `Token.split_contents`; translated strings (`_("...")`) are not supported.
 pub fn split_contents(contents: &str) -> Result<Vec<String>, String> {
     let bits = smart_split(contents);
-    if let Some(bit) = bits.iter().find(|b| b.starts_with("_(\"") || b.starts_with("_('")) {
-        return Err(format!("translated strings ({bit}) are not supported by scaffold"));
+    if let Some(bit) = bits
+        .iter()
+        .find(|b| b.starts_with("_(\"") || b.starts_with("_('"))
+    {
+        return Err(format!(
+            "translated strings ({bit}) are not supported by scaffold"
+        ));
     }
     Ok(bits)
 }
@@ -422,14 +473,30 @@ mod tests {
     fn filter_expressions() {
         let e = FilterExpr::parse(r#"project_name|default:"x y"|upper"#).unwrap();
         assert_eq!(e.operand, Operand::Lookup(vec!["project_name".into()]));
-        assert_eq!(e.filters[0], ("default".into(), Some(Operand::Literal(Value::str("x y")))));
-        assert_eq!(FilterExpr::parse("1.5").unwrap().operand, Operand::Literal(Value::Float(1.5)));
-        assert_eq!(FilterExpr::parse("-3").unwrap().operand, Operand::Literal(Value::Int(-3)));
-        assert_eq!(FilterExpr::parse(r"'it\'s'").unwrap().operand, Operand::Literal(Value::str("it's")));
+        assert_eq!(
+            e.filters[0],
+            ("default".into(), Some(Operand::Literal(Value::str("x y"))))
+        );
+        assert_eq!(
+            FilterExpr::parse("1.5").unwrap().operand,
+            Operand::Literal(Value::Float(1.5))
+        );
+        assert_eq!(
+            FilterExpr::parse("-3").unwrap().operand,
+            Operand::Literal(Value::Int(-3))
+        );
+        assert_eq!(
+            FilterExpr::parse(r"'it\'s'").unwrap().operand,
+            Operand::Literal(Value::str("it's"))
+        );
         assert!(FilterExpr::parse("a|lower:1").is_err());
         assert!(FilterExpr::parse("a|default").is_err());
-        assert!(FilterExpr::parse("a|nosuch").unwrap_err().contains("Invalid filter"));
-        assert!(FilterExpr::parse("a|date").unwrap_err().contains("not supported"));
+        assert!(FilterExpr::parse("a|nosuch")
+            .unwrap_err()
+            .contains("Invalid filter"));
+        assert!(FilterExpr::parse("a|date")
+            .unwrap_err()
+            .contains("not supported"));
         assert!(FilterExpr::parse("a b").unwrap_err().contains("remainder"));
         assert!(FilterExpr::parse("_a").unwrap_err().contains("underscores"));
         assert!(FilterExpr::parse("|a").is_err());
@@ -439,12 +506,25 @@ mod tests {
     fn if_precedence_as_smartif() {
         // not binds tighter than and, and tighter than or.
         let c = Condition::parse(&words("a or b and not c")).unwrap();
-        let Condition::Binary(Op::Or, _, right) = c else { panic!("{c:?}") };
+        let Condition::Binary(Op::Or, _, right) = c else {
+            panic!("{c:?}")
+        };
         assert!(matches!(*right, Condition::Binary(Op::And, _, _)));
-        assert!(Condition::parse(&words("a ==")).unwrap_err().contains("end of expression"));
-        assert!(Condition::parse(&words("a b")).unwrap_err().contains("Unused"));
-        assert!(Condition::parse(&words("and a")).unwrap_err().contains("Not expecting"));
-        assert!(Condition::parse(&words("a not b")).unwrap_err().contains("infix"));
-        assert!(matches!(Condition::parse(&words("a not in b")).unwrap(), Condition::Binary(Op::NotIn, _, _)));
+        assert!(Condition::parse(&words("a =="))
+            .unwrap_err()
+            .contains("end of expression"));
+        assert!(Condition::parse(&words("a b"))
+            .unwrap_err()
+            .contains("Unused"));
+        assert!(Condition::parse(&words("and a"))
+            .unwrap_err()
+            .contains("Not expecting"));
+        assert!(Condition::parse(&words("a not b"))
+            .unwrap_err()
+            .contains("infix"));
+        assert!(matches!(
+            Condition::parse(&words("a not in b")).unwrap(),
+            Condition::Binary(Op::NotIn, _, _)
+        ));
     }
 }

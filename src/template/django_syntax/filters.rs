@@ -15,9 +15,8 @@ pub enum Arity {
 /// The arity of a filter scaffold implements; `Err` with a message for any other name.
 pub fn arity(name: &str) -> Result<Arity, String> {
     Ok(match name {
-        "lower" | "upper" | "title" | "capfirst" | "slugify" | "length" | "safe" | "first" | "last" => {
-            Arity::None
-        }
+        "lower" | "upper" | "title" | "capfirst" | "slugify" | "length" | "safe" | "first"
+        | "last" => Arity::None,
         "default" | "default_if_none" | "cut" | "join" => Arity::One,
         _ if DJANGO_FILTERS.contains(&name) => {
             return Err(format!(
@@ -80,7 +79,9 @@ fn index_error_is_empty(failure: Failure) -> Result<Value, Failure> {
 /// `join` with autoescape off: `arg.join(value)`, the value itself when that raises TypeError.
 fn join(value: Value, arg: &Value) -> Result<Value, Failure> {
     let Value::Str(separator) = arg else {
-        return Err(Failure::Unsupported("join with a separator that is not a string".into()));
+        return Err(Failure::Unsupported(
+            "join with a separator that is not a string".into(),
+        ));
     };
     let items = match &value {
         Value::Str(_) | Value::List(_) | Value::Map(_) => value.iterate()?,
@@ -106,7 +107,10 @@ fn django_title(s: &str) -> String {
         let c = titled[i];
         out.push(c);
         // re.sub("([a-z])'([A-Z])", ...) and re.sub(r"\d([A-Z])", ...), non-overlapping.
-        if c.is_ascii_lowercase() && titled.get(i + 1) == Some(&'\'') && titled.get(i + 2).is_some_and(char::is_ascii_uppercase) {
+        if c.is_ascii_lowercase()
+            && titled.get(i + 1) == Some(&'\'')
+            && titled.get(i + 2).is_some_and(char::is_ascii_uppercase)
+        {
             out.push('\'');
             out.push(titled[i + 2].to_ascii_lowercase());
             i += 3;
@@ -134,7 +138,11 @@ fn django_title(s: &str) -> String {
 /// characters, spaces and hyphens, collapse runs of spaces and hyphens to one hyphen, strip
 /// leading and trailing hyphens and underscores.
 pub fn slugify(s: &str) -> String {
-    let ascii: String = s.nfkd().filter(char::is_ascii).collect::<String>().to_lowercase();
+    let ascii: String = s
+        .nfkd()
+        .filter(char::is_ascii)
+        .collect::<String>()
+        .to_lowercase();
     let kept: String = ascii
         .chars()
         .filter(|&c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || is_python_space(c))
@@ -157,14 +165,64 @@ pub fn slugify(s: &str) -> String {
 
 /// Every filter Django's default libraries register (Django 5.2 to 6.1).
 const DJANGO_FILTERS: &[&str] = &[
-    "add", "addslashes", "capfirst", "center", "cut", "date", "default", "default_if_none",
-    "dictsort", "dictsortreversed", "divisibleby", "escape", "escapejs", "escapeseq",
-    "filesizeformat", "first", "floatformat", "force_escape", "get_digit", "iriencode", "join",
-    "json_script", "last", "length", "length_is", "linebreaks", "linebreaksbr", "linenumbers", "ljust",
-    "lower", "make_list", "phone2numeric", "pluralize", "pprint", "random", "rjust", "safe",
-    "safeseq", "slice", "slugify", "stringformat", "striptags", "time", "timesince", "timeuntil",
-    "title", "truncatechars", "truncatechars_html", "truncatewords", "truncatewords_html",
-    "unordered_list", "upper", "urlencode", "urlize", "urlizetrunc", "wordcount", "wordwrap", "yesno",
+    "add",
+    "addslashes",
+    "capfirst",
+    "center",
+    "cut",
+    "date",
+    "default",
+    "default_if_none",
+    "dictsort",
+    "dictsortreversed",
+    "divisibleby",
+    "escape",
+    "escapejs",
+    "escapeseq",
+    "filesizeformat",
+    "first",
+    "floatformat",
+    "force_escape",
+    "get_digit",
+    "iriencode",
+    "join",
+    "json_script",
+    "last",
+    "length",
+    "length_is",
+    "linebreaks",
+    "linebreaksbr",
+    "linenumbers",
+    "ljust",
+    "lower",
+    "make_list",
+    "phone2numeric",
+    "pluralize",
+    "pprint",
+    "random",
+    "rjust",
+    "safe",
+    "safeseq",
+    "slice",
+    "slugify",
+    "stringformat",
+    "striptags",
+    "time",
+    "timesince",
+    "timeuntil",
+    "title",
+    "truncatechars",
+    "truncatechars_html",
+    "truncatewords",
+    "truncatewords_html",
+    "unordered_list",
+    "upper",
+    "urlencode",
+    "urlize",
+    "urlizetrunc",
+    "wordcount",
+    "wordwrap",
+    "yesno",
 ];
 
 #[cfg(test)]
@@ -187,9 +245,18 @@ mod tests {
 
     #[test]
     fn default_and_length() {
-        assert_eq!(apply("default", Value::str(""), Some(Value::str("x"))), Ok(Value::str("x")));
-        assert_eq!(apply("default", Value::None, Some(Value::str("x"))), Ok(Value::str("x")));
+        assert_eq!(
+            apply("default", Value::str(""), Some(Value::str("x"))),
+            Ok(Value::str("x"))
+        );
+        assert_eq!(
+            apply("default", Value::None, Some(Value::str("x"))),
+            Ok(Value::str("x"))
+        );
         assert_eq!(apply("length", Value::None, None), Ok(Value::Int(0)));
-        assert_eq!(apply("capfirst", Value::str("ßa"), None), Ok(Value::str("SSa")));
+        assert_eq!(
+            apply("capfirst", Value::str("ßa"), None),
+            Ok(Value::str("SSa"))
+        );
     }
 }

@@ -56,7 +56,11 @@ pub fn tokenize(text: &str) -> Vec<Token> {
     let mut verbatim: Option<String> = None;
     let mut pos = 0;
     let push = |tokens: &mut Vec<Token>, kind, contents: String, raw: &str, line: &mut usize| {
-        tokens.push(Token { kind, contents, line: *line });
+        tokens.push(Token {
+            kind,
+            contents,
+            line: *line,
+        });
         *line += raw.matches('\n').count();
     };
     while pos < text.len() {
@@ -125,7 +129,11 @@ pub fn smart_split(text: &str) -> Vec<String> {
 /// its end, or None when it does not match at `start`.
 fn quoted_run(chars: &[char], start: usize) -> Option<usize> {
     let plain = |j: &mut usize| {
-        while *j < chars.len() && !chars[*j].is_whitespace() && chars[*j] != '"' && chars[*j] != '\'' {
+        while *j < chars.len()
+            && !chars[*j].is_whitespace()
+            && chars[*j] != '"'
+            && chars[*j] != '\''
+        {
             *j += 1;
         }
     };
@@ -163,7 +171,10 @@ mod tests {
     use super::*;
 
     fn kinds(text: &str) -> Vec<(TokenType, String, usize)> {
-        tokenize(text).into_iter().map(|t| (t.kind, t.contents, t.line)).collect()
+        tokenize(text)
+            .into_iter()
+            .map(|t| (t.kind, t.contents, t.line))
+            .collect()
     }
 
     #[test]
@@ -182,7 +193,10 @@ mod tests {
         );
         // A tag does not span lines; `{{%` finds the block tag one character later.
         assert_eq!(kinds("{{ x\n}}"), vec![(Text, "{{ x\n}}".into(), 1)]);
-        assert_eq!(kinds("{{% x %}"), vec![(Text, "{".into(), 1), (Block, "x".into(), 1)]);
+        assert_eq!(
+            kinds("{{% x %}"),
+            vec![(Text, "{".into(), 1), (Block, "x".into(), 1)]
+        );
         assert_eq!(kinds("{%%}"), vec![(Block, "".into(), 1)]);
     }
 
@@ -202,8 +216,14 @@ mod tests {
 
     #[test]
     fn smart_split_keeps_quotes() {
-        assert_eq!(smart_split(r#"if a == "b c" and d"#), ["if", "a", "==", "\"b c\"", "and", "d"]);
-        assert_eq!(smart_split(r#"x|default:"a b"|upper y"#), ["x|default:\"a b\"|upper", "y"]);
+        assert_eq!(
+            smart_split(r#"if a == "b c" and d"#),
+            ["if", "a", "==", "\"b c\"", "and", "d"]
+        );
+        assert_eq!(
+            smart_split(r#"x|default:"a b"|upper y"#),
+            ["x|default:\"a b\"|upper", "y"]
+        );
         assert_eq!(smart_split(r#"a "unclosed b"#), ["a", "\"unclosed", "b"]);
         assert_eq!(smart_split(r#""a\"b" c"#), ["\"a\\\"b\"", "c"]);
     }

@@ -30,7 +30,7 @@ mod filters;
 mod lexer;
 pub mod value;
 
-use expr::{split_contents, Condition, FilterExpr, Operand};
+use expr::{split_contents, Condition, FilterExpr};
 use lexer::{tokenize, Token, TokenType};
 pub use value::Value;
 use value::{float_repr, Failure};
@@ -51,8 +51,14 @@ pub struct Template {
 #[derive(Debug, Clone)]
 enum Node {
     Text(String),
-    Var { expr: FilterExpr, line: usize },
-    If { branches: Vec<(Option<Condition>, Vec<Node>)>, line: usize },
+    Var {
+        expr: FilterExpr,
+        line: usize,
+    },
+    If {
+        branches: Vec<(Option<Condition>, Vec<Node>)>,
+        line: usize,
+    },
     For(Box<ForNode>),
 }
 
@@ -79,15 +85,24 @@ impl Scope {
             ("False".to_owned(), Value::Bool(false)),
             ("None".to_owned(), Value::None),
         ];
-        Scope { layers: vec![builtins, context.to_vec()] }
+        Scope {
+            layers: vec![builtins, context.to_vec()],
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<Value> {
-        self.layers.iter().rev().find_map(|layer| layer.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+        self.layers.iter().rev().find_map(|layer| {
+            layer
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })
     }
 
     fn set(&mut self, name: &str, value: Value) {
-        let Some(top) = self.layers.last_mut() else { return };
+        let Some(top) = self.layers.last_mut() else {
+            return;
+        };
         match top.iter_mut().find(|(k, _)| k == name) {
             Some(slot) => slot.1 = value,
             None => top.push((name.to_owned(), value)),
@@ -98,9 +113,28 @@ impl Scope {
 /// Every tag Django's built-in libraries register; the ones not handled here are refused by
 /// name.
 const DJANGO_TAGS: &[&str] = &[
-    "autoescape", "block", "csrf_token", "cycle", "debug", "extends", "filter", "firstof",
-    "ifchanged", "include", "load", "lorem", "now", "partial", "partialdef", "querystring",
-    "regroup", "resetcycle", "spaceless", "url", "widthratio", "with",
+    "autoescape",
+    "block",
+    "csrf_token",
+    "cycle",
+    "debug",
+    "extends",
+    "filter",
+    "firstof",
+    "ifchanged",
+    "include",
+    "load",
+    "lorem",
+    "now",
+    "partial",
+    "partialdef",
+    "querystring",
+    "regroup",
+    "resetcycle",
+    "spaceless",
+    "url",
+    "widthratio",
+    "with",
 ];
 
 struct Parser {
@@ -110,7 +144,10 @@ struct Parser {
 }
 
 fn error(line: usize, message: impl Into<String>) -> TemplateError {
-    TemplateError { line, message: message.into() }
+    TemplateError {
+        line,
+        message: message.into(),
+    }
 }
 
 impl Parser {
@@ -124,14 +161,25 @@ impl Parser {
                 TokenType::Comment => {}
                 TokenType::Var => {
                     if token.contents.is_empty() {
-                        return Err(error(token.line, format!("Empty variable tag on line {}", token.line)));
+                        return Err(error(
+                            token.line,
+                            format!("Empty variable tag on line {}", token.line),
+                        ));
                     }
-                    let expr = FilterExpr::parse(&token.contents).map_err(|m| error(token.line, m))?;
-                    nodes.push(Node::Var { expr, line: token.line });
+                    let expr =
+                        FilterExpr::parse(&token.contents).map_err(|m| error(token.line, m))?;
+                    nodes.push(Node::Var {
+                        expr,
+                        line: token.line,
+                    });
                 }
                 TokenType::Block => {
-                    let Some(command) = token.contents.split_whitespace().next().map(str::to_owned) else {
-                        return Err(error(token.line, format!("Empty block tag on line {}", token.line)));
+                    let Some(command) = token.contents.split_whitespace().next().map(str::to_owned)
+                    else {
+                        return Err(error(
+                            token.line,
+                            format!("Empty block tag on line {}", token.line),
+                        ));
                     };
                     if until.contains(&command.as_str()) {
                         return Ok((nodes, Some(token)));
@@ -146,7 +194,10 @@ impl Parser {
             let (command, line) = self.stack.last().cloned().unwrap_or_default();
             return Err(error(
                 line,
-                format!("Unclosed tag on line {line}: '{command}'. Looking for one of: {}.", until.join(", ")),
+                format!(
+                    "Unclosed tag on line {line}: '{command}'. Looking for one of: {}.",
+                    until.join(", ")
+                ),
             ));
         }
         Ok((nodes, None))
@@ -255,33 +306,60 @@ impl Parser {
         let fail = |m: String| error(line, m);
         let bits = split_contents(&token.contents).map_err(fail)?;
         if bits.len() < 4 {
-            return Err(fail(format!("'for' statements should have at least four words: {}", token.contents)));
+            return Err(fail(format!(
+                "'for' statements should have at least four words: {}",
+                token.contents
+            )));
         }
         let reversed = bits[bits.len() - 1] == "reversed";
-        let in_index = if reversed { bits.len() - 3 } else { bits.len() - 2 };
+        let in_index = if reversed {
+            bits.len() - 3
+        } else {
+            bits.len() - 2
+        };
         if bits[in_index] != "in" {
-            return Err(fail(format!("'for' statements should use the format 'for x in y': {}", token.contents)));
+            return Err(fail(format!(
+                "'for' statements should use the format 'for x in y': {}",
+                token.contents
+            )));
         }
         let joined = bits[1..in_index].join(" ");
         let mut vars = Vec::new();
         for var in joined.split(',') {
             let var = var.trim_matches(' ');
             if var.is_empty() || var.contains([' ', '"', '\'', '|']) {
-                return Err(fail(format!("'for' tag received an invalid argument: {}", token.contents)));
+                return Err(fail(format!(
+                    "'for' tag received an invalid argument: {}",
+                    token.contents
+                )));
             }
             vars.push(var.to_owned());
         }
         let sequence = FilterExpr::parse(&bits[in_index + 1]).map_err(fail)?;
         let (body, end) = self.parse_block(&["empty", "endfor"])?;
-        let empty = if end.contents == "empty" { self.parse_block(&["endfor"])?.0 } else { Vec::new() };
-        Ok(Node::For(Box::new(ForNode { vars, sequence, reversed, body, empty, line })))
+        let empty = if end.contents == "empty" {
+            self.parse_block(&["endfor"])?.0
+        } else {
+            Vec::new()
+        };
+        Ok(Node::For(Box::new(ForNode {
+            vars,
+            sequence,
+            reversed,
+            body,
+            empty,
+            line,
+        })))
     }
 }
 
 impl Template {
     /// Parses `text`, which must already have universal newlines (`\n` only).
     pub fn parse(text: &str) -> Result<Template, TemplateError> {
-        let mut parser = Parser { tokens: tokenize(text).into_iter(), stack: Vec::new() };
+        let mut parser = Parser {
+            tokens: tokenize(text).into_iter(),
+            stack: Vec::new(),
+        };
         let (nodes, _) = parser.parse(&[])?;
         Ok(Template { nodes })
     }
@@ -297,7 +375,10 @@ impl Template {
 
 fn failure(line: usize, failure: Failure, what: &str) -> TemplateError {
     match failure {
-        Failure::Missing => error(line, format!("an undefined variable used as a filter argument in {what}")),
+        Failure::Missing => error(
+            line,
+            format!("an undefined variable used as a filter argument in {what}"),
+        ),
         Failure::Python(m) => error(line, format!("{what}: {m}")),
         Failure::Unsupported(m) => error(line, format!("{what}: {m} is not supported by scaffold")),
     }
@@ -389,7 +470,10 @@ fn render_for(node: &ForNode, scope: &mut Scope, out: &mut String) -> Result<(),
                 if len != node.vars.len() {
                     return Err(error(
                         node.line,
-                        format!("Need {} values to unpack in for loop; got {len}. ", node.vars.len()),
+                        format!(
+                            "Need {} values to unpack in for loop; got {len}. ",
+                            node.vars.len()
+                        ),
                     ));
                 }
                 let parts = item.iterate().map_err(fail)?;
@@ -405,12 +489,6 @@ fn render_for(node: &ForNode, scope: &mut Scope, out: &mut String) -> Result<(),
     result
 }
 
-/// Whether `operand` is a plain lookup; used by tests.
-#[cfg(test)]
-fn is_lookup(operand: &Operand) -> bool {
-    matches!(operand, Operand::Lookup(_))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,7 +496,10 @@ mod tests {
     fn render(text: &str) -> Result<String, TemplateError> {
         let context = vec![
             ("project_name".to_owned(), Value::str("mysite")),
-            ("items".to_owned(), Value::List(vec![Value::str("a"), Value::str("b"), Value::str("c")])),
+            (
+                "items".to_owned(),
+                Value::List(vec![Value::str("a"), Value::str("b"), Value::str("c")]),
+            ),
             ("empty".to_owned(), Value::List(vec![])),
             ("n".to_owned(), Value::Int(3)),
         ];
@@ -427,28 +508,61 @@ mod tests {
 
     #[test]
     fn variables_and_filters() {
-        assert_eq!(render("{{ project_name }}/{{ nope }}/{{ nope|default:'x' }}").unwrap(), "mysite//x");
-        assert_eq!(render("{{ project_name|upper }} {{ project_name.upper }} {{ project_name.0 }}").unwrap(), "MYSITE MYSITE m");
-        assert_eq!(render("{{ items }} {{ n }} {{ None }} {{ True }}").unwrap(), "['a', 'b', 'c'] 3 None True");
-        assert_eq!(render("{{ items|join:', ' }} {{ items|length }}").unwrap(), "a, b, c 3");
+        assert_eq!(
+            render("{{ project_name }}/{{ nope }}/{{ nope|default:'x' }}").unwrap(),
+            "mysite//x"
+        );
+        assert_eq!(
+            render("{{ project_name|upper }} {{ project_name.upper }} {{ project_name.0 }}")
+                .unwrap(),
+            "MYSITE MYSITE m"
+        );
+        assert_eq!(
+            render("{{ items }} {{ n }} {{ None }} {{ True }}").unwrap(),
+            "['a', 'b', 'c'] 3 None True"
+        );
+        assert_eq!(
+            render("{{ items|join:', ' }} {{ items|length }}").unwrap(),
+            "a, b, c 3"
+        );
     }
 
     #[test]
     fn conditions() {
         let t = "{% if n > 2 and not empty %}yes{% elif x %}x{% else %}no{% endif %}";
         assert_eq!(render(t).unwrap(), "yes");
-        assert_eq!(render("{% if nope %}a{% elif 'b' in items %}b{% endif %}").unwrap(), "b");
-        assert_eq!(render("{% if nope is None %}none{% endif %}").unwrap(), "none");
-        assert_eq!(render("{% if n < 'x' %}a{% else %}b{% endif %}").unwrap(), "b");
-        assert_eq!(render("{% if not n < 'x' %}a{% else %}b{% endif %}").unwrap(), "a");
+        assert_eq!(
+            render("{% if nope %}a{% elif 'b' in items %}b{% endif %}").unwrap(),
+            "b"
+        );
+        assert_eq!(
+            render("{% if nope is None %}none{% endif %}").unwrap(),
+            "none"
+        );
+        assert_eq!(
+            render("{% if n < 'x' %}a{% else %}b{% endif %}").unwrap(),
+            "b"
+        );
+        assert_eq!(
+            render("{% if not n < 'x' %}a{% else %}b{% endif %}").unwrap(),
+            "a"
+        );
     }
 
     #[test]
     fn loops() {
         let t = "{% for x in items reversed %}{{ forloop.counter }}{{ x }}{% if not forloop.last %},{% endif %}{% endfor %}";
         assert_eq!(render(t).unwrap(), "1c,2b,3a");
-        assert_eq!(render("{% for x in empty %}x{% empty %}none{% endfor %}").unwrap(), "none");
-        assert_eq!(render("{% for a, b in items %}{% endfor %}").unwrap_err().line, 1);
+        assert_eq!(
+            render("{% for x in empty %}x{% empty %}none{% endfor %}").unwrap(),
+            "none"
+        );
+        assert_eq!(
+            render("{% for a, b in items %}{% endfor %}")
+                .unwrap_err()
+                .line,
+            1
+        );
         assert_eq!(
             render("{% for x in items %}{% for y in items %}{{ forloop.parentloop.counter }}{% endfor %}{% endfor %}").unwrap(),
             "111222333"
@@ -461,7 +575,10 @@ mod tests {
             render("{% templatetag openvariable %} x {% templatetag closevariable %}{# c #}{% comment 'n' %}{{ x }}{% endcomment %}").unwrap(),
             "{{ x }}"
         );
-        assert_eq!(render("{% verbatim %}{{ a }}{% if %}{% endverbatim %}").unwrap(), "{{ a }}{% if %}");
+        assert_eq!(
+            render("{% verbatim %}{{ a }}{% if %}{% endverbatim %}").unwrap(),
+            "{{ a }}{% if %}"
+        );
     }
 
     #[test]
@@ -470,11 +587,26 @@ mod tests {
         assert_eq!(e.line, 3);
         assert!(e.message.contains("with"), "{}", e.message);
         assert_eq!(render("\n{% if x %}").unwrap_err().line, 2);
-        assert!(render("{% nosuch %}").unwrap_err().message.contains("Invalid block tag"));
-        assert!(render("{{ }}").unwrap_err().message.contains("Empty variable tag"));
-        assert!(render("{% if a %}{% else x %}{% endif %}").unwrap_err().message.contains("Malformed"));
-        assert!(render("{{ project_name.swapcase }}").unwrap_err().message.contains("not supported"));
+        assert!(render("{% nosuch %}")
+            .unwrap_err()
+            .message
+            .contains("Invalid block tag"));
+        assert!(render("{{ }}")
+            .unwrap_err()
+            .message
+            .contains("Empty variable tag"));
+        assert!(render("{% if a %}{% else x %}{% endif %}")
+            .unwrap_err()
+            .message
+            .contains("Malformed"));
+        assert!(render("{{ project_name.swapcase }}")
+            .unwrap_err()
+            .message
+            .contains("not supported"));
         assert!(render("{{ project_name|default:nope }}").is_err());
-        assert!(is_lookup(&FilterExpr::parse("a.b").unwrap().operand));
+        assert!(matches!(
+            FilterExpr::parse("a.b").unwrap().operand,
+            expr::Operand::Lookup(_)
+        ));
     }
 }

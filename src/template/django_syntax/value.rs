@@ -56,8 +56,10 @@ impl Value {
                 format!("[{}]", inner.join(", "))
             }
             Value::Map(pairs) => {
-                let inner: Vec<String> =
-                    pairs.iter().map(|(k, v)| format!("{}: {}", str_repr(k), v.repr())).collect();
+                let inner: Vec<String> = pairs
+                    .iter()
+                    .map(|(k, v)| format!("{}: {}", str_repr(k), v.repr()))
+                    .collect();
                 format!("{{{}}}", inner.join(", "))
             }
         }
@@ -91,10 +93,13 @@ impl Value {
             (Value::Int(a), Value::Int(b)) => a == b,
             (Value::None, Value::None) => true,
             (Value::Str(a), Value::Str(b)) => a == b,
-            (Value::List(a), Value::List(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.py_eq(y)),
+            (Value::List(a), Value::List(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.py_eq(y))
+            }
             (Value::Map(a), Value::Map(b)) => {
                 a.len() == b.len()
-                    && a.iter().all(|(k, v)| b.iter().any(|(k2, v2)| k == k2 && v.py_eq(v2)))
+                    && a.iter()
+                        .all(|(k, v)| b.iter().any(|(k2, v2)| k == k2 && v.py_eq(v2)))
             }
             (a, b) => match (a.number(), b.number()) {
                 (Some(x), Some(y)) => x == y,
@@ -133,7 +138,9 @@ impl Value {
     pub fn py_in(&self, container: &Value) -> Result<bool, Failure> {
         match (self, container) {
             (Value::Str(needle), Value::Str(hay)) => Ok(hay.contains(needle.as_str())),
-            (_, Value::Str(_)) => Err(Failure::Python("'in <string>' requires string as left operand".into())),
+            (_, Value::Str(_)) => Err(Failure::Python(
+                "'in <string>' requires string as left operand".into(),
+            )),
             (_, Value::List(items)) => Ok(items.iter().any(|item| item.py_eq(self))),
             (Value::Str(key), Value::Map(pairs)) => Ok(pairs.iter().any(|(k, _)| k == key)),
             (_, Value::Map(_)) => Ok(false),
@@ -174,7 +181,10 @@ impl Value {
             Value::Str(s) => Ok(s.chars().count()),
             Value::List(items) => Ok(items.len()),
             Value::Map(pairs) => Ok(pairs.len()),
-            other => Err(Failure::Python(format!("object of type '{}' has no len()", other.type_name()))),
+            other => Err(Failure::Python(format!(
+                "object of type '{}' has no len()",
+                other.type_name()
+            ))),
         }
     }
 
@@ -188,14 +198,21 @@ impl Value {
         match self {
             Value::Str(s) => {
                 let n = s.chars().count();
-                let i = pick(n).ok_or_else(|| Failure::Python("string index out of range".into()))?;
-                Ok(Value::Str(s.chars().nth(i).map(String::from).unwrap_or_default()))
+                let i =
+                    pick(n).ok_or_else(|| Failure::Python("string index out of range".into()))?;
+                Ok(Value::Str(
+                    s.chars().nth(i).map(String::from).unwrap_or_default(),
+                ))
             }
             Value::List(items) => {
-                let i = pick(items.len()).ok_or_else(|| Failure::Python("list index out of range".into()))?;
+                let i = pick(items.len())
+                    .ok_or_else(|| Failure::Python("list index out of range".into()))?;
                 Ok(items[i].clone())
             }
-            other => Err(Failure::Python(format!("'{}' object is not subscriptable", other.type_name()))),
+            other => Err(Failure::Python(format!(
+                "'{}' object is not subscriptable",
+                other.type_name()
+            ))),
         }
     }
 
@@ -206,7 +223,10 @@ impl Value {
             Value::Str(s) => Ok(s.chars().map(|c| Value::Str(c.to_string())).collect()),
             Value::List(items) => Ok(items.clone()),
             Value::Map(pairs) => Ok(pairs.iter().map(|(k, _)| Value::Str(k.clone())).collect()),
-            other => Err(Failure::Python(format!("'{}' object is not iterable", other.type_name()))),
+            other => Err(Failure::Python(format!(
+                "'{}' object is not iterable",
+                other.type_name()
+            ))),
         }
     }
 
@@ -222,7 +242,9 @@ impl Value {
             return Ok(found);
         }
         match bit.parse::<i64>() {
-            Ok(i) if matches!(self, Value::Str(_) | Value::List(_)) => self.index(i).map_err(|_| Failure::Missing),
+            Ok(i) if matches!(self, Value::Str(_) | Value::List(_)) => {
+                self.index(i).map_err(|_| Failure::Missing)
+            }
             _ => Err(Failure::Missing),
         }
     }
@@ -241,7 +263,10 @@ impl Value {
                     "lstrip" => Some(Value::Str(s.trim_start_matches(is_python_space).to_owned())),
                     "rstrip" => Some(Value::Str(s.trim_end_matches(is_python_space).to_owned())),
                     "split" => Some(Value::List(
-                        s.split(is_python_space).filter(|p| !p.is_empty()).map(Value::str).collect(),
+                        s.split(is_python_space)
+                            .filter(|p| !p.is_empty())
+                            .map(Value::str)
+                            .collect(),
                     )),
                     "isascii" => Some(Value::Bool(s.is_ascii())),
                     _ => None,
@@ -258,29 +283,103 @@ impl Value {
             Value::None => &[],
         };
         if known.contains(&name) {
-            return Err(Failure::Unsupported(format!("the attribute '.{name}' of a {}", self.type_name())));
+            return Err(Failure::Unsupported(format!(
+                "the attribute '.{name}' of a {}",
+                self.type_name()
+            )));
         }
         Ok(None)
     }
 }
 
 const STR_ATTRIBUTES: &[&str] = &[
-    "capitalize", "casefold", "center", "count", "encode", "endswith", "expandtabs", "find", "format",
-    "format_map", "index", "isalnum", "isalpha", "isascii", "isdecimal", "isdigit", "isidentifier",
-    "islower", "isnumeric", "isprintable", "isspace", "istitle", "isupper", "join", "ljust", "lower",
-    "lstrip", "maketrans", "partition", "removeprefix", "removesuffix", "replace", "rfind", "rindex",
-    "rjust", "rpartition", "rsplit", "rstrip", "split", "splitlines", "startswith", "strip",
-    "swapcase", "title", "translate", "upper", "zfill",
+    "capitalize",
+    "casefold",
+    "center",
+    "count",
+    "encode",
+    "endswith",
+    "expandtabs",
+    "find",
+    "format",
+    "format_map",
+    "index",
+    "isalnum",
+    "isalpha",
+    "isascii",
+    "isdecimal",
+    "isdigit",
+    "isidentifier",
+    "islower",
+    "isnumeric",
+    "isprintable",
+    "isspace",
+    "istitle",
+    "isupper",
+    "join",
+    "ljust",
+    "lower",
+    "lstrip",
+    "maketrans",
+    "partition",
+    "removeprefix",
+    "removesuffix",
+    "replace",
+    "rfind",
+    "rindex",
+    "rjust",
+    "rpartition",
+    "rsplit",
+    "rstrip",
+    "split",
+    "splitlines",
+    "startswith",
+    "strip",
+    "swapcase",
+    "title",
+    "translate",
+    "upper",
+    "zfill",
 ];
-const LIST_ATTRIBUTES: &[&str] =
-    &["append", "clear", "copy", "count", "extend", "index", "insert", "pop", "remove", "reverse", "sort"];
-const DICT_ATTRIBUTES: &[&str] =
-    &["clear", "copy", "fromkeys", "get", "items", "keys", "pop", "popitem", "setdefault", "update", "values"];
+const LIST_ATTRIBUTES: &[&str] = &[
+    "append", "clear", "copy", "count", "extend", "index", "insert", "pop", "remove", "reverse",
+    "sort",
+];
+const DICT_ATTRIBUTES: &[&str] = &[
+    "clear",
+    "copy",
+    "fromkeys",
+    "get",
+    "items",
+    "keys",
+    "pop",
+    "popitem",
+    "setdefault",
+    "update",
+    "values",
+];
 const INT_ATTRIBUTES: &[&str] = &[
-    "as_integer_ratio", "bit_count", "bit_length", "conjugate", "denominator", "from_bytes", "imag",
-    "is_integer", "numerator", "real", "to_bytes",
+    "as_integer_ratio",
+    "bit_count",
+    "bit_length",
+    "conjugate",
+    "denominator",
+    "from_bytes",
+    "imag",
+    "is_integer",
+    "numerator",
+    "real",
+    "to_bytes",
 ];
-const FLOAT_ATTRIBUTES: &[&str] = &["as_integer_ratio", "conjugate", "fromhex", "hex", "imag", "is_integer", "real"];
+const FLOAT_ATTRIBUTES: &[&str] = &[
+    "as_integer_ratio",
+    "conjugate",
+    "fromhex",
+    "hex",
+    "imag",
+    "is_integer",
+    "real",
+];
 
 /// Python's `str.isspace()` for one character: Unicode White_Space plus the four ASCII
 /// separators \x1c-\x1f that Python also counts.
@@ -364,7 +463,11 @@ fn python_capitalize(s: &str) -> String {
 
 /// Python's `repr(str)`: single quotes unless the text holds a single quote and no double one.
 pub fn str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -422,7 +525,10 @@ mod tests {
     fn python_reprs() {
         assert_eq!(str_repr("it's"), "\"it's\"");
         assert_eq!(str_repr("a'b\"c"), "'a\\'b\"c'");
-        assert_eq!(Value::List(vec![Value::str("py"), Value::Int(3)]).repr(), "['py', 3]");
+        assert_eq!(
+            Value::List(vec![Value::str("py"), Value::Int(3)]).repr(),
+            "['py', 3]"
+        );
         assert_eq!(float_repr(2.0), "2.0");
         assert_eq!(float_repr(1.5), "1.5");
         assert_eq!(float_repr(1e20), "1e+20");

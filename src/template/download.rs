@@ -1,0 +1,238 @@
+//! Downloading a template archive over http(s) with ureq (rustls): bounded in time and size,
+//! and named from the URL, the Content-Disposition file name or the Content-Type, as Django's
+//! `TemplateCommand.download` does.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::archive::{kind_from_name, ArchiveKind};
+
+/// Why a download failed.
+#[derive(Debug)]
+pub enum DownloadError {
+    /// No complete answer within the time-out.
+    TimedOut,
+    /// The body passed the size limit.
+    TooLarge,
+    /// An HTTP error status or a transport error.
+    Failed(String),
+    /// The archive type is known neither from the URL, the Content-Disposition nor the
+    /// Content-Type.
+    UnknownType { content_type: Option<String> },
+    /// Writing the downloaded file failed.
+    Io(io::Error),
+}
+
+/// The User-Agent of every request: scaffold and its version.
+pub fn user_agent() -> String {
+    format!("scaffold/{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Downloads `url` into `dir` and returns the file and its archive kind.
+pub fn download(
+    url: &str,
+    dir: &Path,
+    limit: u64,
+    timeout: Duration,
+) -> Result<(PathBuf, ArchiveKind), DownloadError> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .user_agent(user_agent())
+        .http_status_as_error(true)
+        .build()
+        .into();
+    let mut response = agent.get(url).call().map_err(|e| match e {
+        ureq::Error::Timeout(_) => DownloadError::TimedOut,
+        ureq::Error::Io(io) if io.kind() == io::ErrorKind::TimedOut => DownloadError::TimedOut,
+        ureq::Error::StatusCode(code) => {
+            DownloadError::Failed(format!("the server answered HTTP {code}"))
+        }
+        other => DownloadError::Failed(other.to_string()),
+    })?;
+
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let disposition = header("content-disposition");
+    let content_type = header("content-type");
+    let url_name = url_file_name(url);
+    let (name, kind) = match kind_from_name(&url_name) {
+        Some(kind) => (url_name, kind),
+        None => match disposition
+            .as_deref()
+            .and_then(disposition_file_name)
+            .and_then(|n| kind_from_name(&n).map(|k| (n, k)))
+        {
+            Some(found) => found,
+            None => match content_type.as_deref().and_then(kind_from_content_type) {
+                Some(kind) => (
+                    format!(
+                        "template.{}",
+                        if kind == ArchiveKind::Zip {
+                            "zip"
+                        } else {
+                            "tar"
+                        }
+                    ),
+                    kind,
+                ),
+                None => return Err(DownloadError::UnknownType { content_type }),
+            },
+        },
+    };
+
+    let path = dir.join(safe_file_name(&name));
+    let mut file = File::create(&path).map_err(DownloadError::Io)?;
+    let mut body = response
+        .body_mut()
+        .as_reader()
+        .take(limit.saturating_add(1));
+    let copied = io::copy(&mut body, &mut file).map_err(|e| match e.kind() {
+        io::ErrorKind::TimedOut => DownloadError::TimedOut,
+        _ => match e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+        {
+            Some(ureq::Error::Timeout(_)) => DownloadError::TimedOut,
+            _ => DownloadError::Failed(e.to_string()),
+        },
+    })?;
+    if copied > limit {
+        return Err(DownloadError::TooLarge);
+    }
+    file.flush().map_err(DownloadError::Io)?;
+    Ok((path, kind))
+}
+
+/// The last segment of the URL's path, without query or fragment and ignoring a trailing
+/// slash, as Django's `cleanup_url` takes it.
+pub fn url_file_name(url: &str) -> String {
+    let without_fragment = url.split('#').next().unwrap_or(url);
+    let without_query = without_fragment
+        .split('?')
+        .next()
+        .unwrap_or(without_fragment);
+    let after_scheme = without_query
+        .split_once("://")
+        .map_or(without_query, |(_, rest)| rest);
+    let path = after_scheme.split_once('/').map_or("", |(_, path)| path);
+    path.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// The `filename` (or RFC 5987 `filename*`) parameter of a Content-Disposition header.
+pub fn disposition_file_name(header: &str) -> Option<String> {
+    let mut plain = None;
+    for param in header.split(';').skip(1) {
+        let Some((key, value)) = param.split_once('=') else {
+            continue;
+        };
+        let key = key.trim().to_ascii_lowercase();
+        let value = value.trim();
+        if key == "filename*" {
+            // charset'language'percent-encoded
+            let encoded = value.splitn(3, '\'').nth(2)?;
+            return Some(percent_decode(encoded));
+        }
+        if key == "filename" {
+            let unquoted = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value);
+            plain = Some(unquoted.replace("\\\"", "\"").replace("\\\\", "\\"));
+        }
+    }
+    plain
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = |b: u8| char::from(b).to_digit(16);
+            if let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Archive kinds of the Content-Types servers use for them; compression is read from the
+/// bytes later.
+fn kind_from_content_type(content_type: &str) -> Option<ArchiveKind> {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "application/zip" | "application/x-zip-compressed" | "application/x-zip" => {
+            Some(ArchiveKind::Zip)
+        }
+        "application/x-tar"
+        | "application/gzip"
+        | "application/x-gzip"
+        | "application/x-gtar"
+        | "application/x-compressed-tar"
+        | "application/x-bzip2"
+        | "application/x-xz" => Some(ArchiveKind::Tar),
+        _ => None,
+    }
+}
+
+/// A name from the network, made safe to use as one file name in the download directory.
+fn safe_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base.chars().filter(|c| !c.is_control()).collect();
+    if cleaned.is_empty() || cleaned == "." || cleaned == ".." {
+        "template".into()
+    } else {
+        cleaned
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_from_urls_and_headers() {
+        assert_eq!(url_file_name("https://example.com/a/t.tar.gz"), "t.tar.gz");
+        assert_eq!(url_file_name("https://example.com/a/t.zip/"), "t.zip");
+        assert_eq!(url_file_name("http://h:8000/dl?x=t.zip#f"), "dl");
+        assert_eq!(url_file_name("http://h"), "");
+        assert_eq!(
+            disposition_file_name("attachment; filename=\"t.tgz\"").as_deref(),
+            Some("t.tgz")
+        );
+        assert_eq!(
+            disposition_file_name("attachment; filename*=UTF-8''t%20x.zip").as_deref(),
+            Some("t x.zip")
+        );
+        assert_eq!(disposition_file_name("inline"), None);
+        assert_eq!(safe_file_name("../../etc/t.zip"), "t.zip");
+        assert_eq!(safe_file_name(".."), "template");
+        assert_eq!(
+            kind_from_content_type("application/zip; charset=binary"),
+            Some(ArchiveKind::Zip)
+        );
+        assert_eq!(kind_from_content_type("text/html"), None);
+    }
+}
