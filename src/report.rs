@@ -103,7 +103,7 @@ struct JsonFile {
     mode: String,
     size: u64,
     sha256: String,
-    /// The text of a UTF-8 file; absent for binary files.
+    /// The text of a UTF-8 file up to 1 MiB; absent for binary and larger files.
     #[serde(skip_serializing_if = "Option::is_none")]
     content: Option<String>,
 }
@@ -163,17 +163,42 @@ fn slash_path(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
+/// Text content is reported up to this size; larger files get only their size and hash.
+const MAX_REPORTED_CONTENT: u64 = 1 << 20;
+
+/// The SHA-256 of a file's bytes and, for UTF-8 text up to [`MAX_REPORTED_CONTENT`], the text.
+/// Copied files are streamed, so a large binary is never held whole in memory.
 fn digest(content: &Content) -> io::Result<(String, Option<String>)> {
-    let bytes = match content {
-        Content::Bytes(bytes) => std::borrow::Cow::Borrowed(bytes.as_slice()),
-        Content::Copy { source, .. } => {
-            let mut buffer = Vec::new();
-            File::open(source)?.read_to_end(&mut buffer)?;
-            std::borrow::Cow::Owned(buffer)
+    let mut hasher = Sha256::new();
+    let mut kept = Vec::new();
+    match content {
+        Content::Bytes(bytes) => {
+            hasher.update(bytes);
+            kept.extend_from_slice(bytes);
         }
-    };
-    let sha = Sha256::digest(&bytes);
-    let hex = sha.iter().map(|b| format!("{b:02x}")).collect();
-    let text = std::str::from_utf8(&bytes).ok().map(str::to_owned);
+        Content::Copy { source, size } => {
+            let keep = *size <= MAX_REPORTED_CONTENT;
+            let mut file = File::open(source)?;
+            let mut buffer = vec![0u8; 64 * 1024];
+            loop {
+                let n = file.read(&mut buffer)?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buffer[..n]);
+                if keep {
+                    kept.extend_from_slice(&buffer[..n]);
+                }
+            }
+        }
+    }
+    let hex = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let text = (content.size() <= MAX_REPORTED_CONTENT)
+        .then(|| String::from_utf8(kept).ok())
+        .flatten();
     Ok((hex, text))
 }

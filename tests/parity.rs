@@ -13,7 +13,10 @@ use support::{
     FIXED_KEY,
 };
 
-const SETTINGS: &str = "mysite/settings.py";
+/// `NAME/settings.py`, whose docstring names the generating tool.
+fn is_project_settings(path: &str) -> bool {
+    path.ends_with("/settings.py") && path.matches('/').count() == 1
+}
 
 /// Asserts that two trees are identical but for the settings.py docstring line that names the
 /// generating tool.
@@ -26,8 +29,10 @@ fn assert_same_tree(django: &Path, ours: &Path) {
         "the two trees hold different files"
     );
     for tree in [&mut expected, &mut actual] {
-        if let Some((_, bytes)) = tree.get_mut(SETTINGS) {
-            *bytes = without_generator_line(bytes);
+        for (path, (_, bytes)) in tree.iter_mut() {
+            if is_project_settings(path) {
+                *bytes = without_generator_line(bytes);
+            }
         }
     }
     for (path, (exec, bytes)) in &expected {
@@ -104,55 +109,71 @@ fn builtin_templates_match_each_django_release() {
 }
 
 /// The venv's real `django-admin startproject` (Django 5.2), run as a user would, against
-/// `scaffold startproject --django 5.2` given the key Django chose.
+/// `scaffold startproject --django 5.2` given the key Django chose; an ASCII and a Unicode name.
 #[test]
 fn real_django_admin_startproject_matches() {
     if python_opted_out("real_django_admin_startproject_matches") {
+        return;
+    }
+    for name in ["mysite", "café_site"] {
+        let work = tempfile::tempdir().unwrap();
+        let (theirs, ours) = (work.path().join("theirs"), work.path().join("ours"));
+        std::fs::create_dir_all(&theirs).unwrap();
+        std::fs::create_dir_all(&ours).unwrap();
+        let status = Command::new(venv_bin("django-admin"))
+            .args(["startproject", name])
+            .current_dir(&theirs)
+            .status()
+            .unwrap();
+        assert!(status.success());
+
+        let settings =
+            std::fs::read_to_string(theirs.join(name).join(name).join("settings.py")).unwrap();
+        let key = settings
+            .lines()
+            .find_map(|l| l.strip_prefix("SECRET_KEY = '")?.strip_suffix('\''))
+            .expect("Django's settings.py has a SECRET_KEY line");
+        scaffold()
+            .args([
+                "startproject",
+                name,
+                "--django",
+                "5.2",
+                "--secret-key",
+                key,
+                "-v",
+                "0",
+            ])
+            .current_dir(&ours)
+            .assert()
+            .success();
+        assert_same_tree(&theirs.join(name), &ours.join(name));
+    }
+}
+
+/// The same for `django-admin startapp`, with a name whose camel case shows str.title()'s rules.
+#[test]
+fn real_django_admin_startapp_matches() {
+    if python_opted_out("real_django_admin_startapp_matches") {
         return;
     }
     let work = tempfile::tempdir().unwrap();
     let (theirs, ours) = (work.path().join("theirs"), work.path().join("ours"));
     std::fs::create_dir_all(&theirs).unwrap();
     std::fs::create_dir_all(&ours).unwrap();
-    let status = Command::new(venv_bin("django-admin"))
-        .args(["startproject", "mysite"])
-        .current_dir(&theirs)
-        .status()
-        .unwrap();
-    assert!(status.success());
-
-    let settings = std::fs::read_to_string(theirs.join("mysite").join(SETTINGS)).unwrap();
-    let key = settings
-        .lines()
-        .find_map(|l| l.strip_prefix("SECRET_KEY = '")?.strip_suffix('\''))
-        .expect("Django's settings.py has a SECRET_KEY line");
-    scaffold()
-        .args([
-            "startproject",
-            "mysite",
-            "--django",
-            "5.2",
-            "--secret-key",
-            key,
-            "-v",
-            "0",
-        ])
-        .current_dir(&ours)
-        .assert()
-        .success();
-    assert_same_tree(&theirs.join("mysite"), &ours.join("mysite"));
-
-    let app_theirs = Command::new(venv_bin("django-admin"))
-        .args(["startapp", "polls"])
-        .current_dir(&theirs)
-        .status()
-        .unwrap();
-    assert!(app_theirs.success());
-    scaffold()
-        .args(["startapp", "polls", "--django", "5.2", "-v", "0"])
-        .current_dir(&ours)
-        .assert()
-        .success();
-    let polls = |root: &Path| -> BTreeMap<_, _> { files_with_exec_bit(&root.join("polls")) };
-    assert_eq!(polls(&theirs), polls(&ours));
+    for name in ["polls", "blog_app2x", "données"] {
+        let status = Command::new(venv_bin("django-admin"))
+            .args(["startapp", name])
+            .current_dir(&theirs)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        scaffold()
+            .args(["startapp", name, "--django", "5.2", "-v", "0"])
+            .current_dir(&ours)
+            .assert()
+            .success();
+    }
+    let tree = |root: &Path| -> BTreeMap<_, _> { files_with_exec_bit(root) };
+    assert_eq!(tree(&theirs), tree(&ours));
 }
