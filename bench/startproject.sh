@@ -13,8 +13,7 @@ command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hype
 [ -x /usr/bin/time ] || { echo "needs GNU time (apt-get install time)" >&2; exit 1; }
 [ -x "$venv/bin/django-admin" ] || { echo "needs $venv with Django (run cargo test first)" >&2; exit 1; }
 
-cargo build --release --quiet
-bin=$PWD/target/release/scaffold
+bin=$(tools/build-static)   # the statically linked release binary
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
