@@ -54,13 +54,22 @@ pub enum Error {
     Interrupted,
 
     #[error("couldn't handle {kind} template {template}: {why}")]
-    TemplateNotFound { kind: &'static str, template: String, why: String },
+    TemplateNotFound {
+        kind: &'static str,
+        template: String,
+        why: String,
+    },
 
     #[error("{template} is not a recognized archive format")]
     UnknownArchive { template: String },
 
     #[error("{}", template_error(file, template, *line, message))]
-    Template { file: PathBuf, template: String, line: Option<usize>, message: String },
+    Template {
+        file: PathBuf,
+        template: String,
+        line: Option<usize>,
+        message: String,
+    },
 
     #[error("refusing template {template}: {reason}")]
     HostileTemplate { template: String, reason: String },
@@ -72,7 +81,11 @@ pub enum Error {
     Archive { template: String, message: String },
 
     #[error("couldn't download {url}: {message}")]
-    Download { url: String, message: String, timed_out: bool },
+    Download {
+        url: String,
+        message: String,
+        timed_out: bool,
+    },
 
     #[error("two template files would both be written to {}", .0.display())]
     TemplateCollision(PathBuf),
@@ -123,9 +136,17 @@ impl Error {
     }
 }
 
-fn template_error(file: &std::path::Path, template: &str, line: Option<usize>, message: &str) -> String {
+fn template_error(
+    file: &std::path::Path,
+    template: &str,
+    line: Option<usize>,
+    message: &str,
+) -> String {
     match line {
-        Some(line) => format!("{} (template {template}), line {line}: {message}", file.display()),
+        Some(line) => format!(
+            "{} (template {template}), line {line}: {message}",
+            file.display()
+        ),
         None => format!("{} (template {template}) {message}", file.display()),
     }
 }
@@ -134,7 +155,7 @@ fn template_error(file: &std::path::Path, template: &str, line: Option<usize>, m
 fn size_text(bytes: u64) -> String {
     const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
     for (unit, name) in UNITS {
-        if bytes >= unit && bytes % unit == 0 {
+        if bytes >= unit && bytes.is_multiple_of(unit) {
             return format!("{} {name}", bytes / unit);
         }
     }

@@ -76,10 +76,22 @@ struct CommonArgs {
     #[arg(long, value_name = "SRC", help_heading = "Custom templates")]
     template: Option<String>,
     /// File extensions to render (repeatable, comma-separated; py is always rendered)
-    #[arg(short = 'e', long = "extension", id = "extensions", value_name = "EXT", help_heading = "Custom templates")]
+    #[arg(
+        short = 'e',
+        long = "extension",
+        id = "extensions",
+        value_name = "EXT",
+        help_heading = "Custom templates"
+    )]
     extensions: Vec<String>,
     /// File names to render whatever their extension (repeatable, comma-separated)
-    #[arg(short = 'n', long = "name", id = "files", value_name = "FILE", help_heading = "Custom templates")]
+    #[arg(
+        short = 'n',
+        long = "name",
+        id = "files",
+        value_name = "FILE",
+        help_heading = "Custom templates"
+    )]
     files: Vec<String>,
     /// Directory names to skip (repeatable); with -x, only .git, __pycache__ and these are
     /// skipped, without it every directory starting with a dot too
@@ -191,7 +203,10 @@ fn request(kind: Kind, common: &CommonArgs) -> Request {
 
 /// `--max-template-size`: bytes, or a number with K, M or G (KiB, MiB, GiB).
 fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim().trim_end_matches(['B', 'b']).trim_end_matches(['i']);
+    let t = s
+        .trim()
+        .trim_end_matches(['B', 'b'])
+        .trim_end_matches(['i']);
     let (digits, unit) = match t.char_indices().last() {
         Some((i, c)) if c.is_ascii_alphabetic() => (&t[..i], c.to_ascii_uppercase()),
         _ => (t, ' '),
@@ -203,14 +218,20 @@ fn parse_size(s: &str) -> Result<u64, String> {
         'G' => 30,
         _ => return Err(format!("'{s}' is not a size (e.g. 268435456, 512M, 2G)")),
     };
-    let n: u64 = digits.trim().parse().map_err(|_| format!("'{s}' is not a size (e.g. 268435456, 512M, 2G)"))?;
-    n.checked_mul(1 << shift).ok_or_else(|| format!("'{s}' is too large"))
+    let n: u64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size (e.g. 268435456, 512M, 2G)"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("'{s}' is too large"))
 }
 
 fn parse_timeout(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v > 0.0 && v <= 86_400.0 => Ok(v),
-        _ => Err(format!("'{s}' is not a number of seconds between 0 and 86400")),
+        _ => Err(format!(
+            "'{s}' is not a number of seconds between 0 and 86400"
+        )),
     }
 }
 

@@ -24,29 +24,55 @@ fn make_template(root: &Path, files: &[(&str, &[u8], u32)], dirs: &[&str]) {
     }
 }
 
-const BINARY: &[u8] = &[0, 159, 146, 150, 255, 0, b'{', b'{', b' ', b'x', b' ', b'}', b'}', 13, 10];
+const BINARY: &[u8] = &[
+    0, 159, 146, 150, 255, 0, b'{', b'{', b' ', b'x', b' ', b'}', b'}', 13, 10,
+];
 
 /// A template that exercises every walking rule.
 fn rules_template(root: &Path) {
     make_template(
         root,
         &[
-            ("manage.py-tpl", b"#!/usr/bin/env python\n# {{ project_name }}\r\n", 0o755),
+            (
+                "manage.py-tpl",
+                b"#!/usr/bin/env python\n# {{ project_name }}\r\n",
+                0o755,
+            ),
             ("project_name/__init__.py-tpl", b"", 0o644),
-            ("project_name/project_name_settings.py", b"NAME = '{{ project_name }}'\n", 0o644),
-            ("project_name/notes.txt", b"not rendered: {{ project_name }}\n", 0o644),
+            (
+                "project_name/project_name_settings.py",
+                b"NAME = '{{ project_name }}'\n",
+                0o644,
+            ),
+            (
+                "project_name/notes.txt",
+                b"not rendered: {{ project_name }}\n",
+                0o644,
+            ),
             ("project_name/data.bin", BINARY, 0o644),
             ("README.md", b"# {{ project_name|title }}\n", 0o644),
-            ("Procfile", b"web: gunicorn {{ project_name }}.wsgi\n", 0o600),
+            (
+                "Procfile",
+                b"web: gunicorn {{ project_name }}.wsgi\n",
+                0o600,
+            ),
             ("script.sh", b"echo {{ project_name }}\n", 0o750),
             ("compiled.pyc", b"junk", 0o644),
             ("compiled.pyo", b"junk", 0o644),
             ("Main.py.class", b"junk", 0o644),
             (".hidden/keep.py", b"# {{ project_name }}\n", 0o644),
             (".git/config", b"[core]\n", 0o644),
-            (".github/workflows/ci.yml", b"name: {{ project_name }}\n", 0o644),
+            (
+                ".github/workflows/ci.yml",
+                b"name: {{ project_name }}\n",
+                0o644,
+            ),
             ("__pycache__/x.py", b"", 0o644),
-            ("docs/project_name.py-tpl/inside.txt", b"dir suffix kept\n", 0o644),
+            (
+                "docs/project_name.py-tpl/inside.txt",
+                b"dir suffix kept\n",
+                0o644,
+            ),
             ("skipme/x.txt", b"x\n", 0o644),
         ],
         &["empty", "project_name/empty_too"],
@@ -71,7 +97,11 @@ fn scaffold_and_django(template: &Path, args: &[&str]) -> Option<(String, String
         .args(args)
         .output()
         .unwrap();
-    assert!(ours.status.success(), "scaffold failed: {}", String::from_utf8_lossy(&ours.stderr));
+    assert!(
+        ours.status.success(),
+        "scaffold failed: {}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
     let ours_listing = format!("{:#?}", listing(&target));
     fs::remove_dir_all(&target).unwrap();
 
@@ -86,7 +116,11 @@ fn scaffold_and_django(template: &Path, args: &[&str]) -> Option<(String, String
         .args(args)
         .output()
         .unwrap();
-    assert!(theirs.status.success(), "django-admin failed: {}", String::from_utf8_lossy(&theirs.stderr));
+    assert!(
+        theirs.status.success(),
+        "django-admin failed: {}",
+        String::from_utf8_lossy(&theirs.stderr)
+    );
     let theirs_listing = format!("{:#?}", listing(&target));
     Some((ours_listing, theirs_listing))
 }
@@ -123,25 +157,60 @@ fn walking_rules_hold_without_python() {
         .success();
     let out = work.path().join("mysite");
     let tree = listing(&out);
-    let file = |p: &str| tree.get(p).unwrap_or_else(|| panic!("{p} missing: {:#?}", tree.keys()));
-    assert_eq!(file("manage.py"), &("file 755".into(), b"#!/usr/bin/env python\n# mysite\n".to_vec()));
+    let file = |p: &str| {
+        tree.get(p)
+            .unwrap_or_else(|| panic!("{p} missing: {:#?}", tree.keys()))
+    };
+    assert_eq!(
+        file("manage.py"),
+        &(
+            "file 755".into(),
+            b"#!/usr/bin/env python\n# mysite\n".to_vec()
+        )
+    );
     assert_eq!(file("mysite/mysite_settings.py").1, b"NAME = 'mysite'\n");
-    assert_eq!(file("mysite/notes.txt").1, b"not rendered: {{ project_name }}\n");
+    assert_eq!(
+        file("mysite/notes.txt").1,
+        b"not rendered: {{ project_name }}\n"
+    );
     assert_eq!(file("mysite/data.bin").1, BINARY);
     assert_eq!(file("README.md").1, b"# Mysite\n");
     // Rendered by -n, and made writable by its owner as Django's make_writeable does.
-    assert_eq!(file("Procfile"), &("file 600".into(), b"web: gunicorn mysite.wsgi\n".to_vec()));
-    assert_eq!(file("script.sh"), &("file 750".into(), b"echo {{ project_name }}\n".to_vec()));
-    assert_eq!(file("docs/mysite.py-tpl/inside.txt").1, b"dir suffix kept\n");
+    assert_eq!(
+        file("Procfile"),
+        &("file 600".into(), b"web: gunicorn mysite.wsgi\n".to_vec())
+    );
+    assert_eq!(
+        file("script.sh"),
+        &("file 750".into(), b"echo {{ project_name }}\n".to_vec())
+    );
+    assert_eq!(
+        file("docs/mysite.py-tpl/inside.txt").1,
+        b"dir suffix kept\n"
+    );
     assert_eq!(file("empty").0, "dir 755");
     assert_eq!(file("mysite/empty_too").0, "dir 755");
-    for skipped in ["compiled.pyc", "compiled.pyo", "Main.py.class", ".hidden", ".git", ".github", "__pycache__"] {
+    for skipped in [
+        "compiled.pyc",
+        "compiled.pyo",
+        "Main.py.class",
+        ".hidden",
+        ".git",
+        ".github",
+        "__pycache__",
+    ] {
         assert!(!tree.contains_key(skipped), "{skipped} should be skipped");
     }
 
     // With -x: dot-directories are kept, except .git.
     let work = tempfile::tempdir().unwrap();
-    scaffold().current_dir(work.path()).args(["startproject", "mysite", "--template"]).arg(t.path()).arg("-x").assert().success();
+    scaffold()
+        .current_dir(work.path())
+        .args(["startproject", "mysite", "--template"])
+        .arg(t.path())
+        .arg("-x")
+        .assert()
+        .success();
     let tree = listing(&work.path().join("mysite"));
     assert_eq!(tree[".hidden/keep.py"].1, b"# mysite\n");
     assert!(tree.contains_key(".github/workflows/ci.yml"));
@@ -162,12 +231,23 @@ fn startapp_context_and_trailing_slash_tilde_and_file_url() {
         &[],
     );
     let work = tempfile::tempdir().unwrap();
-    for source in ["~/tpls/app/".to_owned(), format!("file://{}", tpl.display()), format!("{}/", tpl.display())] {
+    for source in [
+        "~/tpls/app/".to_owned(),
+        format!("file://{}", tpl.display()),
+        format!("{}/", tpl.display()),
+    ] {
         let _ = fs::remove_dir_all(work.path().join("blog_posts"));
         scaffold()
             .current_dir(work.path())
             .env("HOME", home.path())
-            .args(["startapp", "blog_posts", "--django", "6.0", "--template", &source])
+            .args([
+                "startapp",
+                "blog_posts",
+                "--django",
+                "6.0",
+                "--template",
+                &source,
+            ])
             .assert()
             .success();
         let got = fs::read_to_string(work.path().join("blog_posts/blog_posts/apps.py")).unwrap();
@@ -187,7 +267,15 @@ fn startapp_context_and_trailing_slash_tilde_and_file_url() {
 #[test]
 fn secret_key_and_values_are_not_escaped() {
     let t = tempfile::tempdir().unwrap();
-    make_template(t.path(), &[("settings.py-tpl", b"SECRET_KEY = '{{ secret_key }}'\nT = '{{ template }}'\n", 0o644)], &[]);
+    make_template(
+        t.path(),
+        &[(
+            "settings.py-tpl",
+            b"SECRET_KEY = '{{ secret_key }}'\nT = '{{ template }}'\n",
+            0o644,
+        )],
+        &[],
+    );
     let work = tempfile::tempdir().unwrap();
     let key = "django-insecure-<&>\"x";
     scaffold()
@@ -197,7 +285,10 @@ fn secret_key_and_values_are_not_escaped() {
         .assert()
         .success();
     let got = fs::read_to_string(work.path().join("mysite/settings.py")).unwrap();
-    assert_eq!(got, format!("SECRET_KEY = '{key}'\nT = '{}'\n", t.path().display()));
+    assert_eq!(
+        got,
+        format!("SECRET_KEY = '{key}'\nT = '{}'\n", t.path().display())
+    );
 }
 
 /// Every construct of the supported Django subset, in one file.
@@ -236,9 +327,17 @@ fn the_django_subset_renders_as_django_5_2_renders_it() {
         t.path(),
         &[
             ("manage.py-tpl", SUBSET.as_bytes(), 0o755),
-            ("project_name/crlf.py", b"a = '{{ project_name }}'\r\nb = 1\rc = 2\r\n", 0o644),
+            (
+                "project_name/crlf.py",
+                b"a = '{{ project_name }}'\r\nb = 1\rc = 2\r\n",
+                0o644,
+            ),
             ("project_name/__init__.py-tpl", b"", 0o644),
-            ("project_name/project_name_extra.py", b"{% if docs_version == '5.2' %}ok{% endif %}\n", 0o644),
+            (
+                "project_name/project_name_extra.py",
+                b"{% if docs_version == '5.2' %}ok{% endif %}\n",
+                0o644,
+            ),
             ("assets/logo.bin", BINARY, 0o644),
             ("assets/readme.txt", b"{{ project_name }} stays\n", 0o644),
         ],
@@ -252,7 +351,15 @@ fn the_django_subset_renders_as_django_5_2_renders_it() {
         .current_dir(work.path())
         .args(["startproject", "mysite"])
         .arg(&target)
-        .args(["--django", "5.2", "--secret-key", FIXED_KEY, "-v", "0", "--template"])
+        .args([
+            "--django",
+            "5.2",
+            "--secret-key",
+            FIXED_KEY,
+            "-v",
+            "0",
+            "--template",
+        ])
         .arg(t.path())
         .assert()
         .success();
@@ -262,11 +369,20 @@ fn the_django_subset_renders_as_django_5_2_renders_it() {
     support::django_render("project", "mysite", &target, t.path(), release, FIXED_KEY);
     let theirs = listing(&target);
     for (path, (kind, bytes)) in &theirs {
-        let mine = ours.get(path).unwrap_or_else(|| panic!("scaffold did not create {path}"));
+        let mine = ours
+            .get(path)
+            .unwrap_or_else(|| panic!("scaffold did not create {path}"));
         assert_eq!(kind, &mine.0, "{path}");
-        assert_eq!(String::from_utf8_lossy(bytes), String::from_utf8_lossy(&mine.1), "{path}");
+        assert_eq!(
+            String::from_utf8_lossy(bytes),
+            String::from_utf8_lossy(&mine.1),
+            "{path}"
+        );
     }
-    assert_eq!(ours.keys().collect::<Vec<_>>(), theirs.keys().collect::<Vec<_>>());
+    assert_eq!(
+        ours.keys().collect::<Vec<_>>(),
+        theirs.keys().collect::<Vec<_>>()
+    );
 }
 
 fn refused(template: &Path, extra: &[&str]) -> String {
@@ -279,7 +395,12 @@ fn refused(template: &Path, extra: &[&str]) -> String {
         .args(extra)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(listing(work.path()), before, "nothing may be written");
     String::from_utf8(out.stderr).unwrap()
 }
@@ -287,19 +408,47 @@ fn refused(template: &Path, extra: &[&str]) -> String {
 #[test]
 fn template_errors_name_file_and_line_and_write_nothing() {
     let cases: &[(&str, &str)] = &[
-        ("a\nb\n{% with x=1 %}{% endwith %}\n", "line 3: the tag {% with %} is not supported"),
-        ("{% if project_name %}\n", "line 1: Unclosed tag on line 1: 'if'"),
-        ("\n{{ project_name|date:'Y' }}\n", "line 2: the filter 'date' is not supported"),
-        ("\n\n\n{% load static %}\n", "line 4: the tag {% load %} is not supported"),
-        ("{{ project_name.swapcase }}", "line 1: a variable: the attribute '.swapcase' of a str is not supported"),
-        ("{% nosuchtag %}", "Invalid block tag on line 1: 'nosuchtag'"),
+        (
+            "a\nb\n{% with x=1 %}{% endwith %}\n",
+            "line 3: the tag {% with %} is not supported",
+        ),
+        (
+            "{% if project_name %}\n",
+            "line 1: Unclosed tag on line 1: 'if'",
+        ),
+        (
+            "\n{{ project_name|date:'Y' }}\n",
+            "line 2: the filter 'date' is not supported",
+        ),
+        (
+            "\n\n\n{% load static %}\n",
+            "line 4: the tag {% load %} is not supported",
+        ),
+        (
+            "{{ project_name.swapcase }}",
+            "line 1: a variable: the attribute '.swapcase' of a str is not supported",
+        ),
+        (
+            "{% nosuchtag %}",
+            "Invalid block tag on line 1: 'nosuchtag'",
+        ),
         ("{{ _('x') }}", "translated strings"),
     ];
     for (content, expected) in cases {
         let t = tempfile::tempdir().unwrap();
-        make_template(t.path(), &[("ok.py", b"fine\n", 0o644), ("project_name/bad.py-tpl", content.as_bytes(), 0o644)], &[]);
+        make_template(
+            t.path(),
+            &[
+                ("ok.py", b"fine\n", 0o644),
+                ("project_name/bad.py-tpl", content.as_bytes(), 0o644),
+            ],
+            &[],
+        );
         let stderr = refused(t.path(), &[]);
-        assert!(stderr.starts_with("error: project_name/bad.py-tpl (template "), "{stderr}");
+        assert!(
+            stderr.starts_with("error: project_name/bad.py-tpl (template "),
+            "{stderr}"
+        );
         assert!(stderr.contains(expected), "{content:?}: {stderr}");
         assert!(stderr.contains("hint: "), "{stderr}");
     }
@@ -312,18 +461,34 @@ fn template_errors_name_file_and_line_and_write_nothing() {
 fn links_inside_are_followed_as_django_does_and_links_outside_are_refused() {
     let t = tempfile::tempdir().unwrap();
     let tpl = t.path().join("tpl");
-    make_template(&tpl, &[("real/a.py", b"# {{ project_name }}\n", 0o755)], &[]);
+    make_template(
+        &tpl,
+        &[("real/a.py", b"# {{ project_name }}\n", 0o755)],
+        &[],
+    );
     symlink("real/a.py", tpl.join("file_link.py")).unwrap();
     symlink("real", tpl.join("dir_link")).unwrap();
     let work = tempfile::tempdir().unwrap();
-    scaffold().current_dir(work.path()).args(["startproject", "mysite", "--template"]).arg(&tpl).assert().success();
+    scaffold()
+        .current_dir(work.path())
+        .args(["startproject", "mysite", "--template"])
+        .arg(&tpl)
+        .assert()
+        .success();
     let tree = listing(&work.path().join("mysite"));
-    assert_eq!(tree["file_link.py"], ("file 755".into(), b"# mysite\n".to_vec()));
+    assert_eq!(
+        tree["file_link.py"],
+        ("file 755".into(), b"# mysite\n".to_vec())
+    );
     assert!(!tree.contains_key("dir_link"), "{tree:#?}");
 
     let outside = t.path().join("secret.txt");
     fs::write(&outside, "secret").unwrap();
-    for (name, target) in [("leak.txt", outside.clone()), ("up", PathBuf::from("..")), ("broken", PathBuf::from("nowhere"))] {
+    for (name, target) in [
+        ("leak.txt", outside.clone()),
+        ("up", PathBuf::from("..")),
+        ("broken", PathBuf::from("nowhere")),
+    ] {
         let evil = t.path().join(format!("evil-{name}"));
         make_template(&evil, &[("a.py", b"", 0o644)], &[]);
         symlink(&target, evil.join(name)).unwrap();
@@ -335,12 +500,22 @@ fn links_inside_are_followed_as_django_does_and_links_outside_are_refused() {
 #[test]
 fn conflicts_and_missing_templates_are_refused() {
     let t = tempfile::tempdir().unwrap();
-    make_template(t.path(), &[("a.py-tpl", b"", 0o644), ("a.py", b"", 0o644)], &[]);
+    make_template(
+        t.path(),
+        &[("a.py-tpl", b"", 0o644), ("a.py", b"", 0o644)],
+        &[],
+    );
     assert!(refused(t.path(), &[]).contains("two template files would both be written to a.py"));
     let stderr = refused(Path::new("/nonexistent/template"), &[]);
-    assert!(stderr.contains("couldn't handle project template /nonexistent/template"), "{stderr}");
+    assert!(
+        stderr.contains("couldn't handle project template /nonexistent/template"),
+        "{stderr}"
+    );
     let plain = t.path().join("a.py");
     assert!(refused(&plain, &[]).contains("not a recognized archive format"));
     let stderr = refused(t.path(), &["--settings", "split"]);
-    assert!(stderr.contains("--settings split only applies to the built-in template"), "{stderr}");
+    assert!(
+        stderr.contains("--settings split only applies to the built-in template"),
+        "{stderr}"
+    );
 }

@@ -16,9 +16,21 @@ use support::{listing, scaffold};
 /// The template every archive holds: (path, content, mode).
 const FILES: &[(&str, &[u8], u32)] = &[
     ("app_name/__init__.py-tpl", b"", 0o644),
-    ("app_name/apps.py-tpl", b"class {{ camel_case_app_name }}Config:\n    name = '{{ app_name }}'\n", 0o644),
-    ("app_name/static/logo.bin", &[0, 1, 2, 255, 254, b'{', b'{'], 0o644),
-    ("manage.py-tpl", b"#!/usr/bin/env python\n# {{ app_name }}\n", 0o755),
+    (
+        "app_name/apps.py-tpl",
+        b"class {{ camel_case_app_name }}Config:\n    name = '{{ app_name }}'\n",
+        0o644,
+    ),
+    (
+        "app_name/static/logo.bin",
+        &[0, 1, 2, 255, 254, b'{', b'{'],
+        0o644,
+    ),
+    (
+        "manage.py-tpl",
+        b"#!/usr/bin/env python\n# {{ app_name }}\n",
+        0o755,
+    ),
     ("notes.txt", b"{{ app_name }} stays\n", 0o644),
 ];
 
@@ -27,10 +39,28 @@ fn expected_tree() -> BTreeMap<String, (String, Vec<u8>)> {
     t.insert("blog".into(), ("dir 755".into(), vec![]));
     t.insert("blog/static".into(), ("dir 755".into(), vec![]));
     t.insert("blog/__init__.py".into(), ("file 644".into(), vec![]));
-    t.insert("blog/apps.py".into(), ("file 644".into(), b"class BlogConfig:\n    name = 'blog'\n".to_vec()));
-    t.insert("blog/static/logo.bin".into(), ("file 644".into(), vec![0, 1, 2, 255, 254, b'{', b'{']));
-    t.insert("manage.py".into(), ("file 755".into(), b"#!/usr/bin/env python\n# blog\n".to_vec()));
-    t.insert("notes.txt".into(), ("file 644".into(), b"{{ app_name }} stays\n".to_vec()));
+    t.insert(
+        "blog/apps.py".into(),
+        (
+            "file 644".into(),
+            b"class BlogConfig:\n    name = 'blog'\n".to_vec(),
+        ),
+    );
+    t.insert(
+        "blog/static/logo.bin".into(),
+        ("file 644".into(), vec![0, 1, 2, 255, 254, b'{', b'{']),
+    );
+    t.insert(
+        "manage.py".into(),
+        (
+            "file 755".into(),
+            b"#!/usr/bin/env python\n# blog\n".to_vec(),
+        ),
+    );
+    t.insert(
+        "notes.txt".into(),
+        ("file 644".into(), b"{{ app_name }} stays\n".to_vec()),
+    );
     t
 }
 
@@ -51,7 +81,8 @@ fn tar_bytes(prefix: &str, files: &[(&str, &[u8], u32)]) -> Vec<u8> {
         header.set_size(content.len() as u64);
         header.set_mode(*mode);
         header.set_entry_type(tar::EntryType::Regular);
-        tar.append_data(&mut header, format!("{prefix}{path}"), *content).unwrap();
+        tar.append_data(&mut header, format!("{prefix}{path}"), *content)
+            .unwrap();
     }
     tar.into_inner().unwrap()
 }
@@ -83,16 +114,32 @@ fn archive(name: &str, prefix: &str, files: &[(&str, &[u8], u32)]) -> Vec<u8> {
         return zip_bytes(prefix, files);
     }
     let tar = tar_bytes(prefix, files);
-    let compression = [(".gz", "gz"), (".tgz", "gz"), (".bz2", "bz2"), (".tbz2", "bz2"), (".xz", "xz"), (".txz", "xz")]
-        .iter()
-        .find(|(ext, _)| name.ends_with(ext))
-        .map_or("none", |(_, c)| c);
+    let compression = [
+        (".gz", "gz"),
+        (".tgz", "gz"),
+        (".bz2", "bz2"),
+        (".tbz2", "bz2"),
+        (".xz", "xz"),
+        (".txz", "xz"),
+    ]
+    .iter()
+    .find(|(ext, _)| name.ends_with(ext))
+    .map_or("none", |(_, c)| c);
     compress(compression, &tar)
 }
 
 #[test]
 fn every_archive_format_unpacks_with_or_without_a_leading_directory() {
-    let names = ["t.zip", "t.tar", "t.tar.gz", "t.tgz", "t.tar.bz2", "t.tbz2", "t.tar.xz", "t.txz"];
+    let names = [
+        "t.zip",
+        "t.tar",
+        "t.tar.gz",
+        "t.tgz",
+        "t.tar.bz2",
+        "t.tbz2",
+        "t.tar.xz",
+        "t.txz",
+    ];
     for name in names {
         for prefix in ["blog-template-main/", "", "./"] {
             let dir = tempfile::tempdir().unwrap();
@@ -105,7 +152,11 @@ fn every_archive_format_unpacks_with_or_without_a_leading_directory() {
                 .arg(&path)
                 .assert()
                 .success();
-            assert_eq!(listing(&work.path().join("blog")), expected_tree(), "{name} with prefix {prefix:?}");
+            assert_eq!(
+                listing(&work.path().join("blog")),
+                expected_tree(),
+                "{name} with prefix {prefix:?}"
+            );
         }
     }
 }
@@ -132,7 +183,11 @@ fn refused_in_sandbox(template: &Path, extra: &[&str]) -> String {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.starts_with("error: "), "{stderr}");
-    assert_eq!(listing(sandbox.path()), before, "the sandbox changed: {stderr}");
+    assert_eq!(
+        listing(sandbox.path()),
+        before,
+        "the sandbox changed: {stderr}"
+    );
     assert_eq!(fs::read("/etc/passwd").ok(), passwd_before);
     stderr
 }
@@ -163,28 +218,69 @@ fn hostile_archives_are_refused_and_touch_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let escape_target = dir.path().join("escaped.py");
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("slip.zip", zip_bytes("", &[("ok.py", b"", 0o644), ("../../escaped.py", b"x", 0o644)]), "leaves the archive"),
+        (
+            "slip.zip",
+            zip_bytes(
+                "",
+                &[("ok.py", b"", 0o644), ("../../escaped.py", b"x", 0o644)],
+            ),
+            "leaves the archive",
+        ),
         (
             "abs.tar",
-            raw_tar_entry(&escape_target.to_string_lossy(), tar::EntryType::Regular, None, b"x"),
+            raw_tar_entry(
+                &escape_target.to_string_lossy(),
+                tar::EntryType::Regular,
+                None,
+                b"x",
+            ),
             "absolute path",
         ),
-        ("dotdot.tar", raw_tar_entry("t/../../escaped.py", tar::EntryType::Regular, None, b"x"), "leaves the archive"),
-        ("link.tar", raw_tar_entry("t/passwd", tar::EntryType::Symlink, Some("/etc/passwd"), b""), "symbolic link"),
-        ("hard.tar", raw_tar_entry("t/passwd", tar::EntryType::Link, Some("/etc/passwd"), b""), "hard link"),
-        ("fifo.tar", raw_tar_entry("t/fifo", tar::EntryType::Fifo, None, b""), "not a file or directory"),
+        (
+            "dotdot.tar",
+            raw_tar_entry("t/../../escaped.py", tar::EntryType::Regular, None, b"x"),
+            "leaves the archive",
+        ),
+        (
+            "link.tar",
+            raw_tar_entry(
+                "t/passwd",
+                tar::EntryType::Symlink,
+                Some("/etc/passwd"),
+                b"",
+            ),
+            "symbolic link",
+        ),
+        (
+            "hard.tar",
+            raw_tar_entry("t/passwd", tar::EntryType::Link, Some("/etc/passwd"), b""),
+            "hard link",
+        ),
+        (
+            "fifo.tar",
+            raw_tar_entry("t/fifo", tar::EntryType::Fifo, None, b""),
+            "not a file or directory",
+        ),
     ];
     for (name, bytes, expected) in cases {
         let path = dir.path().join(name);
         fs::write(&path, bytes).unwrap();
         let stderr = refused_in_sandbox(&path, &[]);
-        assert!(stderr.contains("refusing template") && stderr.contains(expected), "{name}: {stderr}");
+        assert!(
+            stderr.contains("refusing template") && stderr.contains(expected),
+            "{name}: {stderr}"
+        );
         assert!(!escape_target.exists(), "{name} escaped");
     }
 
     // A zip symlink entry.
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    zip.add_symlink("t/passwd", "/etc/passwd", zip::write::SimpleFileOptions::default()).unwrap();
+    zip.add_symlink(
+        "t/passwd",
+        "/etc/passwd",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
     let path = dir.path().join("link.zip");
     fs::write(&path, zip.finish().unwrap().into_inner()).unwrap();
     assert!(refused_in_sandbox(&path, &[]).contains("symbolic link"));
@@ -201,29 +297,46 @@ fn decompression_bombs_stop_at_the_limit() {
         assert!(bytes.len() < 200_000, "{name} should compress well");
         fs::write(&path, bytes).unwrap();
         let stderr = refused_in_sandbox(&path, &["--max-template-size", "4M"]);
-        assert!(stderr.contains("larger than the limit of 4 MiB"), "{name}: {stderr}");
+        assert!(
+            stderr.contains("larger than the limit of 4 MiB"),
+            "{name}: {stderr}"
+        );
         assert!(stderr.contains("--max-template-size"), "{stderr}");
         // Under a higher limit the same archive is fine.
         let work = tempfile::tempdir().unwrap();
         scaffold()
             .current_dir(work.path())
-            .args(["startapp", "blog", "--max-template-size", "9M", "--template"])
+            .args([
+                "startapp",
+                "blog",
+                "--max-template-size",
+                "9M",
+                "--template",
+            ])
             .arg(&path)
             .assert()
             .success();
-        assert_eq!(fs::metadata(work.path().join("blog/bomb.bin")).unwrap().len(), 8 << 20);
+        assert_eq!(
+            fs::metadata(work.path().join("blog/bomb.bin"))
+                .unwrap()
+                .len(),
+            8 << 20
+        );
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // A tiny HTTP server on 127.0.0.1, one thread per connection.
 
+/// A path, the response headers, the body.
+type Route = (&'static str, Vec<(String, String)>, Vec<u8>);
+
 struct Server {
     base: String,
     user_agents: Arc<Mutex<Vec<String>>>,
 }
 
-fn serve(routes: Vec<(&'static str, Vec<(String, String)>, Vec<u8>)>) -> Server {
+fn serve(routes: Vec<Route>) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let user_agents = Arc::new(Mutex::new(Vec::new()));
@@ -239,11 +352,15 @@ fn serve(routes: Vec<(&'static str, Vec<(String, String)>, Vec<u8>)>) -> Server 
     Server { base, user_agents }
 }
 
-fn respond(mut stream: TcpStream, routes: &[(&str, Vec<(String, String)>, Vec<u8>)], agents: &Mutex<Vec<String>>) {
+fn respond(mut stream: TcpStream, routes: &[Route], agents: &Mutex<Vec<String>>) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut request_line = String::new();
     reader.read_line(&mut request_line).unwrap();
-    let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    let path = request_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("/")
+        .to_owned();
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
@@ -260,10 +377,15 @@ fn respond(mut stream: TcpStream, routes: &[(&str, Vec<(String, String)>, Vec<u8
         return;
     }
     let Some((_, headers, body)) = routes.iter().find(|(p, _, _)| *p == path) else {
-        let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found");
+        let _ = stream.write_all(
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found",
+        );
         return;
     };
-    let mut head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+    let mut head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -287,11 +409,30 @@ fn urls_are_downloaded_and_named_by_url_disposition_or_type() {
         ("/releases/t.tar.gz", vec![octet.clone()], tgz.clone()),
         ("/releases/t.zip", vec![octet.clone()], zip.clone()),
         ("/releases/t.zip/", vec![octet.clone()], zip.clone()),
-        ("/download", vec![octet.clone(), header("Content-Disposition", "attachment; filename=\"blog.tar.gz\"")], tgz),
-        ("/typed", vec![header("Content-Type", "application/zip")], zip.clone()),
+        (
+            "/download",
+            vec![
+                octet.clone(),
+                header(
+                    "Content-Disposition",
+                    "attachment; filename=\"blog.tar.gz\"",
+                ),
+            ],
+            tgz,
+        ),
+        (
+            "/typed",
+            vec![header("Content-Type", "application/zip")],
+            zip.clone(),
+        ),
         ("/untyped", vec![octet], zip),
     ]);
-    for route in ["/releases/t.tar.gz", "/releases/t.zip/", "/download", "/typed"] {
+    for route in [
+        "/releases/t.tar.gz",
+        "/releases/t.zip/",
+        "/download",
+        "/typed",
+    ] {
         let work = tempfile::tempdir().unwrap();
         scaffold()
             .current_dir(work.path())
@@ -299,10 +440,20 @@ fn urls_are_downloaded_and_named_by_url_disposition_or_type() {
             .arg(format!("{}{route}", server.base))
             .assert()
             .success();
-        assert_eq!(listing(&work.path().join("blog")), expected_tree(), "{route}");
+        assert_eq!(
+            listing(&work.path().join("blog")),
+            expected_tree(),
+            "{route}"
+        );
     }
     let agents = server.user_agents.lock().unwrap().clone();
-    assert!(!agents.is_empty() && agents.iter().all(|a| *a == format!("scaffold/{}", env!("CARGO_PKG_VERSION"))), "{agents:?}");
+    assert!(
+        !agents.is_empty()
+            && agents
+                .iter()
+                .all(|a| *a == format!("scaffold/{}", env!("CARGO_PKG_VERSION"))),
+        "{agents:?}"
+    );
 
     let stderr = refused_in_sandbox(Path::new(&format!("{}/untyped", server.base)), &[]);
     assert!(stderr.contains("cannot tell the archive type"), "{stderr}");
@@ -313,16 +464,35 @@ fn url_failures_are_refused_cleanly() {
     let big = vec![7u8; 64 * 1024];
     let server = serve(vec![("/big.zip", vec![], big)]);
     let stderr = refused_in_sandbox(Path::new(&format!("{}/missing.zip", server.base)), &[]);
-    assert!(stderr.contains("couldn't download") && stderr.contains("404"), "{stderr}");
+    assert!(
+        stderr.contains("couldn't download") && stderr.contains("404"),
+        "{stderr}"
+    );
 
-    let stderr = refused_in_sandbox(Path::new(&format!("{}/big.zip", server.base)), &["--max-template-size", "16K"]);
-    assert!(stderr.contains("larger than the limit of 16 KiB"), "{stderr}");
+    let stderr = refused_in_sandbox(
+        Path::new(&format!("{}/big.zip", server.base)),
+        &["--max-template-size", "16K"],
+    );
+    assert!(
+        stderr.contains("larger than the limit of 16 KiB"),
+        "{stderr}"
+    );
 
     let started = Instant::now();
-    let stderr = refused_in_sandbox(Path::new(&format!("{}/hang", server.base)), &["--timeout", "1"]);
-    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    let stderr = refused_in_sandbox(
+        Path::new(&format!("{}/hang", server.base)),
+        &["--timeout", "1"],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
     assert!(stderr.contains("no complete answer within 1 s"), "{stderr}");
-    assert!(stderr.contains("hint: allow more time with --timeout"), "{stderr}");
+    assert!(
+        stderr.contains("hint: allow more time with --timeout"),
+        "{stderr}"
+    );
 
     let stderr = refused_in_sandbox(Path::new("ftp://127.0.0.1/t.zip"), &[]);
     assert!(stderr.contains("only http and https"), "{stderr}");

@@ -45,7 +45,7 @@ pub fn apply(name: &str, value: Value, arg: Option<Value>) -> Result<Value, Fail
         }
         "slugify" => Value::Str(slugify(&value.to_python_str())),
         "safe" => Value::Str(value.to_python_str()),
-        "length" => Value::Int(value.len().map_or(0, |n| n as i64)),
+        "length" => Value::Int(value.py_len().map_or(0, |n| n as i64)),
         "default" => {
             if value.truthy() {
                 value

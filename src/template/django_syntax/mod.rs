@@ -466,7 +466,7 @@ fn render_for(node: &ForNode, scope: &mut Scope, out: &mut String) -> Result<(),
             if node.vars.len() == 1 {
                 scope.set(&node.vars[0], item);
             } else {
-                let len = item.len().unwrap_or(1);
+                let len = item.py_len().unwrap_or(1);
                 if len != node.vars.len() {
                     return Err(error(
                         node.line,

@@ -176,7 +176,7 @@ impl Value {
     }
 
     /// Python's `len(value)`.
-    pub fn len(&self) -> Result<usize, Failure> {
+    pub fn py_len(&self) -> Result<usize, Failure> {
         match self {
             Value::Str(s) => Ok(s.chars().count()),
             Value::List(items) => Ok(items.len()),
@@ -193,7 +193,7 @@ impl Value {
         let pick = |len: usize| -> Option<usize> {
             let len = i64::try_from(len).ok()?;
             let i = if index < 0 { len + index } else { index };
-            (0..len).contains(&i).then(|| i as usize)
+            (0..len).contains(&i).then_some(i as usize)
         };
         match self {
             Value::Str(s) => {
