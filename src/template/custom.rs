@@ -7,7 +7,6 @@
 //! a link to a file becomes a regular file with the target's content and mode; a link to a
 //! directory is not descended into, and creates nothing.
 
-use std::collections::HashMap;
 use std::fs::{self, Metadata};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -47,19 +46,32 @@ pub fn plan(walk: &Walk) -> Result<Plan, Error> {
     let mut builder = Builder {
         walk,
         plan: Plan::default(),
-        seen: HashMap::new(),
     };
     builder.directory(walk.root, Path::new(""))?;
     let mut plan = builder.plan;
     plan.sort();
+    // Two template paths may map to one target path (`project_name/` and `mysite/`): fine for
+    // directories, which Django merges; an error for files, which Django would refuse too.
+    // Checked on the sorted plan rather than with a set, to hold each path once in memory.
+    let mut entries: Vec<Entry> = Vec::with_capacity(plan.entries.len());
+    for entry in plan.entries {
+        if let Some(last) = entries.last() {
+            if last.path == entry.path {
+                if matches!((&last.kind, &entry.kind), (EntryKind::Dir, EntryKind::Dir)) {
+                    continue;
+                }
+                return Err(Error::TemplateCollision(entry.path));
+            }
+        }
+        entries.push(entry);
+    }
+    plan.entries = entries;
     Ok(plan)
 }
 
 struct Builder<'a> {
     walk: &'a Walk<'a>,
     plan: Plan,
-    /// Target path -> whether it is a directory, to catch two template paths that map to one.
-    seen: HashMap<PathBuf, bool>,
 }
 
 impl Builder<'_> {
@@ -117,7 +129,7 @@ impl Builder<'_> {
                             entry_rel.display()
                         ))
                     })?;
-                self.add(target.clone(), EntryKind::Dir)?;
+                self.add(target, EntryKind::Dir);
                 self.directory(&path, &entry_rel)?;
             } else if file_type.is_file() {
                 self.file(&path, &entry_rel, &meta)?;
@@ -131,16 +143,8 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn add(&mut self, target: PathBuf, kind: EntryKind) -> Result<(), Error> {
-        let is_dir = matches!(kind, EntryKind::Dir);
-        match self.seen.get(&target) {
-            Some(true) if is_dir => return Ok(()),
-            Some(_) => return Err(Error::TemplateCollision(target)),
-            None => {}
-        }
-        self.seen.insert(target.clone(), is_dir);
+    fn add(&mut self, target: PathBuf, kind: EntryKind) {
         self.plan.entries.push(Entry { path: target, kind });
-        Ok(())
     }
 
     fn file(&mut self, source: &Path, rel: &Path, meta: &Metadata) -> Result<(), Error> {
@@ -175,7 +179,8 @@ impl Builder<'_> {
                 size: meta.size(),
             }
         };
-        self.add(target, EntryKind::File { mode, content })
+        self.add(target, EntryKind::File { mode, content });
+        Ok(())
     }
 
     /// Reads as Python's text mode does (UTF-8, universal newlines) and renders.
