@@ -497,3 +497,53 @@ fn url_failures_are_refused_cleanly() {
     let stderr = refused_in_sandbox(Path::new("ftp://127.0.0.1/t.zip"), &[]);
     assert!(stderr.contains("only http and https"), "{stderr}");
 }
+
+#[test]
+fn dry_run_reports_an_archive_template_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.tar.xz");
+    fs::write(&path, archive("t.tar.xz", "t/", FILES)).unwrap();
+    let json_text = {
+        let sandbox = tempfile::tempdir().unwrap();
+        let before = listing(sandbox.path());
+        let out = scaffold()
+            .current_dir(sandbox.path())
+            .env("TMPDIR", sandbox.path())
+            .args([
+                "startapp",
+                "blog",
+                "--dry-run",
+                "--output-format",
+                "json",
+                "--template",
+            ])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            listing(sandbox.path()),
+            before,
+            "a dry run writes nothing and cleans up"
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json: serde_json::Value = serde_json::from_str(&json_text).unwrap();
+    let files = json["files"].as_array().unwrap();
+    let paths: Vec<&str> = files.iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(
+        paths,
+        [
+            "blog/__init__.py",
+            "blog/apps.py",
+            "blog/static/logo.bin",
+            "manage.py",
+            "notes.txt"
+        ]
+    );
+    assert_eq!(files[2]["size"], 7);
+}

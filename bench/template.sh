@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Benchmark: `scaffold startproject --template DIR` on a generated 10,000-file template vs
+# `cp -r` of the same template, in one run on one machine: median wall times and their ratio
+# (target: at most 2x), and peak memory (max RSS) at 10,000 and 40,000 files (target: flat).
+# Needs hyperfine and GNU time (Debian: apt-get install -y hyperfine time) and python3.
+#
+#   bench/template.sh                 # FILES=10000 BIG=40000 RUNS=20
+set -euo pipefail
+cd "$(dirname "$0")/.."
+files=${FILES:-10000}
+big=${BIG:-40000}
+runs=${RUNS:-20}
+target=${CARGO_TARGET_DIR:-target}
+command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "needs GNU time (apt-get install time)" >&2; exit 1; }
+
+cargo build --release --quiet
+bin=$(cd "$target" && pwd)/release/scaffold
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+# A template of N files in 100-file directories: 97% small text files copied as they are,
+# 2% binary files (4-64 KiB), 1% rendered .py-tpl files, plus manage.py-tpl.
+generate() {
+  python3 - "$1" "$2" <<'PY'
+import os, random, sys
+n, root = int(sys.argv[1]), sys.argv[2]
+rng = random.Random(42)
+os.makedirs(os.path.join(root, "project_name"))
+with open(os.path.join(root, "manage.py-tpl"), "w") as f:
+    f.write("#!/usr/bin/env python\nimport os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', '{{ project_name }}.settings')\n")
+os.chmod(os.path.join(root, "manage.py-tpl"), 0o755)
+for i in range(n - 1):
+    d = os.path.join(root, "project_name" if i < 100 else f"d{i // 100:03d}")
+    os.makedirs(d, exist_ok=True)
+    r = i % 100
+    if r == 0:
+        with open(os.path.join(d, f"m{i}.py-tpl"), "w") as f:
+            f.write("# {{ project_name }}\n{% if docs_version %}DOCS = '{{ docs_version }}'{% endif %}\n" + "x = 1\n" * 40)
+    elif r in (1, 2):
+        with open(os.path.join(d, f"b{i}.bin"), "wb") as f:
+            f.write(rng.randbytes(rng.randint(4096, 65536)))
+    else:
+        with open(os.path.join(d, f"f{i}.txt"), "w") as f:
+            f.write(f"file {i} {{{{ not rendered }}}}\n" * rng.randint(1, 30))
+PY
+}
+generate "$files" tpl
+generate "$big" tpl-big
+echo "template: $files files, $(du -sh tpl | cut -f1); big template: $big files, $(du -sh tpl-big | cut -f1)"
+
+hyperfine --style basic --warmup 3 --runs "$runs" --export-json template.json \
+  --prepare 'rm -rf out' "$bin startproject mysite out --template tpl -v 0 --secret-key k" \
+  --prepare 'rm -rf out' 'cp -r tpl out' >/dev/null
+
+rss() { rm -rf out; /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
+rss_small=$(rss "$bin" startproject mysite out --template tpl -v 0 --secret-key k)
+rss_big=$(rss "$bin" startproject mysite out --template tpl-big -v 0 --secret-key k)
+rss_cp=$(rss cp -r tpl out)
+rm -rf out
+
+python3 - "$rss_small" "$rss_big" "$rss_cp" "$files" "$big" <<'PY'
+import json, sys
+small, big, cp, n, nbig = (int(x) for x in sys.argv[1:])
+res = json.load(open("template.json"))["results"]
+med = {r["command"].split()[0].rsplit("/", 1)[-1]: r["median"] for r in res}
+s, c = med["scaffold"], med["cp"]
+print(f"median: scaffold {s*1000:.1f} ms, cp -r {c*1000:.1f} ms, ratio {s/c:.2f}x (target <= 2x)")
+print(f"peak RSS: scaffold {small} KiB at {n} files, {big} KiB at {nbig} files ({big/small:.2f}x); cp -r {cp} KiB")
+PY
