@@ -5,6 +5,7 @@
 # Needs hyperfine and GNU time (Debian: apt-get install -y hyperfine time) and python3.
 #
 #   bench/template.sh                 # FILES=10000 BIG=40000 RUNS=20
+#   WORKDIR=/dev/shm bench/template.sh  # on tmpfs: the CPU cost, without the disk's
 set -euo pipefail
 cd "$(dirname "$0")/.."
 files=${FILES:-10000}
@@ -16,7 +17,7 @@ command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hype
 
 cargo build --release --quiet
 bin=$(cd "$target" && pwd)/release/scaffold
-work=$(mktemp -d)
+work=$(mktemp -d -p "${WORKDIR:-${TMPDIR:-/tmp}}")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 
