@@ -513,6 +513,16 @@ fn conflicts_and_missing_templates_are_refused() {
     );
     let plain = t.path().join("a.py");
     assert!(refused(&plain, &[]).contains("not a recognized archive format"));
+    let odd = tempfile::tempdir().unwrap();
+    {
+        use std::os::unix::ffi::OsStrExt;
+        fs::write(
+            odd.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9.txt")),
+            "x",
+        )
+        .unwrap();
+    }
+    assert!(refused(odd.path(), &[]).contains("has a name that is not UTF-8"));
     let stderr = refused(t.path(), &["--settings", "split"]);
     assert!(
         stderr.contains("--settings split only applies to the built-in template"),

@@ -123,12 +123,7 @@ impl Builder<'_> {
                     continue;
                 }
                 let target = dir_target(&entry_rel, self.walk.placeholder, self.walk.name)
-                    .ok_or_else(|| {
-                        self.hostile(format!(
-                            "the directory {} cannot be mapped into the target",
-                            entry_rel.display()
-                        ))
-                    })?;
+                    .ok_or_else(|| self.unmappable("directory", &entry_rel))?;
                 self.add(target, EntryKind::Dir);
                 self.directory(&path, &entry_rel)?;
             } else if file_type.is_file() {
@@ -143,6 +138,17 @@ impl Builder<'_> {
         Ok(())
     }
 
+    /// Why `rel` has no target path: a name that is not UTF-8 (Django's str paths cannot hold
+    /// it either), or one that would not stay a plain name once mapped.
+    fn unmappable(&self, what: &str, rel: &Path) -> Error {
+        let why = if rel.to_str().is_none() {
+            "has a name that is not UTF-8"
+        } else {
+            "would not stay inside the target once mapped"
+        };
+        self.hostile(format!("the {what} {} {why}", rel.display()))
+    }
+
     fn add(&mut self, target: PathBuf, kind: EntryKind) {
         self.plan.entries.push(Entry { path: target, kind });
     }
@@ -155,12 +161,8 @@ impl Builder<'_> {
         if SKIPPED_SUFFIXES.iter().any(|s| file_name.ends_with(s)) {
             return Ok(());
         }
-        let target = target_path(rel, self.walk.placeholder, self.walk.name).ok_or_else(|| {
-            self.hostile(format!(
-                "the file {} cannot be mapped into the target",
-                rel.display()
-            ))
-        })?;
+        let target = target_path(rel, self.walk.placeholder, self.walk.name)
+            .ok_or_else(|| self.unmappable("file", rel))?;
         let full = self.walk.target_root.join(&target);
         let full = full.to_string_lossy();
         let render = self
