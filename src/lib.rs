@@ -90,6 +90,8 @@ pub struct Prepared {
     /// Project only.
     pub settings: Option<(SettingsLayout, SettingsModule)>,
     pub plan: Plan,
+    /// `--template` as given; None for the built-in template.
+    pub template: Option<String>,
     /// Where an unpacked template archive lives until the plan's copies are written.
     pub template_workspace: Option<std::sync::Arc<tempfile::TempDir>>,
 }
@@ -148,6 +150,7 @@ pub fn prepare(request: &Request, env: &Environment) -> Result<Prepared, Error> 
             destination,
             settings: None,
             plan: rendered.plan,
+            template: Some(options.source.clone()),
             template_workspace: rendered.workspace,
         });
     }
@@ -175,6 +178,7 @@ pub fn prepare(request: &Request, env: &Environment) -> Result<Prepared, Error> 
         destination,
         settings,
         plan,
+        template: None,
         template_workspace: None,
     })
 }

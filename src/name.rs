@@ -7,6 +7,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::error::Error;
 use crate::stdlib::is_stdlib_module;
+use crate::template::django_syntax::value::python_title;
 
 /// What is being created: decides the wording of messages and the template used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -192,21 +193,6 @@ fn alternative_suffix(raw: &str, kind: Kind, role: Role) -> String {
     alternative(raw, kind, role)
         .map(|a| format!("; {a}"))
         .unwrap_or_default()
-}
-
-/// Python's `str.title()`: a cased character after a cased one is lowered, any other is uppered.
-fn python_title(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut previous_cased = false;
-    for c in s.chars() {
-        if previous_cased {
-            out.extend(c.to_lowercase());
-        } else {
-            out.extend(c.to_uppercase());
-        }
-        previous_cased = c.is_lowercase() || c.is_uppercase();
-    }
-    out
 }
 
 #[cfg(test)]

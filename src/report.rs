@@ -54,25 +54,47 @@ pub fn summary(prepared: &Prepared, dry_run: bool, cwd: &Path) -> String {
         .filter(|p| !p.as_os_str().is_empty())
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| prepared.root().display().to_string());
-    let files = prepared.plan.files().count();
+    let files = match prepared.plan.files().count() {
+        1 => "1 file".to_owned(),
+        n => format!("{n} files"),
+    };
     let verb = if dry_run { "Would create" } else { "Created" };
-    let what = format!(
-        "{verb} Django {} {} '{}' in {shown} ({files} files)",
-        prepared.django,
-        prepared.kind.as_str(),
-        prepared.name
-    );
+    let what = match &prepared.template {
+        None => format!(
+            "{verb} Django {} {} '{}' in {shown} ({files})",
+            prepared.django,
+            prepared.kind.as_str(),
+            prepared.name
+        ),
+        Some(source) => format!(
+            "{verb} {} '{}' from template {source} in {shown} ({files})",
+            prepared.kind.as_str(),
+            prepared.name
+        ),
+    };
     if dry_run {
         return format!("{what}; nothing was written (--dry-run).");
     }
     match prepared.kind {
         Kind::Project => {
-            let cd = if prepared.root() == cwd {
-                String::new()
-            } else {
-                format!("cd {shown} && ")
-            };
-            format!("{what}.\nNext: {cd}python manage.py migrate && python manage.py runserver")
+            let has_manage = prepared
+                .plan
+                .files()
+                .any(|(p, _, _)| p == Path::new("manage.py"));
+            match (prepared.root() == cwd, has_manage) {
+                (true, false) => format!("{what}."),
+                (false, false) => format!("{what}.\nNext: cd {shown}"),
+                (here, true) => {
+                    let cd = if here {
+                        String::new()
+                    } else {
+                        format!("cd {shown} && ")
+                    };
+                    format!(
+                        "{what}.\nNext: {cd}python manage.py migrate && python manage.py runserver"
+                    )
+                }
+            }
         }
         Kind::App => format!(
             "{what}.\nNext: add '{}' to INSTALLED_APPS, then python manage.py makemigrations {}",
@@ -88,6 +110,8 @@ struct JsonReport<'a> {
     django_version: String,
     directory: String,
     dry_run: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    template: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     settings: Option<crate::SettingsLayout>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -131,6 +155,7 @@ pub fn json(prepared: &Prepared, dry_run: bool, umask: u32) -> Result<String, Er
         django_version: prepared.django.to_string(),
         directory: prepared.root().display().to_string(),
         dry_run,
+        template: prepared.template.as_deref(),
         settings: prepared.settings.as_ref().map(|(layout, _)| *layout),
         settings_module: prepared
             .settings

@@ -399,3 +399,40 @@ fn settings_module_is_wired_into_all_three_files() {
         "{stderr}"
     );
 }
+
+#[test]
+fn summary_names_a_custom_template() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("tpl/project_name")).unwrap();
+    fs::write(
+        dir.path().join("tpl/project_name/settings.py-tpl"),
+        "NAME = '{{ project_name }}'\n",
+    )
+    .unwrap();
+    let out = scaffold()
+        .current_dir(dir.path())
+        .args(["startproject", "mysite", "--template", "tpl"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "Created project 'mysite' from template tpl in mysite (1 file).\nNext: cd mysite\n"
+    );
+    let out = scaffold()
+        .current_dir(dir.path())
+        .args([
+            "startproject",
+            "other",
+            "--template",
+            "tpl",
+            "--output-format",
+            "json",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    let report = json(&out.stdout);
+    assert_eq!(report["template"], "tpl");
+    assert_eq!(report["files"][0]["content"], "NAME = 'other'\n");
+}
