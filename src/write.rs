@@ -135,3 +135,111 @@ fn remove(path: &Path) -> io::Result<()> {
         fs::remove_file(path)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Content;
+
+    fn listing(root: &Path) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![root.to_owned()];
+        while let Some(dir) = stack.pop() {
+            for entry in fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                out.push(path.strip_prefix(root).unwrap().display().to_string());
+                if path.is_dir() && !path.is_symlink() {
+                    stack.push(path);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn plan() -> Plan {
+        let mut plan = Plan::default();
+        plan.add_file(
+            "manage.py".into(),
+            0o755,
+            Content::Bytes(b"#!/usr/bin/env python\n".to_vec()),
+        );
+        plan.add_file(
+            "pkg/a.py".into(),
+            0o644,
+            Content::Bytes(b"A = 1\n".to_vec()),
+        );
+        plan.add_file(
+            "pkg/b.py".into(),
+            0o644,
+            Content::Bytes(b"B = 2\n".to_vec()),
+        );
+        plan.sort();
+        plan
+    }
+
+    #[test]
+    fn writes_the_plan_and_leaves_no_staging_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("new/site");
+        write(&plan(), &root, &AtomicBool::new(false)).unwrap();
+        assert_eq!(
+            listing(dir.path()),
+            [
+                "new",
+                "new/site",
+                "new/site/manage.py",
+                "new/site/pkg",
+                "new/site/pkg/a.py",
+                "new/site/pkg/b.py"
+            ]
+        );
+        assert_eq!(
+            fs::read_to_string(root.join("pkg/b.py")).unwrap(),
+            "B = 2\n"
+        );
+    }
+
+    #[test]
+    fn a_raised_cancel_flag_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = write(&plan(), &dir.path().join("site"), &AtomicBool::new(true)).unwrap_err();
+        assert!(matches!(err, Error::Interrupted), "{err}");
+        assert!(listing(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn a_failing_entry_midway_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut plan = plan();
+        let missing = dir.path().join("no-such-source");
+        plan.add_file(
+            "pkg/z.bin".into(),
+            0o644,
+            Content::Copy {
+                source: missing,
+                size: 1,
+            },
+        );
+        let err = write(&plan, &dir.path().join("site"), &AtomicBool::new(false)).unwrap_err();
+        assert!(err.to_string().starts_with("cannot write "), "{err}");
+        assert!(listing(dir.path()).is_empty());
+    }
+
+    /// A file that appears after the checks, between staging and moving into place: what was
+    /// already moved is taken back, and the newcomer is not replaced.
+    #[test]
+    fn a_conflict_at_move_time_rolls_back_what_was_moved() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir(root.join("pkg")).unwrap();
+        fs::write(root.join("pkg/b.py"), "mine\n").unwrap();
+        let err = write(&plan(), root, &AtomicBool::new(false)).unwrap_err();
+        assert!(
+            matches!(err, Error::TargetExists(ref p) if p.ends_with("pkg/b.py")),
+            "{err}"
+        );
+        assert_eq!(listing(root), ["pkg", "pkg/b.py"]);
+        assert_eq!(fs::read_to_string(root.join("pkg/b.py")).unwrap(), "mine\n");
+    }
+}

@@ -436,3 +436,32 @@ fn summary_names_a_custom_template() {
     assert_eq!(report["template"], "tpl");
     assert_eq!(report["files"][0]["content"], "NAME = 'other'\n");
 }
+
+/// On a terminal (a pty made by util-linux `script`) the error prefix is coloured, unless
+/// NO_COLOR is set.
+#[test]
+fn colour_only_on_a_terminal_without_no_color() {
+    let on_terminal = |no_color: Option<&str>| {
+        let mut cmd = std::process::Command::new("script");
+        cmd.args([
+            "-qec",
+            &format!("{} startapp os", support::scaffold_path().display()),
+            "/dev/null",
+        ]);
+        cmd.env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            cmd.env("NO_COLOR", v);
+        }
+        let out = cmd
+            .output()
+            .expect("util-linux script runs the command on a pty");
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(
+        on_terminal(None).starts_with("\x1b[1;31merror:\x1b[0m 'os' conflicts"),
+        "{:?}",
+        on_terminal(None)
+    );
+    assert!(on_terminal(Some("1")).starts_with("error: 'os' conflicts"));
+}
