@@ -8,6 +8,11 @@ use std::path::Path;
 
 use support::{listing, scaffold, scaffold_with_umask, FIXED_KEY};
 
+/// Runs scaffold in `dir` with `args`.
+fn run(dir: &Path, args: &[&str]) -> std::process::Output {
+    scaffold().current_dir(dir).args(args).output().unwrap()
+}
+
 fn json(out: &[u8]) -> serde_json::Value {
     serde_json::from_slice(out)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
@@ -89,11 +94,7 @@ fn dry_run_writes_nothing_and_exits_as_the_real_run() {
 #[test]
 fn dry_run_lists_the_files_it_would_create() {
     let dir = tempfile::tempdir().unwrap();
-    let out = scaffold()
-        .current_dir(dir.path())
-        .args(["startapp", "blog", "--dry-run"])
-        .output()
-        .unwrap();
+    let out = run(dir.path(), &["startapp", "blog", "--dry-run"]);
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(
         stdout.contains(&format!(
@@ -172,7 +173,7 @@ fn json_report_lists_exactly_what_a_real_run_writes() {
 
 #[test]
 fn json_report_is_byte_identical_across_runs() {
-    let run = |extra: &[&str]| {
+    let report_of = |extra: &[&str]| {
         let dir = tempfile::tempdir().unwrap();
         let out = scaffold()
             .current_dir(dir.path())
@@ -193,20 +194,19 @@ fn json_report_is_byte_identical_across_runs() {
             .unwrap()
             .replace(&dir.path().display().to_string(), "<dir>")
     };
-    let first = run(&[]);
-    assert_eq!(first, run(&[]));
+    let first = report_of(&[]);
+    assert_eq!(first, report_of(&[]));
     assert_eq!(
-        run(&["--dry-run"]),
+        report_of(&["--dry-run"]),
         first.replace("\"dry_run\": false", "\"dry_run\": true")
     );
     // Without a fixed key, two runs differ (in the key) as they must.
     let dir = tempfile::tempdir().unwrap();
     let random = |d: &Path| {
-        let out = scaffold()
-            .current_dir(d)
-            .args(["startproject", "x", "--dry-run", "--output-format", "json"])
-            .output()
-            .unwrap();
+        let out = run(
+            d,
+            &["startproject", "x", "--dry-run", "--output-format", "json"],
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     assert_ne!(random(dir.path()), random(dir.path()));
@@ -215,11 +215,10 @@ fn json_report_is_byte_identical_across_runs() {
 #[test]
 fn json_errors_are_json_with_the_same_exit_status() {
     let dir = tempfile::tempdir().unwrap();
-    let out = scaffold()
-        .current_dir(dir.path())
-        .args(["startproject", "my-site", "--output-format", "json"])
-        .output()
-        .unwrap();
+    let out = run(
+        dir.path(),
+        &["startproject", "my-site", "--output-format", "json"],
+    );
     assert_eq!(out.status.code(), Some(1));
     let report = json(&out.stdout);
     assert_eq!(
@@ -245,18 +244,10 @@ fn human_output_goes_to_stderr_and_verbosity_0_is_silent() {
         stderr,
         "Created Django 6.1 project 'mysite' in mysite (6 files).\nNext: cd mysite && python manage.py migrate && python manage.py runserver\n"
     );
-    let out = scaffold()
-        .current_dir(dir.path())
-        .args(["startapp", "blog", "-v", "0"])
-        .output()
-        .unwrap();
+    let out = run(dir.path(), &["startapp", "blog", "-v", "0"]);
     assert!(out.status.success() && out.stdout.is_empty() && out.stderr.is_empty());
     // -v 2 lists each file as django-admin does.
-    let out = scaffold()
-        .current_dir(dir.path())
-        .args(["startapp", "shop", "-v", "2"])
-        .output()
-        .unwrap();
+    let out = run(dir.path(), &["startapp", "shop", "-v", "2"]);
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(
         stdout
@@ -267,11 +258,7 @@ fn human_output_goes_to_stderr_and_verbosity_0_is_silent() {
         "{stdout}"
     );
     // Not a terminal: no colour codes, even on errors.
-    let out = scaffold()
-        .current_dir(dir.path())
-        .args(["startapp", "os"])
-        .output()
-        .unwrap();
+    let out = run(dir.path(), &["startapp", "os"]);
     assert!(!String::from_utf8_lossy(&out.stderr).contains('\x1b'));
 }
 
@@ -382,16 +369,15 @@ fn settings_module_is_wired_into_all_three_files() {
     }
     // Allowed, but a module inside the project that the project lacks earns a warning.
     let dir = tempfile::tempdir().unwrap();
-    let out = scaffold()
-        .current_dir(dir.path())
-        .args([
+    let out = run(
+        dir.path(),
+        &[
             "startproject",
             "mysite",
             "--settings-module",
             "mysite.settings.production",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -409,19 +395,15 @@ fn summary_names_a_custom_template() {
         "NAME = '{{ project_name }}'\n",
     )
     .unwrap();
-    let out = scaffold()
-        .current_dir(dir.path())
-        .args(["startproject", "mysite", "--template", "tpl"])
-        .output()
-        .unwrap();
+    let out = run(dir.path(), &["startproject", "mysite", "--template", "tpl"]);
     assert!(out.status.success());
     assert_eq!(
         String::from_utf8(out.stderr).unwrap(),
         "Created project 'mysite' from template tpl in mysite (1 file).\nNext: cd mysite\n"
     );
-    let out = scaffold()
-        .current_dir(dir.path())
-        .args([
+    let out = run(
+        dir.path(),
+        &[
             "startproject",
             "other",
             "--template",
@@ -429,9 +411,8 @@ fn summary_names_a_custom_template() {
             "--output-format",
             "json",
             "--dry-run",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     let report = json(&out.stdout);
     assert_eq!(report["template"], "tpl");
     assert_eq!(report["files"][0]["content"], "NAME = 'other'\n");

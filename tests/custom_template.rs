@@ -9,7 +9,7 @@ use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{listing, scaffold, FIXED_KEY};
+use support::{listing, scaffold};
 
 /// Writes `files` (relative path, content, mode) and `dirs` under `root`.
 fn make_template(root: &Path, files: &[(&str, &[u8], u32)], dirs: &[&str]) {
@@ -343,31 +343,7 @@ fn the_django_subset_renders_as_django_5_2_renders_it() {
         ],
         &["empty"],
     );
-    let work = tempfile::tempdir().unwrap();
-    let target = work.path().join("site");
-    let release = scaffold::DjangoVersion::V5_2.release();
-
-    scaffold()
-        .current_dir(work.path())
-        .args(["startproject", "mysite"])
-        .arg(&target)
-        .args([
-            "--django",
-            "5.2",
-            "--secret-key",
-            FIXED_KEY,
-            "-v",
-            "0",
-            "--template",
-        ])
-        .arg(t.path())
-        .assert()
-        .success();
-    let ours = listing(&target);
-    fs::remove_dir_all(&target).unwrap();
-
-    support::django_render("project", "mysite", &target, t.path(), release, FIXED_KEY);
-    let theirs = listing(&target);
+    let (ours, theirs) = support::render_with_scaffold_and_django(t.path());
     for (path, (kind, bytes)) in &theirs {
         let mine = ours
             .get(path)

@@ -7,8 +7,6 @@ mod support;
 use std::fmt::Write as _;
 use std::fs;
 
-use support::{listing, scaffold, FIXED_KEY};
-
 /// A small deterministic generator (xorshift64*), so that a failure reproduces.
 struct Rng(u64);
 
@@ -158,35 +156,7 @@ fn generated_templates_render_as_django_renders_them() {
         }
         fs::write(tpl.path().join(format!("t{i:04}.py")), text).unwrap();
     }
-    let work = tempfile::tempdir().unwrap();
-    let target = work.path().join("site");
-    scaffold()
-        .current_dir(work.path())
-        .args(["startproject", "mysite"])
-        .arg(&target)
-        .args([
-            "--django",
-            "5.2",
-            "--secret-key",
-            FIXED_KEY,
-            "-v",
-            "0",
-            "--template",
-        ])
-        .arg(tpl.path())
-        .assert()
-        .success();
-    let ours = listing(&target);
-    fs::remove_dir_all(&target).unwrap();
-    support::django_render(
-        "project",
-        "mysite",
-        &target,
-        tpl.path(),
-        scaffold::DjangoVersion::V5_2.release(),
-        FIXED_KEY,
-    );
-    let theirs = listing(&target);
+    let (ours, theirs) = support::render_with_scaffold_and_django(tpl.path());
     assert_eq!(ours.len(), theirs.len());
     for (path, (_, bytes)) in &theirs {
         let source = fs::read_to_string(tpl.path().join(path)).unwrap();

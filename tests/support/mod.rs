@@ -244,3 +244,36 @@ pub fn django_render(
         &format!("rendering {} with Django {release}", template_dir.display()),
     );
 }
+
+/// A tree as `listing` returns it.
+pub type Listing = BTreeMap<String, (String, Vec<u8>)>;
+
+/// Renders the custom `template` as project `mysite` with scaffold (`--django 5.2`, FIXED_KEY),
+/// then with the venv's real Django pinned to the same release and key, into the same absolute
+/// path one after the other, since `project_directory` may appear in the output.
+/// Returns `(scaffold's listing, Django's listing)`.
+pub fn render_with_scaffold_and_django(template: &Path) -> (Listing, Listing) {
+    let work = tempfile::tempdir().unwrap();
+    let target = work.path().join("site");
+    scaffold()
+        .current_dir(work.path())
+        .args(["startproject", "mysite"])
+        .arg(&target)
+        .args([
+            "--django",
+            "5.2",
+            "--secret-key",
+            FIXED_KEY,
+            "-v",
+            "0",
+            "--template",
+        ])
+        .arg(template)
+        .assert()
+        .success();
+    let ours = listing(&target);
+    fs::remove_dir_all(&target).unwrap();
+    let release = scaffold::DjangoVersion::V5_2.release();
+    django_render("project", "mysite", &target, template, release, FIXED_KEY);
+    (ours, listing(&target))
+}
