@@ -236,16 +236,22 @@ fn bad_option_values() {
 }
 
 /// The permission tests drop to `nobody` when run as root, since root writes anywhere.
+/// The binary runs from a copy in a world-readable directory, since the checkout may sit
+/// below a directory that `nobody` cannot enter.
 fn unprivileged(cwd: &Path, args: &[&str]) -> std::process::Output {
+    let bin_dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(bin_dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let binary = bin_dir.path().join("scaffold");
+    fs::copy(scaffold_path(), &binary).unwrap();
     // SAFETY: geteuid has no preconditions.
     let is_root = unsafe { libc::geteuid() } == 0;
     let mut cmd = if is_root {
         let mut c = std::process::Command::new("setpriv");
         c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(scaffold_path());
+            .arg(&binary);
         c
     } else {
-        std::process::Command::new(scaffold_path())
+        std::process::Command::new(&binary)
     };
     cmd.current_dir(cwd).args(args).output().unwrap()
 }
