@@ -318,7 +318,14 @@ fn operator(text: &str) -> Option<IfToken> {
 struct IfParser {
     tokens: std::vec::IntoIter<IfToken>,
     current: IfToken,
+    /// Recursion depth of `expression`, bounded so that `not not not ...` cannot overflow
+    /// the stack.
+    depth: usize,
 }
+
+/// Deeper if-expressions are refused (each level is a recursive call when parsing and when
+/// evaluating).
+const MAX_EXPRESSION_DEPTH: usize = 100;
 
 impl IfParser {
     fn next(&mut self) -> IfToken {
@@ -326,6 +333,18 @@ impl IfParser {
     }
 
     fn expression(&mut self, rbp: u8) -> Result<Condition, String> {
+        self.depth += 1;
+        if self.depth > MAX_EXPRESSION_DEPTH {
+            return Err(format!(
+                "if expression too deeply nested (more than {MAX_EXPRESSION_DEPTH} levels)"
+            ));
+        }
+        let result = self.expression_inner(rbp);
+        self.depth -= 1;
+        result
+    }
+
+    fn expression_inner(&mut self, rbp: u8) -> Result<Condition, String> {
         let token = std::mem::replace(&mut self.current, IfToken::End);
         self.current = self.next();
         let mut left = self.nud(token)?;
@@ -384,6 +403,7 @@ impl Condition {
         let mut parser = IfParser {
             tokens: mapped.into_iter(),
             current: IfToken::End,
+            depth: 0,
         };
         parser.current = parser.next();
         let condition = parser.expression(0)?;

@@ -137,6 +137,11 @@ const DJANGO_TAGS: &[&str] = &[
     "with",
 ];
 
+/// How deep block tags may nest. Parsing and rendering recurse once per level, so a hostile
+/// template of thousands of nested tags would otherwise overflow the stack; Django, for its
+/// part, stops at Python's recursion limit.
+const MAX_NESTING: usize = 100;
+
 struct Parser {
     tokens: std::vec::IntoIter<Token>,
     /// Open block tags, for the "Unclosed tag" message.
@@ -183,6 +188,12 @@ impl Parser {
                     };
                     if until.contains(&command.as_str()) {
                         return Ok((nodes, Some(token)));
+                    }
+                    if self.stack.len() >= MAX_NESTING {
+                        return Err(error(
+                            token.line,
+                            format!("block tags nested more than {MAX_NESTING} levels deep"),
+                        ));
                     }
                     self.stack.push((command.clone(), token.line));
                     nodes.push(self.tag(&command, &token, until)?);
@@ -578,6 +589,28 @@ mod tests {
         assert_eq!(
             render("{% verbatim %}{{ a }}{% if %}{% endverbatim %}").unwrap(),
             "{{ a }}{% if %}"
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let deep = "{% if a %}".repeat(100_000) + &"{% endif %}".repeat(100_000);
+        let err = render(&deep).unwrap_err();
+        assert!(
+            err.message.contains("nested more than 100 levels"),
+            "{}",
+            err.message
+        );
+        let fine = "{% if a %}".repeat(MAX_NESTING) + "x" + &"{% endif %}".repeat(MAX_NESTING);
+        assert_eq!(render(&fine).unwrap(), "");
+        let nots = format!("{{% if {}a %}}x{{% endif %}}", "not ".repeat(50_000));
+        assert!(render(&nots)
+            .unwrap_err()
+            .message
+            .contains("too deeply nested"));
+        assert_eq!(
+            render("{% if not not not nope %}x{% endif %}").unwrap(),
+            "x"
         );
     }
 
