@@ -32,27 +32,22 @@ fn generate(args: &[&str]) -> String {
 #[test]
 fn builtin_outputs() {
     for version in ["5.2", "6.0", "6.1"] {
-        let project = generate(&[
+        let project = [
             "startproject",
             "mysite",
             "--django",
             version,
             "--secret-key",
             FIXED_KEY,
-        ]);
-        insta::assert_snapshot!(format!("startproject_{version}"), project);
-
-        let split = generate(&[
-            "startproject",
-            "mysite",
-            "--django",
-            version,
-            "--secret-key",
-            FIXED_KEY,
-            "--settings",
-            "split",
-        ]);
-        insta::assert_snapshot!(format!("startproject_split_{version}"), split);
+        ];
+        let layouts: [(&str, &[&str]); 2] = [
+            ("startproject", &[]),
+            ("startproject_split", &["--settings", "split"]),
+        ];
+        for (snapshot, extra) in layouts {
+            let tree = generate(&[&project[..], extra].concat());
+            insta::assert_snapshot!(format!("{snapshot}_{version}"), tree);
+        }
 
         let app = generate(&["startapp", "blog_app2x", "--django", version]);
         insta::assert_snapshot!(format!("startapp_{version}"), app);
