@@ -63,6 +63,8 @@ impl Plan {
     }
 
     /// Adds a directory and its missing parents; the empty path (the target itself) is implied.
+    /// Looks for each parent with a linear scan: meant for small plans such as the built-in
+    /// templates; large plans push their entries and sort.
     pub fn add_dir(&mut self, path: &Path) {
         if path.as_os_str().is_empty() || self.contains(path) {
             return;

@@ -52,20 +52,19 @@ pub fn plan(walk: &Walk) -> Result<Plan, Error> {
     plan.sort();
     // Two template paths may map to one target path (`project_name/` and `mysite/`): fine for
     // directories, which Django merges; an error for files, which Django would refuse too.
-    // Checked on the sorted plan rather than with a set, to hold each path once in memory.
-    let mut entries: Vec<Entry> = Vec::with_capacity(plan.entries.len());
-    for entry in plan.entries {
-        if let Some(last) = entries.last() {
-            if last.path == entry.path {
-                if matches!((&last.kind, &entry.kind), (EntryKind::Dir, EntryKind::Dir)) {
-                    continue;
-                }
-                return Err(Error::TemplateCollision(entry.path));
-            }
-        }
-        entries.push(entry);
+    // Checked on the sorted plan, in place, rather than with a set or a second vector, so that
+    // each entry is held once in memory.
+    let both_dirs =
+        |a: &Entry, b: &Entry| matches!((&a.kind, &b.kind), (EntryKind::Dir, EntryKind::Dir));
+    if let Some(pair) = plan
+        .entries
+        .windows(2)
+        .find(|pair| pair[0].path == pair[1].path && !both_dirs(&pair[0], &pair[1]))
+    {
+        return Err(Error::TemplateCollision(pair[1].path.clone()));
     }
-    plan.entries = entries;
+    plan.entries
+        .dedup_by(|later, earlier| later.path == earlier.path);
     Ok(plan)
 }
 
