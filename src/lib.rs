@@ -10,6 +10,7 @@ pub mod builtin;
 pub mod destination;
 pub mod django;
 pub mod error;
+pub mod interrupt;
 pub mod name;
 pub mod path_map;
 pub mod plan;

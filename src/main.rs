@@ -4,11 +4,11 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
-use scaffold::{report, DjangoVersion, Environment, Error, Kind, Request, SettingsLayout};
+use scaffold::{
+    interrupt, report, DjangoVersion, Environment, Error, Kind, Request, SettingsLayout,
+};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -236,6 +236,7 @@ fn parse_timeout(s: &str) -> Result<f64, String> {
 }
 
 fn generate(request: &Request, common: &CommonArgs) -> ExitCode {
+    interrupt::register();
     let env = match Environment::current() {
         Ok(env) => env,
         Err(e) => return fail(&e, common.output_format),
@@ -245,12 +246,7 @@ fn generate(request: &Request, common: &CommonArgs) -> ExitCode {
         Err(e) => return fail(&e, common.output_format),
     };
     if !common.dry_run {
-        let cancel = Arc::new(AtomicBool::new(false));
-        for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-            // Failing to register only means an interrupt kills the process the usual way.
-            let _ = signal_hook::flag::register(signal, Arc::clone(&cancel));
-        }
-        if let Err(e) = prepared.write(&cancel) {
+        if let Err(e) = prepared.write(interrupt::flag()) {
             return fail(&e, common.output_format);
         }
     }

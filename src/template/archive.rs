@@ -2,6 +2,7 @@
 //! workspace, refusing anything hostile before it reaches the disk: absolute paths, `..`,
 //! symbolic and hard links, device files, and more unpacked bytes than the limit.
 
+use crate::interrupt::{self, Checked};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -41,10 +42,15 @@ pub enum UnpackError {
     Corrupt(String),
     /// Writing the workspace failed.
     Io(io::Error),
+    /// An interrupt arrived (see `crate::interrupt`).
+    Interrupted,
 }
 
 impl From<io::Error> for UnpackError {
     fn from(e: io::Error) -> Self {
+        if interrupt::is_interruption(&e) {
+            return UnpackError::Interrupted;
+        }
         UnpackError::Io(e)
     }
 }
@@ -120,6 +126,9 @@ impl Unpacker<'_> {
         mode: Option<u32>,
         reader: &mut dyn Read,
     ) -> Result<(), UnpackError> {
+        if interrupt::raised() {
+            return Err(UnpackError::Interrupted);
+        }
         let rel = entry_path(name).map_err(UnpackError::Refused)?;
         if rel.as_os_str().is_empty() {
             return Err(UnpackError::Refused(format!(
@@ -145,7 +154,10 @@ impl Unpacker<'_> {
             }
             Err(e) => return Err(e.into()),
         };
-        let written = io::copy(&mut reader.take(self.remaining.saturating_add(1)), &mut out)?;
+        let written = io::copy(
+            &mut Checked(reader).take(self.remaining.saturating_add(1)),
+            &mut out,
+        )?;
         if written > self.remaining {
             return Err(UnpackError::TooLarge { limit: self.limit });
         }

@@ -87,6 +87,9 @@ impl Builder<'_> {
             .map_err(Error::io("cannot read the template directory", dir))?;
         entries.sort_by_key(|e| e.file_name());
         for entry in entries {
+            if crate::interrupt::raised() {
+                return Err(Error::Interrupted);
+            }
             let path = entry.path();
             let file_name = entry.file_name();
             let entry_rel = rel.join(&file_name);

@@ -2,6 +2,7 @@
 //! and named from the URL, the Content-Disposition file name or the Content-Type, as Django's
 //! `TemplateCommand.download` does.
 
+use crate::interrupt::{self, Checked};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -23,6 +24,8 @@ pub enum DownloadError {
     UnknownType { content_type: Option<String> },
     /// Writing the downloaded file failed.
     Io(io::Error),
+    /// An interrupt arrived (see `crate::interrupt`).
+    Interrupted,
 }
 
 /// The User-Agent of every request: scaffold and its version.
@@ -89,11 +92,9 @@ pub fn download(
 
     let path = dir.join(safe_file_name(&name));
     let mut file = File::create(&path).map_err(DownloadError::Io)?;
-    let mut body = response
-        .body_mut()
-        .as_reader()
-        .take(limit.saturating_add(1));
+    let mut body = Checked(response.body_mut().as_reader()).take(limit.saturating_add(1));
     let copied = io::copy(&mut body, &mut file).map_err(|e| match e.kind() {
+        _ if interrupt::is_interruption(&e) => DownloadError::Interrupted,
         io::ErrorKind::TimedOut => DownloadError::TimedOut,
         _ => match e
             .get_ref()

@@ -132,6 +132,7 @@ fn unpack(
             message,
         },
         UnpackError::Io(e) => Error::io("cannot unpack the template into", &dest)(e),
+        UnpackError::Interrupted => Error::Interrupted,
     })?;
     root.canonicalize()
         .map_err(Error::io("cannot read the unpacked template", &root))
@@ -157,5 +158,6 @@ fn download_error(e: DownloadError, raw: &str, options: &TemplateOptions) -> Err
             timed_out: false,
         },
         DownloadError::Io(e) => Error::io("cannot save the download of", &url)(e),
+        DownloadError::Interrupted => Error::Interrupted,
     }
 }
