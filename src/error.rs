@@ -37,9 +37,6 @@ pub enum Error {
     #[error("cannot read the current directory: {0}")]
     CurrentDir(io::Error),
 
-    #[error("could not render {template}: {message}")]
-    Render { template: String, message: String },
-
     #[error("the operating system's random source failed: {0}")]
     Random(String),
 

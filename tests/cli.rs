@@ -446,3 +446,33 @@ fn colour_only_on_a_terminal_without_no_color() {
     );
     assert!(on_terminal(Some("1")).starts_with("error: 'os' conflicts"));
 }
+
+/// Bad values of the custom-template options: usage errors (2) for malformed values, a refusal
+/// (1) with nothing written for a template file that is no known archive.
+#[test]
+fn bad_template_option_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for bad in [
+        ["--max-template-size", "5X"],
+        ["--max-template-size", "M"],
+        ["--timeout", "0"],
+        ["--timeout", "soon"],
+    ] {
+        let out = run(
+            d,
+            &["startproject", "mysite", "--template", ".", bad[0], bad[1]],
+        );
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+    }
+    fs::write(d.join("notes.rar"), "not an archive").unwrap();
+    let before = listing(d);
+    let out = run(d, &["startproject", "mysite", "--template", "notes.rar"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: notes.rar is not a recognized archive format\nhint: "),
+        "{stderr}"
+    );
+    assert_eq!(listing(d), before);
+}
