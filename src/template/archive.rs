@@ -258,17 +258,14 @@ pub fn unpack_zip<R: Read + Seek>(
         )));
     }
     if zip.has_duplicate_names() {
-        // The zip reader keeps one entry per name (the last); say which name is doubled.
-        let mut seen = std::collections::HashSet::new();
-        let twice = zip
-            .file_names_raw()
-            .find(|name| !seen.insert(name.to_vec()))
-            .map(|name| String::from_utf8_lossy(name).into_owned())
-            .unwrap_or_default();
-        return Err(UnpackError::Refused(format!(
-            "entry '{}' appears twice in the archive",
-            shown(&twice)
-        )));
+        // The zip reader keeps one entry per name (the last); find the doubled name in the
+        // central directory itself, to name it.
+        let start = zip.central_directory_start();
+        let twice = duplicate_name(zip.into_inner(), start).unwrap_or_default();
+        return Err(UnpackError::Refused(match twice {
+            Some(name) => format!("entry '{}' appears twice in the archive", shown(&name)),
+            None => "two entries have the same name".into(),
+        }));
     }
     let mut unpacker = Unpacker {
         dest,
@@ -319,6 +316,33 @@ pub fn unpack_zip<R: Read + Seek>(
             })?;
     }
     Ok(unpacker.root())
+}
+
+/// The first name that a zip's central directory (starting at `start`) holds twice.
+fn duplicate_name<R: Read + Seek>(mut reader: R, start: u64) -> io::Result<Option<String>> {
+    const SIGNATURE: u32 = 0x0201_4b50;
+    reader.seek(io::SeekFrom::Start(start))?;
+    let mut reader = BufReader::new(reader);
+    let mut seen = std::collections::HashSet::new();
+    let mut fixed = [0u8; 46];
+    loop {
+        if reader.read_exact(&mut fixed).is_err()
+            || u32::from_le_bytes([fixed[0], fixed[1], fixed[2], fixed[3]]) != SIGNATURE
+        {
+            return Ok(None);
+        }
+        let field = |at: usize| u64::from(u16::from_le_bytes([fixed[at], fixed[at + 1]]));
+        let (name_len, extra_len, comment_len) = (field(28), field(30), field(32));
+        let mut name = Vec::new();
+        (&mut reader).take(name_len).read_to_end(&mut name)?;
+        io::copy(
+            &mut (&mut reader).take(extra_len + comment_len),
+            &mut io::sink(),
+        )?;
+        if !seen.insert(name.clone()) {
+            return Ok(Some(String::from_utf8_lossy(&name).into_owned()));
+        }
+    }
 }
 
 /// Counts every byte of the decompressed stream and fails once there are more than `limit`.
