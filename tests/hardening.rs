@@ -841,3 +841,41 @@ fn closed_stdout_and_stderr_do_not_abort() {
         assert!(d.join(name).join("manage.py").exists(), "{name}");
     }
 }
+
+/// A server on 127.0.0.1 that answers every request with a redirect to `location`.
+fn redirecting_server(location: &'static str) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(4) {
+            let Ok(mut stream) = stream else { return };
+            let mut request = [0u8; 4096];
+            let _ = std::io::Read::read(&mut stream, &mut request);
+            let answer = format!(
+                "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    port
+}
+
+/// A redirect to file: (or any scheme but http and https) is refused by name, not followed and
+/// not mistaken for a network error.
+#[test]
+fn a_redirect_to_another_scheme_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    for location in ["file:///etc/passwd", "ftp://127.0.0.1/t.zip"] {
+        let port = redirecting_server(location);
+        let url = format!("http://127.0.0.1:{port}/t.zip");
+        let out = run(dir.path(), &["startproject", "p", "--template", &url]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let scheme = location.split(':').next().unwrap();
+        assert!(
+            stderr(&out).contains(&format!("the server redirected to a {scheme}: URL")),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!dir.path().join("p").exists());
+    }
+}
