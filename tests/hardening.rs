@@ -879,3 +879,47 @@ fn a_redirect_to_another_scheme_is_named() {
         assert!(!dir.path().join("p").exists());
     }
 }
+
+/// Ctrl-C during a long render (twenty files of four nested loops, each under the engine's step
+/// limit, together many seconds of work): scaffold exits within half a second, status 1,
+/// nothing left behind.
+#[test]
+fn ctrl_c_is_prompt_during_a_long_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let slow = "{% for a in secret_key %}{% for b in secret_key %}{% for c in secret_key %}\
+                {% for e in secret_key %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}\n";
+    let files: Vec<(String, String)> = (0..20)
+        .map(|i| (format!("t/slow{i:02}.py-tpl"), slow.to_owned()))
+        .collect();
+    write_tree(d, &files);
+    fs::create_dir(d.join("tmp")).unwrap();
+    let before = listing(d);
+    let started = Instant::now();
+    let child = Command::new(scaffold_path())
+        .current_dir(d)
+        .env("TMPDIR", d.join("tmp"))
+        .args([
+            "startproject",
+            "p",
+            "--secret-key",
+            FIXED_KEY,
+            "--template",
+            "t",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let sent = Instant::now();
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let latency = sent.elapsed();
+    assert!(started.elapsed() > Duration::from_millis(500));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+    assert!(latency < Duration::from_millis(500), "{latency:?}");
+    assert_eq!(listing(d), before);
+}
