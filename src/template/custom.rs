@@ -11,7 +11,7 @@ use std::fs::{self, Metadata};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use super::django_syntax::{Template, Value};
+use super::django_syntax::{ErrorKind, RenderLimits, Template, Value};
 use crate::error::Error;
 use crate::path_map::target_path;
 use crate::plan::{Content, Entry, EntryKind, Plan};
@@ -39,6 +39,11 @@ pub struct Walk<'a> {
     /// None without `-x`; otherwise the named directories.
     pub excluded: Option<&'a [String]>,
     pub context: &'a [(String, Value)],
+    /// Most bytes that all rendered files of the template may hold together
+    /// (`--max-template-size`).
+    pub max_output: u64,
+    /// Bytes rendered so far, counted against `max_output`.
+    pub rendered: std::cell::Cell<u64>,
 }
 
 /// Builds the plan: every kept directory and file of the template.
@@ -210,9 +215,27 @@ impl Builder<'_> {
         } else {
             text
         };
-        Template::parse(&text)
-            .and_then(|t| t.render(self.walk.context))
-            .map_err(|e| template_error(Some(e.line), e.message))
+        let used = self.walk.rendered.get();
+        let limits = RenderLimits::new(
+            self.walk.max_output.saturating_sub(used),
+            crate::interrupt::flag(),
+        );
+        let rendered = Template::parse(&text)
+            .and_then(|t| t.render_with(self.walk.context, &limits))
+            .map_err(|e| match e.kind {
+                ErrorKind::Cancelled => Error::Interrupted,
+                ErrorKind::OutputLimit => template_error(
+                    Some(e.line),
+                    format!(
+                        "rendered output passes the limit of {} bytes (all rendered files of the \
+                         template together); raise it with --max-template-size",
+                        self.walk.max_output
+                    ),
+                ),
+                _ => template_error(Some(e.line), e.message),
+            })?;
+        self.walk.rendered.set(used + rendered.len() as u64);
+        Ok(rendered)
     }
 }
 

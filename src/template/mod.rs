@@ -146,6 +146,8 @@ pub fn render(
         extra_files: &extra_files,
         excluded: excluded.as_deref(),
         context: &values,
+        max_output: options.max_size,
+        rendered: std::cell::Cell::new(0),
     })?;
     Ok(Rendered {
         plan,

@@ -226,11 +226,18 @@ pub fn resolve_operand(operand: &Operand, scope: &Scope) -> Result<Value, Failur
     }
 }
 
-/// An `{% if %}` condition, as `smartif.IfParser` builds it.
+/// An `{% if %}` condition, as `smartif.IfParser` builds it, except that chains of `or` and of
+/// `and` are one node each (`a or b or c`), not a left-leaning tree: a line of 200,000 operands
+/// must not become a tree 200,000 levels deep, which evaluating or dropping would walk
+/// recursively.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Condition {
     Literal(FilterExpr),
     Not(Box<Condition>),
+    /// `a or b or ...`, at least two operands.
+    Any(Vec<Condition>),
+    /// `a and b and ...`, at least two operands.
+    All(Vec<Condition>),
     Binary(Op, Box<Condition>, Box<Condition>),
 }
 
@@ -332,7 +339,8 @@ impl IfParser {
         self.tokens.next().unwrap_or(IfToken::End)
     }
 
-    fn expression(&mut self, rbp: u8) -> Result<Condition, String> {
+    /// The next expression and the depth of its tree.
+    fn expression(&mut self, rbp: u8) -> Result<(Condition, usize), String> {
         self.depth += 1;
         if self.depth > MAX_EXPRESSION_DEPTH {
             return Err(format!(
@@ -344,33 +352,60 @@ impl IfParser {
         result
     }
 
-    fn expression_inner(&mut self, rbp: u8) -> Result<Condition, String> {
+    fn expression_inner(&mut self, rbp: u8) -> Result<(Condition, usize), String> {
         let token = std::mem::replace(&mut self.current, IfToken::End);
         self.current = self.next();
-        let mut left = self.nud(token)?;
+        let (mut left, mut depth) = self.nud(token)?;
         while rbp < self.current.lbp() {
             let token = std::mem::replace(&mut self.current, IfToken::End);
             self.current = self.next();
-            left = match token {
-                IfToken::Infix(op, _) => {
-                    let bp = IfToken::Infix(op, "").lbp();
-                    Condition::Binary(op, Box::new(left), Box::new(self.expression(bp)?))
-                }
-                other => {
-                    return Err(format!(
-                        "Not expecting '{}' as infix operator in if tag.",
-                        other.display()
-                    ))
-                }
+            let IfToken::Infix(op, _) = token else {
+                return Err(format!(
+                    "Not expecting '{}' as infix operator in if tag.",
+                    token.display()
+                ));
             };
+            let bp = IfToken::Infix(op, "").lbp();
+            let (right, right_depth) = self.expression(bp)?;
+            // A chain that grows keeps its depth; a new node is one level above its operands.
+            let (node, grows) = match (op, left) {
+                (Op::Or, Condition::Any(mut operands)) => {
+                    operands.push(right);
+                    (Condition::Any(operands), true)
+                }
+                (Op::And, Condition::All(mut operands)) => {
+                    operands.push(right);
+                    (Condition::All(operands), true)
+                }
+                (Op::Or, left) => (Condition::Any(vec![left, right]), false),
+                (Op::And, left) => (Condition::All(vec![left, right]), false),
+                (op, left) => (
+                    Condition::Binary(op, Box::new(left), Box::new(right)),
+                    false,
+                ),
+            };
+            left = node;
+            depth = if grows {
+                depth.max(right_depth + 1)
+            } else {
+                depth.max(right_depth) + 1
+            };
+            if depth > MAX_EXPRESSION_DEPTH {
+                return Err(format!(
+                    "if expression too deeply nested (more than {MAX_EXPRESSION_DEPTH} levels)"
+                ));
+            }
         }
-        Ok(left)
+        Ok((left, depth))
     }
 
-    fn nud(&mut self, token: IfToken) -> Result<Condition, String> {
+    fn nud(&mut self, token: IfToken) -> Result<(Condition, usize), String> {
         match token {
-            IfToken::Literal(expr, _) => Ok(Condition::Literal(expr)),
-            IfToken::Not => Ok(Condition::Not(Box::new(self.expression(8)?))),
+            IfToken::Literal(expr, _) => Ok((Condition::Literal(expr), 1)),
+            IfToken::Not => {
+                let (inner, depth) = self.expression(8)?;
+                Ok((Condition::Not(Box::new(inner)), depth + 1))
+            }
             IfToken::End => Err("Unexpected end of expression in if tag.".into()),
             other => Err(format!(
                 "Not expecting '{}' in this position in if tag.",
@@ -406,7 +441,7 @@ impl Condition {
             depth: 0,
         };
         parser.current = parser.next();
-        let condition = parser.expression(0)?;
+        let (condition, _) = parser.expression(0)?;
         if parser.current != IfToken::End {
             return Err(format!(
                 "Unused '{}' at end of if expression.",
@@ -425,12 +460,44 @@ impl Condition {
                 Err(_) => Ok(Value::Bool(false)),
                 Ok(v) => Ok(Value::Bool(!v.truthy())),
             },
+            Condition::Any(operands) => Self::chain(operands, scope, Value::truthy),
+            Condition::All(operands) => Self::chain(operands, scope, |v| !v.truthy()),
             Condition::Binary(op, left, right) => match self.binary(*op, left, right, scope) {
                 Err(Failure::Unsupported(what)) => Err(Failure::Unsupported(what)),
                 Err(_) => Ok(Value::Bool(false)),
                 Ok(v) => Ok(v),
             },
         }
+    }
+
+    /// Python's `a or b or ...` (`stop` = truthy) or `a and b and ...` (`stop` = falsy): the
+    /// first operand that stops the chain, else the last; exactly as the left-leaning tree of
+    /// smartif's binary nodes evaluates, where a node whose left operand raises is False
+    /// (without evaluating its right one) and a node whose right operand raises is False.
+    fn chain(
+        operands: &[Condition],
+        scope: &Scope,
+        stop: fn(&Value) -> bool,
+    ) -> Result<Value, Failure> {
+        let swallow = |result: Result<Value, Failure>| match result {
+            Err(Failure::Unsupported(what)) => Err(Failure::Unsupported(what)),
+            Err(_) => Ok(None),
+            Ok(v) => Ok(Some(v)),
+        };
+        let Some((first, rest)) = operands.split_first() else {
+            return Ok(Value::Bool(false));
+        };
+        let (mut value, rest) = match swallow(first.eval(scope))? {
+            Some(v) => (v, rest),
+            None => (Value::Bool(false), rest.get(1..).unwrap_or(&[])),
+        };
+        for operand in rest {
+            if stop(&value) {
+                break;
+            }
+            value = swallow(operand.eval(scope))?.unwrap_or(Value::Bool(false));
+        }
+        Ok(value)
     }
 
     fn binary(
@@ -442,13 +509,6 @@ impl Condition {
     ) -> Result<Value, Failure> {
         use std::cmp::Ordering::*;
         let x = left.eval(scope)?;
-        match op {
-            Op::Or if x.truthy() => return Ok(x),
-            Op::Or => return right.eval(scope),
-            Op::And if !x.truthy() => return Ok(x),
-            Op::And => return right.eval(scope),
-            _ => {}
-        }
         let y = right.eval(scope)?;
         let b = match op {
             Op::In => x.py_in(&y)?,
@@ -461,7 +521,11 @@ impl Condition {
             Op::Ge => x.py_cmp(&y)? != Less,
             Op::Lt => x.py_cmp(&y)? == Less,
             Op::Le => x.py_cmp(&y)? != Greater,
-            Op::Or | Op::And => unreachable!("handled above"),
+            Op::Or | Op::And => {
+                return Err(Failure::Unsupported(
+                    "internal: or/and as a binary node".into(),
+                ))
+            }
         };
         Ok(Value::Bool(b))
     }
@@ -526,10 +590,13 @@ mod tests {
     fn if_precedence_as_smartif() {
         // not binds tighter than and, and tighter than or.
         let c = Condition::parse(&words("a or b and not c")).unwrap();
-        let Condition::Binary(Op::Or, _, right) = c else {
+        let Condition::Any(operands) = c else {
             panic!("{c:?}")
         };
-        assert!(matches!(*right, Condition::Binary(Op::And, _, _)));
+        assert!(matches!(operands[1], Condition::All(_)));
+        // Chains are flat, however long.
+        let long = Condition::parse(&words(&["a"; 1000].join(" or "))).unwrap();
+        assert!(matches!(long, Condition::Any(ref v) if v.len() == 1000));
         assert!(Condition::parse(&words("a =="))
             .unwrap_err()
             .contains("end of expression"));

@@ -30,6 +30,8 @@ mod filters;
 mod lexer;
 pub mod value;
 
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+
 use expr::{split_contents, Condition, FilterExpr};
 use lexer::{tokenize, Token, TokenType};
 pub use value::Value;
@@ -40,6 +42,57 @@ use value::{float_repr, Failure};
 pub struct TemplateError {
     pub line: usize,
     pub message: String,
+    pub kind: ErrorKind,
+}
+
+/// What kind of failure a [`TemplateError`] is, for callers that act differently on each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The template is invalid, or uses something not implemented, or Django would raise.
+    Template,
+    /// The rendered output would pass [`RenderLimits::max_output`].
+    OutputLimit,
+    /// The render would take more than [`RenderLimits::max_steps`] steps.
+    StepLimit,
+    /// The cancel flag was raised during the render.
+    Cancelled,
+}
+
+/// Bounds on one render, so that no template can take unbounded memory or time: a template of
+/// a few hundred bytes with nested loops can ask for terabytes of output.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderLimits<'a> {
+    /// Most bytes of output; the output buffer never grows past this.
+    pub max_output: u64,
+    /// Most steps (nodes rendered, loop iterations) of one render.
+    pub max_steps: u64,
+    /// Checked every few steps; once raised, the render ends with [`ErrorKind::Cancelled`].
+    pub cancel: &'a AtomicBool,
+}
+
+/// A flag that is never raised, for renders that cannot be cancelled.
+static NEVER: AtomicBool = AtomicBool::new(false);
+
+/// Default step bound: ample for any real template (a few seconds of work at most), small enough that
+/// a hostile one ends quickly.
+pub const DEFAULT_MAX_STEPS: u64 = 50_000_000;
+
+impl<'a> RenderLimits<'a> {
+    pub fn new(max_output: u64, cancel: &'a AtomicBool) -> Self {
+        RenderLimits {
+            max_output,
+            max_steps: DEFAULT_MAX_STEPS,
+            cancel,
+        }
+    }
+}
+
+impl Default for RenderLimits<'static> {
+    /// 256 MiB of output, the default step bound, never cancelled.
+    fn default() -> Self {
+        RenderLimits::new(256 << 20, &NEVER)
+    }
 }
 
 /// A parsed template.
@@ -50,7 +103,8 @@ pub struct Template {
 
 #[derive(Debug, Clone)]
 enum Node {
-    Text(String),
+    /// Text and the line it starts on.
+    Text(String, usize),
     Var {
         expr: FilterExpr,
         line: usize,
@@ -152,6 +206,65 @@ fn error(line: usize, message: impl Into<String>) -> TemplateError {
     TemplateError {
         line,
         message: message.into(),
+        kind: ErrorKind::Template,
+    }
+}
+
+/// How many steps pass between two looks at the cancel flag.
+const CANCEL_CHECK_EVERY: u64 = 1024;
+
+/// The output of a render, bounded by its limits, and the step counter.
+struct Output<'a> {
+    text: String,
+    limits: &'a RenderLimits<'a>,
+    steps: u64,
+}
+
+impl Output<'_> {
+    fn push(&mut self, s: &str, line: usize) -> Result<(), TemplateError> {
+        let wanted = self.text.len() as u64 + s.len() as u64;
+        if wanted > self.limits.max_output {
+            return Err(TemplateError {
+                line,
+                message: format!(
+                    "rendered output passes the limit of {} bytes",
+                    self.limits.max_output
+                ),
+                kind: ErrorKind::OutputLimit,
+            });
+        }
+        self.text.try_reserve(s.len()).map_err(|_| TemplateError {
+            line,
+            message: format!("cannot allocate {wanted} bytes of rendered output"),
+            kind: ErrorKind::OutputLimit,
+        })?;
+        self.text.push_str(s);
+        Ok(())
+    }
+
+    /// Counts one step of work; fails once there were too many or the render was cancelled.
+    fn step(&mut self, line: usize) -> Result<(), TemplateError> {
+        self.steps += 1;
+        if self.steps > self.limits.max_steps {
+            return Err(TemplateError {
+                line,
+                message: format!(
+                    "rendering takes more than {} steps (nested loops?)",
+                    self.limits.max_steps
+                ),
+                kind: ErrorKind::StepLimit,
+            });
+        }
+        if self.steps.is_multiple_of(CANCEL_CHECK_EVERY)
+            && self.limits.cancel.load(AtomicOrdering::Relaxed)
+        {
+            return Err(TemplateError {
+                line,
+                message: "cancelled".into(),
+                kind: ErrorKind::Cancelled,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -162,7 +275,7 @@ impl Parser {
         let mut nodes = Vec::new();
         while let Some(token) = self.tokens.next() {
             match token.kind {
-                TokenType::Text => nodes.push(Node::Text(token.contents)),
+                TokenType::Text => nodes.push(Node::Text(token.contents, token.line)),
                 TokenType::Comment => {}
                 TokenType::Var => {
                     if token.contents.is_empty() {
@@ -256,7 +369,7 @@ impl Parser {
             "comment" => {
                 for next in self.tokens.by_ref() {
                     if next.kind == TokenType::Block && next.contents == "endcomment" {
-                        return Ok(Node::Text(String::new()));
+                        return Ok(Node::Text(String::new(), line));
                     }
                 }
                 Err(fail(format!("Unclosed tag on line {line}: 'comment'. Looking for one of: endcomment.")))
@@ -282,18 +395,18 @@ impl Parser {
                         )))
                     }
                 };
-                Ok(Node::Text(text.into()))
+                Ok(Node::Text(text.into(), line))
             }
             "verbatim" => {
                 let (nodes, _) = self.parse_block(&["endverbatim"])?;
                 let text = nodes
                     .into_iter()
                     .map(|n| match n {
-                        Node::Text(t) => t,
+                        Node::Text(t, _) => t,
                         _ => String::new(),
                     })
                     .collect();
-                Ok(Node::Text(text))
+                Ok(Node::Text(text, token.line))
             }
             _ if DJANGO_TAGS.contains(&command) => Err(fail(format!(
                 "the tag {{% {command} %}} is not supported by scaffold (supported: if, elif, else, for, \
@@ -375,12 +488,25 @@ impl Template {
         Ok(Template { nodes })
     }
 
-    /// Renders with `context` (Django's context dict, autoescape off).
+    /// Renders with `context` (Django's context dict, autoescape off) and the default limits.
     pub fn render(&self, context: &[(String, Value)]) -> Result<String, TemplateError> {
+        self.render_with(context, &RenderLimits::default())
+    }
+
+    /// Renders with `context` within `limits`.
+    pub fn render_with(
+        &self,
+        context: &[(String, Value)],
+        limits: &RenderLimits,
+    ) -> Result<String, TemplateError> {
         let mut scope = Scope::new(context);
-        let mut out = String::new();
+        let mut out = Output {
+            text: String::new(),
+            limits,
+            steps: 0,
+        };
         render_nodes(&self.nodes, &mut scope, &mut out)?;
-        Ok(out)
+        Ok(out.text)
     }
 }
 
@@ -409,18 +535,23 @@ fn display(value: &Value) -> Result<String, Failure> {
     }
 }
 
-fn render_nodes(nodes: &[Node], scope: &mut Scope, out: &mut String) -> Result<(), TemplateError> {
+fn render_nodes(nodes: &[Node], scope: &mut Scope, out: &mut Output) -> Result<(), TemplateError> {
     for node in nodes {
         match node {
-            Node::Text(text) => out.push_str(text),
+            Node::Text(text, line) => {
+                out.step(*line)?;
+                out.push(text, *line)?;
+            }
             Node::Var { expr, line } => {
+                out.step(*line)?;
                 let text = expr
                     .resolve(scope, false)
                     .and_then(|v| display(&v))
                     .map_err(|f| failure(*line, f, "a variable"))?;
-                out.push_str(&text);
+                out.push(&text, *line)?;
             }
             Node::If { branches, line } => {
+                out.step(*line)?;
                 for (condition, body) in branches {
                     let matched = match condition {
                         None => true,
@@ -436,13 +567,16 @@ fn render_nodes(nodes: &[Node], scope: &mut Scope, out: &mut String) -> Result<(
                     }
                 }
             }
-            Node::For(node) => render_for(node, scope, out)?,
+            Node::For(node) => {
+                out.step(node.line)?;
+                render_for(node, scope, out)?;
+            }
         }
     }
     Ok(())
 }
 
-fn render_for(node: &ForNode, scope: &mut Scope, out: &mut String) -> Result<(), TemplateError> {
+fn render_for(node: &ForNode, scope: &mut Scope, out: &mut Output) -> Result<(), TemplateError> {
     let fail = |f| failure(node.line, f, "a for loop");
     let parentloop = scope.get("forloop").unwrap_or(Value::Map(Vec::new()));
     let values = match node.sequence.resolve(scope, true) {
@@ -461,6 +595,7 @@ fn render_for(node: &ForNode, scope: &mut Scope, out: &mut String) -> Result<(),
         }
         let n = items.len() as i64;
         for (i, item) in items.into_iter().enumerate() {
+            out.step(node.line)?;
             let i = i as i64;
             scope.set(
                 "forloop",
@@ -641,5 +776,111 @@ mod tests {
             FilterExpr::parse("a.b").unwrap().operand,
             expr::Operand::Lookup(_)
         ));
+    }
+}
+
+#[cfg(test)]
+mod hostile {
+    //! Hostile inputs: each is rendered or refused with an error, in bounded time and memory.
+    use super::*;
+
+    fn context() -> Vec<(String, Value)> {
+        vec![(
+            "secret_key".to_owned(),
+            Value::str("django-insecure-abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)"),
+        )]
+    }
+
+    #[test]
+    fn a_long_or_chain_renders() {
+        let operands = vec!["a"; 200_000].join(" or ");
+        let text = format!("{{% if {operands} or secret_key %}}yes{{% endif %}}");
+        assert_eq!(
+            Template::parse(&text).unwrap().render(&context()).unwrap(),
+            "yes"
+        );
+        let operands = vec!["secret_key"; 200_000].join(" and ");
+        let text = format!("{{% if {operands} and not a %}}yes{{% endif %}}");
+        assert_eq!(
+            Template::parse(&text).unwrap().render(&context()).unwrap(),
+            "yes"
+        );
+    }
+
+    #[test]
+    fn a_long_comparison_chain_is_refused() {
+        let operands = vec!["a"; 200_000].join(" == ");
+        let text = format!("{{% if {operands} %}}yes{{% endif %}}");
+        let err = Template::parse(&text).unwrap_err();
+        assert!(err.message.contains("too deeply nested"), "{}", err.message);
+    }
+
+    #[test]
+    fn nested_loops_stop_at_the_output_limit() {
+        let text = "{% for a in secret_key %}{% for b in secret_key %}{% for c in secret_key %}\
+                    {% for d in secret_key %}{% for e in secret_key %}{{ secret_key }}{% endfor %}\
+                    {% endfor %}{% endfor %}{% endfor %}{% endfor %}";
+        let template = Template::parse(text).unwrap();
+        let never = AtomicBool::new(false);
+        let started = std::time::Instant::now();
+        let err = template
+            .render_with(&context(), &RenderLimits::new(1 << 20, &never))
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::OutputLimit);
+        assert!(
+            err.message.contains("limit of 1048576 bytes"),
+            "{}",
+            err.message
+        );
+        assert!(started.elapsed().as_secs() < 5);
+    }
+
+    #[test]
+    fn nested_loops_without_output_stop_at_the_step_limit() {
+        let text = "{% for a in secret_key %}{% for b in secret_key %}{% for c in secret_key %}\
+                    {% for d in secret_key %}{% for e in secret_key %}{% endfor %}\
+                    {% endfor %}{% endfor %}{% endfor %}{% endfor %}";
+        let template = Template::parse(text).unwrap();
+        let never = AtomicBool::new(false);
+        let limits = RenderLimits {
+            max_steps: 1_000_000,
+            ..RenderLimits::new(1 << 20, &never)
+        };
+        let err = template.render_with(&context(), &limits).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::StepLimit);
+        assert!(err.message.contains("steps"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_raised_cancel_flag_ends_the_render() {
+        let text = "{% for a in secret_key %}{% for b in secret_key %}{% for c in secret_key %}\
+                    {% for d in secret_key %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}";
+        let template = Template::parse(text).unwrap();
+        let raised = AtomicBool::new(true);
+        let err = template
+            .render_with(&context(), &RenderLimits::new(1 << 20, &raised))
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Cancelled);
+    }
+
+    #[test]
+    fn wide_and_deep_inputs_are_bounded() {
+        // Many siblings, many filters, long words, unclosed tags.
+        let wide = "{% if a %}x{% endif %}".repeat(100_000);
+        assert_eq!(
+            Template::parse(&wide).unwrap().render(&context()).unwrap(),
+            ""
+        );
+        let filters = format!("{{{{ secret_key{} }}}}", "|lower".repeat(100_000));
+        assert!(Template::parse(&filters)
+            .unwrap()
+            .render(&context())
+            .is_ok());
+        let unclosed = "{% for a in b %}".repeat(100_000);
+        assert!(Template::parse(&unclosed).is_err());
+        let nots = format!("{{% if {}a %}}x{{% endif %}}", "not ".repeat(200_000));
+        assert!(Template::parse(&nots).is_err());
+        let braces = "{{".repeat(200_000) + &"}}".repeat(200_000);
+        assert!(Template::parse(&braces).is_err() || Template::parse(&braces).is_ok());
     }
 }
