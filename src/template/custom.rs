@@ -11,10 +11,10 @@ use std::fs::{self, Metadata};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use super::django_syntax::{ErrorKind, RenderLimits, Template, Value};
 use crate::error::Error;
 use crate::path_map::target_path;
 use crate::plan::{Content, Entry, EntryKind, Plan};
+use django_template::{ErrorKind, RenderLimits, Template, Value};
 
 /// Files Django never copies: byte-compiled Python.
 const SKIPPED_SUFFIXES: &[&str] = &[".pyo", ".pyc", ".py.class"];

@@ -28,14 +28,16 @@
 mod expr;
 mod filters;
 mod lexer;
-pub mod value;
+pub mod python;
+mod value;
 
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 
 use expr::{split_contents, Condition, FilterExpr};
 use lexer::{tokenize, Token, TokenType};
+use python::float_repr;
+use value::Failure;
 pub use value::Value;
-use value::{float_repr, Failure};
 
 /// A parse or render error: the 1-based line and Django's (or scaffold's) message.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! `{# comment #}` tokens exactly as `tag_re` does, including `{% verbatim %}` handling, and
 //! `smart_split` for a tag's arguments.
 
-use super::value::python_strip;
+use crate::python::python_strip;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenType {

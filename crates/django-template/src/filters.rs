@@ -3,7 +3,8 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-use super::value::{is_python_space, python_title, Failure, Value};
+use crate::python::{is_python_space, python_title};
+use crate::value::{Failure, Value};
 
 /// How many arguments (besides the value) a filter takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
