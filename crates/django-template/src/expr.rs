@@ -106,7 +106,8 @@ pub fn variable(text: &str) -> Result<Operand, String> {
         ));
     }
     if let Some(literal) = unescape_string_literal(text) {
-        return Ok(Operand::Literal(Value::Str(literal)));
+        // Django marks string literals safe.
+        return Ok(Operand::Literal(Value::Safe(literal)));
     }
     if text.contains("._") || text.starts_with('_') {
         return Err(format!(
@@ -173,15 +174,29 @@ impl FilterExpr {
         let mut value = match resolve_operand(&self.operand, scope) {
             Ok(v) => v,
             Err(Failure::Missing) if ignore_failures => Value::None,
-            Err(Failure::Missing) => Value::str(""),
+            Err(Failure::Missing) => {
+                let invalid = scope.string_if_invalid();
+                if invalid.is_empty() {
+                    Value::str("")
+                } else if invalid.contains("%s") {
+                    let name = match &self.operand {
+                        Operand::Lookup(bits) => bits.join("."),
+                        Operand::Literal(v) => v.to_python_str(),
+                    };
+                    return Ok(Value::Str(invalid.replacen("%s", &name, 1)));
+                } else {
+                    return Ok(Value::str(invalid));
+                }
+            }
             Err(other) => return Err(other),
         };
+        let cx = scope.filter_context();
         for (name, arg) in &self.filters {
             let arg = match arg {
                 Some(operand) => Some(resolve_operand(operand, scope)?),
                 None => None,
             };
-            value = filters::apply(name, value, arg)?;
+            value = filters::apply(name, value, arg, &cx)?;
         }
         Ok(value)
     }
@@ -559,7 +574,10 @@ mod tests {
         assert_eq!(e.operand, Operand::Lookup(vec!["project_name".into()]));
         assert_eq!(
             e.filters[0],
-            ("default".into(), Some(Operand::Literal(Value::str("x y"))))
+            (
+                "default".into(),
+                Some(Operand::Literal(Value::Safe("x y".into())))
+            )
         );
         assert_eq!(
             FilterExpr::parse("1.5").unwrap().operand,
@@ -571,14 +589,14 @@ mod tests {
         );
         assert_eq!(
             FilterExpr::parse(r"'it\'s'").unwrap().operand,
-            Operand::Literal(Value::str("it's"))
+            Operand::Literal(Value::Safe("it's".into()))
         );
         assert!(FilterExpr::parse("a|lower:1").is_err());
         assert!(FilterExpr::parse("a|default").is_err());
         assert!(FilterExpr::parse("a|nosuch")
             .unwrap_err()
             .contains("Invalid filter"));
-        assert!(FilterExpr::parse("a|date")
+        assert!(FilterExpr::parse("a|random")
             .unwrap_err()
             .contains("not supported"));
         assert!(FilterExpr::parse("a b").unwrap_err().contains("remainder"));

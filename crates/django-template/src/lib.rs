@@ -25,17 +25,21 @@
 //! `string_if_invalid`. Known approximation: Python's `\d` and the Unicode "cased" property are
 //! taken as ASCII digits and Rust's lowercase/uppercase properties in `title`.
 
+mod date;
 mod expr;
 mod filters;
+mod format;
 mod lexer;
 pub mod python;
 mod value;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 
 use expr::{split_contents, Condition, FilterExpr};
+use filters::{conditional_escape, FilterContext};
 use lexer::{tokenize, Token, TokenType};
-use python::float_repr;
+use python::{float_repr, is_python_space, python_strip};
 use value::Failure;
 pub use value::Value;
 
@@ -76,8 +80,8 @@ pub struct RenderLimits<'a> {
 /// A flag that is never raised, for renders that cannot be cancelled.
 static NEVER: AtomicBool = AtomicBool::new(false);
 
-/// Default step bound: ample for any real template (a few seconds of work at most), small enough that
-/// a hostile one ends quickly.
+/// Default step bound: ample for any real template (a few seconds of work at most), small
+/// enough that a hostile one ends quickly.
 pub const DEFAULT_MAX_STEPS: u64 = 50_000_000;
 
 impl<'a> RenderLimits<'a> {
@@ -97,10 +101,30 @@ impl Default for RenderLimits<'static> {
     }
 }
 
+/// The engine and context settings Django's tests vary. The default is `TemplateCommand`'s:
+/// autoescape off, `string_if_invalid` empty.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// `Context(autoescape=...)`.
+    pub autoescape: bool,
+    /// `Engine(string_if_invalid=...)`: what a missing variable prints (`%s` is its name).
+    pub string_if_invalid: String,
+}
+
 /// A parsed template.
 #[derive(Debug, Clone)]
 pub struct Template {
     nodes: Vec<Node>,
+    /// The `{% cycle %}` tags; nodes refer to them by index, since `{% cycle name %}` is the
+    /// named tag itself (it shares its position) in Django.
+    cycles: Vec<CycleDef>,
+}
+
+#[derive(Debug, Clone)]
+struct CycleDef {
+    values: Vec<FilterExpr>,
+    var: Option<String>,
+    silent: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -116,6 +140,62 @@ enum Node {
         line: usize,
     },
     For(Box<ForNode>),
+    With {
+        assignments: Vec<(String, FilterExpr)>,
+        body: Vec<Node>,
+        line: usize,
+    },
+    FirstOf {
+        exprs: Vec<FilterExpr>,
+        asvar: Option<String>,
+        line: usize,
+    },
+    Cycle {
+        id: usize,
+        line: usize,
+    },
+    ResetCycle {
+        id: usize,
+    },
+    IfChanged {
+        id: usize,
+        vars: Vec<FilterExpr>,
+        body: Vec<Node>,
+        otherwise: Vec<Node>,
+        line: usize,
+    },
+    Spaceless {
+        body: Vec<Node>,
+        line: usize,
+    },
+    Filter {
+        expr: FilterExpr,
+        body: Vec<Node>,
+        line: usize,
+    },
+    WidthRatio {
+        value: FilterExpr,
+        max: FilterExpr,
+        width: FilterExpr,
+        asvar: Option<String>,
+        line: usize,
+    },
+    Now {
+        format: String,
+        asvar: Option<String>,
+        line: usize,
+    },
+    Autoescape {
+        on: bool,
+        body: Vec<Node>,
+        line: usize,
+    },
+    Lorem {
+        count: FilterExpr,
+        method: char,
+        common: bool,
+        line: usize,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -129,13 +209,21 @@ struct ForNode {
 }
 
 /// The context as Django's `Context` holds it: a stack of dicts, searched from the top, with
-/// the builtins `True`, `False` and `None` at the bottom.
-pub struct Scope {
+/// the builtins `True`, `False` and `None` at the bottom; and the render's own state.
+pub(crate) struct Scope {
     layers: Vec<Vec<(String, Value)>>,
+    autoescape: bool,
+    string_if_invalid: String,
+    /// Where each `{% cycle %}` is (`render_context[node]`).
+    cycles: HashMap<usize, usize>,
+    /// `{% ifchanged %}` state: one frame per running loop (its `forloop` dict), the first for
+    /// outside any loop (`render_context`).
+    changed: Vec<HashMap<usize, Value>>,
+    max_size: u64,
 }
 
 impl Scope {
-    pub fn new(context: &[(String, Value)]) -> Scope {
+    fn new(context: &[(String, Value)], settings: &Settings, max_size: u64) -> Scope {
         let builtins = vec![
             ("True".to_owned(), Value::Bool(true)),
             ("False".to_owned(), Value::Bool(false)),
@@ -143,10 +231,15 @@ impl Scope {
         ];
         Scope {
             layers: vec![builtins, context.to_vec()],
+            autoescape: settings.autoescape,
+            string_if_invalid: settings.string_if_invalid.clone(),
+            cycles: HashMap::new(),
+            changed: vec![HashMap::new()],
+            max_size,
         }
     }
 
-    pub fn get(&self, name: &str) -> Option<Value> {
+    pub(crate) fn get(&self, name: &str) -> Option<Value> {
         self.layers.iter().rev().find_map(|layer| {
             layer
                 .iter()
@@ -155,6 +248,18 @@ impl Scope {
         })
     }
 
+    pub(crate) fn string_if_invalid(&self) -> &str {
+        &self.string_if_invalid
+    }
+
+    pub(crate) fn filter_context(&self) -> FilterContext {
+        FilterContext {
+            autoescape: self.autoescape,
+            max_size: self.max_size,
+        }
+    }
+
+    /// `context[name] = value`: in the top dict.
     fn set(&mut self, name: &str, value: Value) {
         let Some(top) = self.layers.last_mut() else {
             return;
@@ -164,10 +269,21 @@ impl Scope {
             None => top.push((name.to_owned(), value)),
         }
     }
+
+    /// `context.set_upward(name, value)`: in the nearest dict that has it, else the top one.
+    fn set_upward(&mut self, name: &str, value: Value) {
+        for layer in self.layers.iter_mut().rev() {
+            if let Some(slot) = layer.iter_mut().find(|(k, _)| k == name) {
+                slot.1 = value;
+                return;
+            }
+        }
+        self.set(name, value);
+    }
 }
 
 /// Every tag Django's built-in libraries register; the ones not handled here are refused by
-/// name.
+/// name, with the reason.
 const DJANGO_TAGS: &[&str] = &[
     "autoescape",
     "block",
@@ -193,15 +309,38 @@ const DJANGO_TAGS: &[&str] = &[
     "with",
 ];
 
+/// Why a built-in tag is refused.
+fn refused_tag(command: &str) -> &'static str {
+    match command {
+        "load" => "tag libraries need an installed app",
+        "include" | "extends" | "block" => "templates load no other template here",
+        "url" => "it needs a URLconf",
+        "csrf_token" | "querystring" => "it needs a request",
+        "debug" => "it prints Python's view of the context",
+        "regroup" => "it is not implemented",
+        _ => "it is not in Django 5.2",
+    }
+}
+
 /// How deep block tags may nest. Parsing and rendering recurse once per level, so a hostile
 /// template of thousands of nested tags would otherwise overflow the stack; Django, for its
 /// part, stops at Python's recursion limit.
 const MAX_NESTING: usize = 100;
 
+/// When less stack than this is left at a nesting step, continue on a new segment of
+/// `STACK_GROWTH` bytes.
+const STACK_RED_ZONE: usize = 128 * 1024;
+const STACK_GROWTH: usize = 2 * 1024 * 1024;
+
 struct Parser {
     tokens: std::vec::IntoIter<Token>,
     /// Open block tags, for the "Unclosed tag" message.
     stack: Vec<(String, usize)>,
+    cycles: Vec<CycleDef>,
+    named_cycles: HashMap<String, usize>,
+    last_cycle: Option<usize>,
+    /// Ids for `{% ifchanged %}` state.
+    next_id: usize,
 }
 
 fn error(line: usize, message: impl Into<String>) -> TemplateError {
@@ -270,6 +409,15 @@ impl Output<'_> {
     }
 }
 
+/// `kwarg_re = r"(?:(\w+)=)?(.+)"`: the key of a `key=value` bit, if any, and the value.
+fn kwarg(bit: &str) -> Option<(&str, &str)> {
+    let eq = bit.find('=')?;
+    let key = &bit[..eq];
+    let value = &bit[eq + 1..];
+    let word = !key.is_empty() && key.chars().all(|c| c.is_alphanumeric() || c == '_');
+    (word && !value.is_empty()).then_some((key, value))
+}
+
 impl Parser {
     /// `Parser.parse(parse_until)`: the nodes up to a block tag whose first word is in `until`,
     /// and that tag.
@@ -311,7 +459,10 @@ impl Parser {
                         ));
                     }
                     self.stack.push((command.clone(), token.line));
-                    nodes.push(self.tag(&command, &token, until)?);
+                    let node = stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || {
+                        self.tag(&command, &token, until)
+                    })?;
+                    nodes.push(node);
                     self.stack.pop();
                 }
             }
@@ -336,9 +487,15 @@ impl Parser {
         Ok((nodes, end))
     }
 
+    fn id(&mut self) -> usize {
+        self.next_id += 1;
+        self.next_id
+    }
+
     fn tag(&mut self, command: &str, token: &Token, until: &[&str]) -> Result<Node, TemplateError> {
         let line = token.line;
         let fail = |m: String| error(line, m);
+        let compile = |bit: &str| FilterExpr::parse(bit).map_err(|m| error(line, m));
         match command {
             "if" => {
                 let mut branches = Vec::new();
@@ -410,9 +567,183 @@ impl Parser {
                     .collect();
                 Ok(Node::Text(text, token.line))
             }
+            "with" => {
+                let bits = split_contents(&token.contents).map_err(fail)?;
+                let mut rest: Vec<String> = bits[1..].to_vec();
+                let assignments = self.token_kwargs(&mut rest, line)?;
+                if assignments.is_empty() {
+                    return Err(fail("'with' expected at least one variable assignment".into()));
+                }
+                if let Some(bit) = rest.first() {
+                    return Err(fail(format!("'with' received an invalid token: '{bit}'")));
+                }
+                let (body, _) = self.parse_block(&["endwith"])?;
+                Ok(Node::With {
+                    assignments,
+                    body,
+                    line,
+                })
+            }
+            "firstof" => {
+                let mut bits = split_contents(&token.contents).map_err(fail)?;
+                bits.remove(0);
+                if bits.is_empty() {
+                    return Err(fail("'firstof' statement requires at least one argument".into()));
+                }
+                let mut asvar = None;
+                if bits.len() >= 2 && bits[bits.len() - 2] == "as" {
+                    asvar = bits.pop();
+                    bits.pop();
+                }
+                let exprs = bits.iter().map(|b| compile(b)).collect::<Result<_, _>>()?;
+                Ok(Node::FirstOf { exprs, asvar, line })
+            }
+            "cycle" => self.cycle_tag(token),
+            "resetcycle" => {
+                let bits = split_contents(&token.contents).map_err(fail)?;
+                if bits.len() > 2 {
+                    return Err(fail("'resetcycle' tag accepts at most one argument.".into()));
+                }
+                let id = if bits.len() == 2 {
+                    *self.named_cycles.get(&bits[1]).ok_or_else(|| {
+                        fail(format!("Named cycle '{}' does not exist.", bits[1]))
+                    })?
+                } else {
+                    self.last_cycle
+                        .ok_or_else(|| fail("No cycles in template.".into()))?
+                };
+                Ok(Node::ResetCycle { id })
+            }
+            "ifchanged" => {
+                let bits = split_contents(&token.contents).map_err(fail)?;
+                let (body, end) = self.parse_block(&["else", "endifchanged"])?;
+                let otherwise = if end.contents == "else" {
+                    self.parse_block(&["endifchanged"])?.0
+                } else {
+                    Vec::new()
+                };
+                let vars = bits[1..].iter().map(|b| compile(b)).collect::<Result<_, _>>()?;
+                Ok(Node::IfChanged {
+                    id: self.id(),
+                    vars,
+                    body,
+                    otherwise,
+                    line,
+                })
+            }
+            "spaceless" => {
+                let (body, _) = self.parse_block(&["endspaceless"])?;
+                Ok(Node::Spaceless { body, line })
+            }
+            "filter" => {
+                let rest = token
+                    .contents
+                    .split_once(char::is_whitespace)
+                    .map(|(_, r)| r.trim_start())
+                    .ok_or_else(|| fail("'filter' tag requires a filter".into()))?;
+                let expr = compile(&format!("var|{rest}"))?;
+                for (name, _) in &expr.filters {
+                    if name == "escape" || name == "safe" {
+                        return Err(fail(format!(
+                            "\"filter {name}\" is not permitted.  Use the \"autoescape\" tag instead."
+                        )));
+                    }
+                }
+                let (body, _) = self.parse_block(&["endfilter"])?;
+                Ok(Node::Filter { expr, body, line })
+            }
+            "widthratio" => {
+                let bits = split_contents(&token.contents).map_err(fail)?;
+                let asvar = match bits.len() {
+                    4 => None,
+                    6 if bits[4] == "as" => Some(bits[5].clone()),
+                    6 => {
+                        return Err(fail(
+                            "Invalid syntax in widthratio tag. Expecting 'as' keyword".into(),
+                        ))
+                    }
+                    _ => return Err(fail("widthratio takes at least three arguments".into())),
+                };
+                Ok(Node::WidthRatio {
+                    value: compile(&bits[1])?,
+                    max: compile(&bits[2])?,
+                    width: compile(&bits[3])?,
+                    asvar,
+                    line,
+                })
+            }
+            "now" => {
+                let mut bits = split_contents(&token.contents).map_err(fail)?;
+                let mut asvar = None;
+                if bits.len() == 4 && bits[2] == "as" {
+                    asvar = bits.pop();
+                    bits.pop();
+                }
+                if bits.len() != 2 {
+                    return Err(fail("'now' statement takes one argument".into()));
+                }
+                // format_string = bits[1][1:-1], quotes or not.
+                let chars: Vec<char> = bits[1].chars().collect();
+                let format: String = if chars.len() >= 2 {
+                    chars[1..chars.len() - 1].iter().collect()
+                } else {
+                    String::new()
+                };
+                Ok(Node::Now {
+                    format,
+                    asvar,
+                    line,
+                })
+            }
+            "autoescape" => {
+                let args: Vec<&str> = token.contents.split_whitespace().collect();
+                if args.len() != 2 {
+                    return Err(fail("'autoescape' tag requires exactly one argument.".into()));
+                }
+                let on = match args[1] {
+                    "on" => true,
+                    "off" => false,
+                    _ => return Err(fail("'autoescape' argument should be 'on' or 'off'".into())),
+                };
+                let (body, _) = self.parse_block(&["endautoescape"])?;
+                Ok(Node::Autoescape { on, body, line })
+            }
+            "lorem" => {
+                let mut bits = split_contents(&token.contents).map_err(fail)?;
+                let common = bits.last().is_some_and(|b| b != "random");
+                if !common {
+                    bits.pop();
+                }
+                let method = match bits.last().map(String::as_str) {
+                    Some("w") => 'w',
+                    Some("p") => 'p',
+                    Some("b") => 'b',
+                    _ => ' ',
+                };
+                let method = if method == ' ' {
+                    'b'
+                } else {
+                    bits.pop();
+                    method
+                };
+                let count = if bits.len() > 1 {
+                    bits.pop().unwrap_or_default()
+                } else {
+                    "1".to_owned()
+                };
+                if bits.len() != 1 {
+                    return Err(fail("Incorrect format for 'lorem' tag".into()));
+                }
+                Ok(Node::Lorem {
+                    count: compile(&count)?,
+                    method,
+                    common,
+                    line,
+                })
+            }
             _ if DJANGO_TAGS.contains(&command) => Err(fail(format!(
-                "the tag {{% {command} %}} is not supported by scaffold (supported: if, elif, else, for, \
-                 empty, comment, templatetag, verbatim)"
+                "the tag {{% {command} %}} is not supported by scaffold: {}",
+                refused_tag(command)
             ))),
             _ if until.is_empty() => Err(fail(format!(
                 "Invalid block tag on line {line}: '{command}'. Did you forget to register or load this tag?"
@@ -425,6 +756,117 @@ impl Parser {
                 )))
             }
         }
+    }
+
+    /// Django's `token_kwargs(bits, parser, support_legacy=True)`: consumes the assignments at
+    /// the start of `bits` (`a=b c=d`, or the legacy `b as a and d as c`).
+    fn token_kwargs(
+        &mut self,
+        bits: &mut Vec<String>,
+        line: usize,
+    ) -> Result<Vec<(String, FilterExpr)>, TemplateError> {
+        let mut out = Vec::new();
+        let Some(first) = bits.first() else {
+            return Ok(out);
+        };
+        let kwarg_format = kwarg(first).is_some();
+        if !kwarg_format && (bits.len() < 3 || bits[1] != "as") {
+            return Ok(out);
+        }
+        while !bits.is_empty() {
+            let (key, value) = if kwarg_format {
+                let Some((k, v)) = kwarg(&bits[0]) else {
+                    return Ok(out);
+                };
+                let pair = (k.to_owned(), v.to_owned());
+                bits.remove(0);
+                pair
+            } else {
+                if bits.len() < 3 || bits[1] != "as" {
+                    return Ok(out);
+                }
+                let pair = (bits[2].clone(), bits[0].clone());
+                bits.drain(..3);
+                pair
+            };
+            let expr = FilterExpr::parse(&value).map_err(|m| error(line, m))?;
+            match out.iter_mut().find(|(k, _)| *k == key) {
+                Some(slot) => slot.1 = expr,
+                None => out.push((key, expr)),
+            }
+            if !bits.is_empty() && !kwarg_format {
+                if bits[0] != "and" {
+                    return Ok(out);
+                }
+                bits.remove(0);
+            }
+        }
+        Ok(out)
+    }
+
+    fn cycle_tag(&mut self, token: &Token) -> Result<Node, TemplateError> {
+        let line = token.line;
+        let fail = |m: String| error(line, m);
+        let mut args = split_contents(&token.contents).map_err(fail)?;
+        if args.len() < 2 {
+            return Err(fail("'cycle' tag requires at least two arguments".into()));
+        }
+        if args.len() == 2 {
+            let name = &args[1];
+            if self.named_cycles.is_empty() {
+                return Err(fail(format!(
+                    "No named cycles in template. '{name}' is not defined"
+                )));
+            }
+            let id = *self
+                .named_cycles
+                .get(name)
+                .ok_or_else(|| fail(format!("Named cycle '{name}' does not exist")))?;
+            return Ok(Node::Cycle { id, line });
+        }
+        let mut as_form = false;
+        let mut silent = false;
+        let n = args.len();
+        if n > 4 {
+            if args[n - 3] == "as" {
+                if args[n - 1] != "silent" {
+                    return Err(fail(format!(
+                        "Only 'silent' flag is allowed after cycle's name, not '{}'.",
+                        args[n - 1]
+                    )));
+                }
+                as_form = true;
+                silent = true;
+                args.pop();
+            } else if args[n - 2] == "as" {
+                as_form = true;
+            }
+        }
+        let compile = |bit: &String| FilterExpr::parse(bit).map_err(|m| error(line, m));
+        let id = self.cycles.len();
+        if as_form {
+            let n = args.len();
+            let name = args[n - 1].clone();
+            let values = args[1..n - 2]
+                .iter()
+                .map(compile)
+                .collect::<Result<_, _>>()?;
+            self.cycles.push(CycleDef {
+                values,
+                var: Some(name.clone()),
+                silent,
+            });
+            self.named_cycles.insert(name, id);
+        } else {
+            let values = args[1..].iter().map(compile).collect::<Result<_, _>>()?;
+            self.cycles.push(CycleDef {
+                values,
+                var: None,
+                silent: false,
+            });
+        }
+        self.last_cycle = Some(id);
+        Ok(Node::Cycle { id, line })
     }
 
     fn for_tag(&mut self, token: &Token) -> Result<Node, TemplateError> {
@@ -485,9 +927,16 @@ impl Template {
         let mut parser = Parser {
             tokens: tokenize(text).into_iter(),
             stack: Vec::new(),
+            cycles: Vec::new(),
+            named_cycles: HashMap::new(),
+            last_cycle: None,
+            next_id: 0,
         };
         let (nodes, _) = parser.parse(&[])?;
-        Ok(Template { nodes })
+        Ok(Template {
+            nodes,
+            cycles: parser.cycles,
+        })
     }
 
     /// Renders with `context` (Django's context dict, autoescape off) and the default limits.
@@ -495,19 +944,29 @@ impl Template {
         self.render_with(context, &RenderLimits::default())
     }
 
-    /// Renders with `context` within `limits`.
+    /// Renders with `context` within `limits`, with `TemplateCommand`'s settings.
     pub fn render_with(
         &self,
         context: &[(String, Value)],
         limits: &RenderLimits,
     ) -> Result<String, TemplateError> {
-        let mut scope = Scope::new(context);
+        self.render_in(context, &Settings::default(), limits)
+    }
+
+    /// Renders with `context` and `settings` within `limits`.
+    pub fn render_in(
+        &self,
+        context: &[(String, Value)],
+        settings: &Settings,
+        limits: &RenderLimits,
+    ) -> Result<String, TemplateError> {
+        let mut scope = Scope::new(context, settings, limits.max_output);
         let mut out = Output {
             text: String::new(),
             limits,
             steps: 0,
         };
-        render_nodes(&self.nodes, &mut scope, &mut out)?;
+        self.render_nodes(&self.nodes, &mut scope, &mut out)?;
         Ok(out.text)
     }
 }
@@ -524,21 +983,122 @@ fn failure(line: usize, failure: Failure, what: &str) -> TemplateError {
 }
 
 /// What `render_value_in_context` prints for a value.
-fn display(value: &Value) -> Result<String, Failure> {
-    match value {
+fn display(value: &Value, autoescape: bool) -> Result<String, Failure> {
+    let text = match value {
         Value::Float(f) => {
             let text = float_repr(*f);
             if text.contains(['e', 'n']) {
                 return Err(Failure::Unsupported(format!("printing the number {text}")));
             }
-            Ok(text)
+            text
         }
-        other => Ok(other.to_python_str()),
-    }
+        Value::Safe(s) => return Ok(s.clone()),
+        other => other.to_python_str(),
+    };
+    Ok(if autoescape {
+        filters::escape(&text)
+    } else {
+        text
+    })
 }
 
-fn render_nodes(nodes: &[Node], scope: &mut Scope, out: &mut Output) -> Result<(), TemplateError> {
-    for node in nodes {
+/// The first paragraph and the common words of `django.utils.lorem_ipsum`.
+const COMMON_P: &str = "Lorem ipsum dolor sit amet, consectetur adipisicing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat. Duis aute irure dolor in reprehenderit in voluptate velit esse cillum dolore eu fugiat nulla pariatur. Excepteur sint occaecat cupidatat non proident, sunt in culpa qui officia deserunt mollit anim id est laborum.";
+const COMMON_WORDS: [&str; 19] = [
+    "lorem",
+    "ipsum",
+    "dolor",
+    "sit",
+    "amet",
+    "consectetur",
+    "adipisicing",
+    "elit",
+    "sed",
+    "do",
+    "eiusmod",
+    "tempor",
+    "incididunt",
+    "ut",
+    "labore",
+    "et",
+    "dolore",
+    "magna",
+    "aliqua",
+];
+
+/// `{% lorem %}`'s text when Django's is not random: the common words, the common paragraph.
+fn lorem(count: i64, method: char, common: bool) -> Result<String, Failure> {
+    let random = || Failure::Unsupported("{% lorem %} text that Django picks at random".into());
+    if count <= 0 {
+        return Ok(String::new());
+    }
+    if !common {
+        return Err(random());
+    }
+    if method == 'w' {
+        if count as usize > COMMON_WORDS.len() {
+            return Err(random());
+        }
+        return Ok(COMMON_WORDS[..count as usize].join(" "));
+    }
+    if count > 1 {
+        return Err(random());
+    }
+    Ok(if method == 'p' {
+        format!("<p>{COMMON_P}</p>")
+    } else {
+        COMMON_P.to_owned()
+    })
+}
+
+/// Python's `round(x)` as text: half to even, exact digits.
+fn python_round(x: f64) -> String {
+    format!("{:.0}", x.round_ties_even())
+}
+
+impl Template {
+    /// Renders `nodes` into a buffer of their own (for tags that post-process their body).
+    fn capture(
+        &self,
+        nodes: &[Node],
+        scope: &mut Scope,
+        out: &mut Output,
+    ) -> Result<String, TemplateError> {
+        // The body counts against what is left of the limit.
+        let inner_limits = RenderLimits {
+            max_output: out.limits.max_output.saturating_sub(out.text.len() as u64),
+            ..*out.limits
+        };
+        let mut inner = Output {
+            text: String::new(),
+            limits: &inner_limits,
+            steps: out.steps,
+        };
+        let result = self.render_nodes(nodes, scope, &mut inner);
+        out.steps = inner.steps;
+        result.map(|()| inner.text)
+    }
+
+    fn render_nodes(
+        &self,
+        nodes: &[Node],
+        scope: &mut Scope,
+        out: &mut Output,
+    ) -> Result<(), TemplateError> {
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || {
+            for node in nodes {
+                self.render_node(node, scope, out)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn render_node(
+        &self,
+        node: &Node,
+        scope: &mut Scope,
+        out: &mut Output,
+    ) -> Result<(), TemplateError> {
         match node {
             Node::Text(text, line) => {
                 out.step(*line)?;
@@ -548,7 +1108,7 @@ fn render_nodes(nodes: &[Node], scope: &mut Scope, out: &mut Output) -> Result<(
                 out.step(*line)?;
                 let text = expr
                     .resolve(scope, false)
-                    .and_then(|v| display(&v))
+                    .and_then(|v| display(&v, scope.autoescape))
                     .map_err(|f| failure(*line, f, "a variable"))?;
                 out.push(&text, *line)?;
             }
@@ -564,77 +1124,332 @@ fn render_nodes(nodes: &[Node], scope: &mut Scope, out: &mut Output) -> Result<(
                         },
                     };
                     if matched {
-                        render_nodes(body, scope, out)?;
+                        self.render_nodes(body, scope, out)?;
                         break;
                     }
                 }
             }
             Node::For(node) => {
                 out.step(node.line)?;
-                render_for(node, scope, out)?;
+                self.render_for(node, scope, out)?;
             }
-        }
-    }
-    Ok(())
-}
-
-fn render_for(node: &ForNode, scope: &mut Scope, out: &mut Output) -> Result<(), TemplateError> {
-    let fail = |f| failure(node.line, f, "a for loop");
-    let parentloop = scope.get("forloop").unwrap_or(Value::Map(Vec::new()));
-    let values = match node.sequence.resolve(scope, true) {
-        Ok(v) => v,
-        Err(Failure::Missing) => Value::None,
-        Err(f) => return Err(fail(f)),
-    };
-    let mut items = values.iterate().map_err(fail)?;
-    if node.reversed {
-        items.reverse();
-    }
-    scope.layers.push(Vec::new());
-    let result = (|| {
-        if items.is_empty() {
-            return render_nodes(&node.empty, scope, out);
-        }
-        let n = items.len() as i64;
-        for (i, item) in items.into_iter().enumerate() {
-            out.step(node.line)?;
-            let i = i as i64;
-            scope.set(
-                "forloop",
-                Value::Map(vec![
-                    ("parentloop".into(), parentloop.clone()),
-                    ("counter0".into(), Value::Int(i)),
-                    ("counter".into(), Value::Int(i + 1)),
-                    ("revcounter".into(), Value::Int(n - i)),
-                    ("revcounter0".into(), Value::Int(n - i - 1)),
-                    ("first".into(), Value::Bool(i == 0)),
-                    ("last".into(), Value::Bool(i == n - 1)),
-                ]),
-            );
-            if node.vars.len() == 1 {
-                scope.set(&node.vars[0], item);
-            } else {
-                let len = item.py_len().unwrap_or(1);
-                if len != node.vars.len() {
-                    return Err(error(
-                        node.line,
-                        format!(
-                            "Need {} values to unpack in for loop; got {len}. ",
-                            node.vars.len()
-                        ),
-                    ));
+            Node::With {
+                assignments,
+                body,
+                line,
+            } => {
+                out.step(*line)?;
+                let mut layer = Vec::with_capacity(assignments.len());
+                for (name, expr) in assignments {
+                    let value = expr
+                        .resolve(scope, false)
+                        .map_err(|f| failure(*line, f, "{% with %}"))?;
+                    layer.push((name.clone(), value));
                 }
-                let parts = item.iterate().map_err(fail)?;
-                for (var, part) in node.vars.iter().zip(parts) {
-                    scope.set(var, part);
+                scope.layers.push(layer);
+                let result = self.render_nodes(body, scope, out);
+                scope.layers.pop();
+                result?;
+            }
+            Node::FirstOf { exprs, asvar, line } => {
+                out.step(*line)?;
+                let mut first = String::new();
+                for expr in exprs {
+                    let value = match expr.resolve(scope, true) {
+                        Ok(v) => v,
+                        Err(f) => return Err(failure(*line, f, "{% firstof %}")),
+                    };
+                    if value.truthy() {
+                        first = display(&value, scope.autoescape)
+                            .map_err(|f| failure(*line, f, "{% firstof %}"))?;
+                        break;
+                    }
+                }
+                match asvar {
+                    Some(name) => scope.set(name, Value::Safe(first)),
+                    None => out.push(&first, *line)?,
                 }
             }
-            render_nodes(&node.body, scope, out)?;
+            Node::Cycle { id, line } => {
+                out.step(*line)?;
+                let Some(def) = self.cycles.get(*id) else {
+                    return Ok(());
+                };
+                let position = scope.cycles.entry(*id).or_insert(0);
+                let index = *position % def.values.len().max(1);
+                *position = index + 1;
+                let Some(expr) = def.values.get(index) else {
+                    return Ok(());
+                };
+                let value = expr
+                    .resolve(scope, false)
+                    .map_err(|f| failure(*line, f, "{% cycle %}"))?;
+                if let Some(name) = &def.var {
+                    scope.set_upward(name, value.clone());
+                }
+                if !def.silent {
+                    let text = display(&value, scope.autoescape)
+                        .map_err(|f| failure(*line, f, "{% cycle %}"))?;
+                    out.push(&text, *line)?;
+                }
+            }
+            Node::ResetCycle { id } => {
+                scope.cycles.insert(*id, 0);
+            }
+            Node::IfChanged {
+                id,
+                vars,
+                body,
+                otherwise,
+                line,
+            } => {
+                out.step(*line)?;
+                let mut rendered = None;
+                let compare = if vars.is_empty() {
+                    let text = self.capture(body, scope, out)?;
+                    rendered = Some(text.clone());
+                    Value::Str(text)
+                } else {
+                    let mut values = Vec::new();
+                    for v in vars {
+                        values.push(
+                            v.resolve(scope, true)
+                                .map_err(|f| failure(*line, f, "{% ifchanged %}"))?,
+                        );
+                    }
+                    Value::List(values)
+                };
+                let frame = scope.changed.last_mut();
+                let changed = frame
+                    .as_ref()
+                    .is_none_or(|f| f.get(id).is_none_or(|old| !old.py_eq(&compare)));
+                if changed {
+                    if let Some(frame) = frame {
+                        frame.insert(*id, compare);
+                    }
+                    match rendered {
+                        Some(text) => out.push(&text, *line)?,
+                        None => self.render_nodes(body, scope, out)?,
+                    }
+                } else {
+                    self.render_nodes(otherwise, scope, out)?;
+                }
+            }
+            Node::Spaceless { body, line } => {
+                out.step(*line)?;
+                let text = self.capture(body, scope, out)?;
+                out.push(&strip_spaces_between_tags(python_strip(&text)), *line)?;
+            }
+            Node::Filter { expr, body, line } => {
+                out.step(*line)?;
+                let text = self.capture(body, scope, out)?;
+                scope
+                    .layers
+                    .push(vec![("var".to_owned(), Value::Safe(text))]);
+                let result = expr.resolve(scope, false);
+                scope.layers.pop();
+                let value = result.map_err(|f| failure(*line, f, "{% filter %}"))?;
+                out.push(&value.to_python_str(), *line)?;
+            }
+            Node::WidthRatio {
+                value,
+                max,
+                width,
+                asvar,
+                line,
+            } => {
+                out.step(*line)?;
+                let result = self.width_ratio(value, max, width, scope, *line)?;
+                match asvar {
+                    Some(name) => scope.set(name, Value::Str(result)),
+                    None => out.push(&result, *line)?,
+                }
+            }
+            Node::Now {
+                format,
+                asvar,
+                line,
+            } => {
+                out.step(*line)?;
+                let now = date::now().ok_or_else(|| {
+                    error(*line, "{% now %}: the time zone America/Chicago is unknown")
+                })?;
+                let format = if format.is_empty() {
+                    "DATE_FORMAT"
+                } else {
+                    format
+                };
+                let text = date::format(&now, date::named_format(format));
+                match asvar {
+                    Some(name) => scope.set(name, Value::Str(text)),
+                    None => out.push(&text, *line)?,
+                }
+            }
+            Node::Autoescape { on, body, line } => {
+                out.step(*line)?;
+                let old = scope.autoescape;
+                scope.autoescape = *on;
+                let result = self.render_nodes(body, scope, out);
+                scope.autoescape = old;
+                result?;
+            }
+            Node::Lorem {
+                count,
+                method,
+                common,
+                line,
+            } => {
+                out.step(*line)?;
+                let n = count
+                    .resolve(scope, false)
+                    .ok()
+                    .and_then(|v| filters::py_int(&v).ok())
+                    .unwrap_or(1);
+                let text =
+                    lorem(n, *method, *common).map_err(|f| failure(*line, f, "{% lorem %}"))?;
+                out.push(&text, *line)?;
+            }
         }
         Ok(())
-    })();
-    scope.layers.pop();
-    result
+    }
+
+    fn width_ratio(
+        &self,
+        value: &FilterExpr,
+        max: &FilterExpr,
+        width: &FilterExpr,
+        scope: &Scope,
+        line: usize,
+    ) -> Result<String, TemplateError> {
+        let fail = |f| failure(line, f, "{% widthratio %}");
+        let value = value.resolve(scope, false);
+        let max = max.resolve(scope, false);
+        let width = width.resolve(scope, false);
+        let (value, max, width) = match (value, max, width) {
+            (Ok(v), Ok(m), Ok(w)) => (v, m, w),
+            (Err(Failure::Missing), ..)
+            | (_, Err(Failure::Missing), _)
+            | (.., Err(Failure::Missing)) => return Ok(String::new()),
+            (Err(f), ..) | (_, Err(f), _) | (.., Err(f)) => return Err(fail(f)),
+        };
+        let width = match filters::py_int(&width) {
+            Ok(w) => w,
+            Err(Failure::Python(_)) => {
+                return Err(error(line, "widthratio final argument must be a number"))
+            }
+            Err(f) => return Err(fail(f)),
+        };
+        let (Ok(v), Ok(m)) = (filters::py_float(&value), filters::py_float(&max)) else {
+            return Ok(String::new());
+        };
+        if m == 0.0 {
+            return Ok("0".into());
+        }
+        let ratio = (v / m) * width as f64;
+        if !ratio.is_finite() {
+            return Ok(String::new());
+        }
+        Ok(python_round(ratio))
+    }
+
+    fn render_for(
+        &self,
+        node: &ForNode,
+        scope: &mut Scope,
+        out: &mut Output,
+    ) -> Result<(), TemplateError> {
+        let fail = |f| failure(node.line, f, "a for loop");
+        let parentloop = scope.get("forloop").unwrap_or(Value::Map(Vec::new()));
+        scope.layers.push(Vec::new());
+        let values = match node.sequence.resolve(scope, true) {
+            Ok(v) => v,
+            Err(Failure::Missing) => Value::None,
+            Err(f) => {
+                scope.layers.pop();
+                return Err(fail(f));
+            }
+        };
+        let mut items = match values.iterate() {
+            Ok(items) => items,
+            Err(f) => {
+                scope.layers.pop();
+                return Err(fail(f));
+            }
+        };
+        if node.reversed {
+            items.reverse();
+        }
+        scope.changed.push(HashMap::new());
+        let result = (|| {
+            if items.is_empty() {
+                return self.render_nodes(&node.empty, scope, out);
+            }
+            let n = items.len() as i64;
+            for (i, item) in items.into_iter().enumerate() {
+                out.step(node.line)?;
+                let i = i as i64;
+                scope.set(
+                    "forloop",
+                    Value::Map(vec![
+                        ("parentloop".into(), parentloop.clone()),
+                        ("counter0".into(), Value::Int(i)),
+                        ("counter".into(), Value::Int(i + 1)),
+                        ("revcounter".into(), Value::Int(n - i)),
+                        ("revcounter0".into(), Value::Int(n - i - 1)),
+                        ("first".into(), Value::Bool(i == 0)),
+                        ("last".into(), Value::Bool(i == n - 1)),
+                    ]),
+                );
+                if node.vars.len() == 1 {
+                    scope.set(&node.vars[0], item);
+                    self.render_nodes(&node.body, scope, out)?;
+                } else {
+                    let len = item.py_len().unwrap_or(1);
+                    if len != node.vars.len() {
+                        return Err(error(
+                            node.line,
+                            format!(
+                                "Need {} values to unpack in for loop; got {len}. ",
+                                node.vars.len()
+                            ),
+                        ));
+                    }
+                    let parts = item.iterate().map_err(fail)?;
+                    scope
+                        .layers
+                        .push(node.vars.iter().cloned().zip(parts).collect());
+                    let r = self.render_nodes(&node.body, scope, out);
+                    scope.layers.pop();
+                    r?;
+                }
+            }
+            Ok(())
+        })();
+        scope.changed.pop();
+        scope.layers.pop();
+        result
+    }
+}
+
+/// `strip_spaces_between_tags`: `re.sub(r">\s+<", "><", value)`.
+fn strip_spaces_between_tags(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(i) = rest.find('>') {
+        out.push_str(&rest[..=i]);
+        rest = &rest[i + 1..];
+        let trimmed = rest.trim_start_matches(is_python_space);
+        if trimmed.len() < rest.len() && trimmed.starts_with('<') {
+            rest = trimmed;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Escapes as `conditional_escape` does, for callers outside the crate.
+pub fn escape_html(value: &Value) -> String {
+    conditional_escape(value)
 }
 
 #[cfg(test)]
@@ -753,9 +1568,9 @@ mod tests {
 
     #[test]
     fn errors_name_the_line() {
-        let e = render("a\nb\n{% with x=1 %}{% endwith %}").unwrap_err();
+        let e = render("a\nb\n{% load static %}").unwrap_err();
         assert_eq!(e.line, 3);
-        assert!(e.message.contains("with"), "{}", e.message);
+        assert!(e.message.contains("load"), "{}", e.message);
         assert_eq!(render("\n{% if x %}").unwrap_err().line, 2);
         assert!(render("{% nosuch %}")
             .unwrap_err()

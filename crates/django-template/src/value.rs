@@ -1,6 +1,7 @@
 //! The values a template sees, with the Python behaviour Django gives them: `str()`, `repr()`,
 //! truthiness, comparisons, `in`, and the dot lookups of `Variable._resolve_lookup`.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use crate::python::{float_repr, is_python_space, python_capitalize, python_title, str_repr};
@@ -14,6 +15,9 @@ pub enum Value {
     Int(i64),
     Float(f64),
     Str(String),
+    /// A string marked safe (Django's `SafeString`): printed without escaping when autoescape
+    /// is on. Everywhere else it behaves as a `str`.
+    Safe(String),
     List(Vec<Value>),
     /// A dict with string keys in insertion order (the `forloop` variable).
     Map(Vec<(String, Value)>),
@@ -36,10 +40,31 @@ impl Value {
         Value::Str(s.into())
     }
 
+    /// The value with a safe string turned into a plain one, for the operations where Python
+    /// treats a `SafeString` as the `str` it is.
+    pub fn plain(&self) -> Cow<'_, Value> {
+        match self {
+            Value::Safe(s) => Cow::Owned(Value::Str(s.clone())),
+            other => Cow::Borrowed(other),
+        }
+    }
+
+    /// The text of a string, safe or not.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) | Value::Safe(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn is_safe(&self) -> bool {
+        matches!(self, Value::Safe(_))
+    }
+
     /// Python's `str(value)`, which is what a `{{ variable }}` prints with autoescape off.
     pub fn to_python_str(&self) -> String {
         match self {
-            Value::Str(s) => s.clone(),
+            Value::Str(s) | Value::Safe(s) => s.clone(),
             other => other.repr(),
         }
     }
@@ -52,7 +77,7 @@ impl Value {
             Value::Bool(false) => "False".into(),
             Value::Int(i) => i.to_string(),
             Value::Float(f) => float_repr(*f),
-            Value::Str(s) => str_repr(s),
+            Value::Str(s) | Value::Safe(s) => str_repr(s),
             Value::List(items) => {
                 let inner: Vec<String> = items.iter().map(Value::repr).collect();
                 format!("[{}]", inner.join(", "))
@@ -74,7 +99,7 @@ impl Value {
             Value::Bool(b) => *b,
             Value::Int(i) => *i != 0,
             Value::Float(f) => *f != 0.0,
-            Value::Str(s) => !s.is_empty(),
+            Value::Str(s) | Value::Safe(s) => !s.is_empty(),
             Value::List(items) => !items.is_empty(),
             Value::Map(pairs) => !pairs.is_empty(),
         }
@@ -91,7 +116,7 @@ impl Value {
 
     /// Python's `==`.
     pub fn py_eq(&self, other: &Value) -> bool {
-        match (self, other) {
+        match (&*self.plain(), &*other.plain()) {
             (Value::Int(a), Value::Int(b)) => a == b,
             (Value::None, Value::None) => true,
             (Value::Str(a), Value::Str(b)) => a == b,
@@ -112,7 +137,7 @@ impl Value {
 
     /// Python's ordering comparisons; `TypeError` between unorderable types.
     pub fn py_cmp(&self, other: &Value) -> Result<Ordering, Failure> {
-        match (self, other) {
+        match (&*self.plain(), &*other.plain()) {
             (Value::Int(a), Value::Int(b)) => Ok(a.cmp(b)),
             (Value::Str(a), Value::Str(b)) => Ok(a.cmp(b)),
             (Value::List(a), Value::List(b)) => {
@@ -138,7 +163,7 @@ impl Value {
 
     /// Python's `self in container`.
     pub fn py_in(&self, container: &Value) -> Result<bool, Failure> {
-        match (self, container) {
+        match (&*self.plain(), &*container.plain()) {
             (Value::Str(needle), Value::Str(hay)) => Ok(hay.contains(needle.as_str())),
             (_, Value::Str(_)) => Err(Failure::Python(
                 "'in <string>' requires string as left operand".into(),
@@ -172,6 +197,7 @@ impl Value {
             Value::Int(_) => "int",
             Value::Float(_) => "float",
             Value::Str(_) => "str",
+            Value::Safe(_) => "SafeString",
             Value::List(_) => "list",
             Value::Map(_) => "dict",
         }
@@ -180,7 +206,7 @@ impl Value {
     /// Python's `len(value)`.
     pub fn py_len(&self) -> Result<usize, Failure> {
         match self {
-            Value::Str(s) => Ok(s.chars().count()),
+            Value::Str(s) | Value::Safe(s) => Ok(s.chars().count()),
             Value::List(items) => Ok(items.len()),
             Value::Map(pairs) => Ok(pairs.len()),
             other => Err(Failure::Python(format!(
@@ -198,7 +224,7 @@ impl Value {
             (0..len).contains(&i).then_some(i as usize)
         };
         match self {
-            Value::Str(s) => {
+            Value::Str(s) | Value::Safe(s) => {
                 let n = s.chars().count();
                 let i =
                     pick(n).ok_or_else(|| Failure::Python("string index out of range".into()))?;
@@ -222,7 +248,9 @@ impl Value {
     pub fn iterate(&self) -> Result<Vec<Value>, Failure> {
         match self {
             Value::None => Ok(Vec::new()),
-            Value::Str(s) => Ok(s.chars().map(|c| Value::Str(c.to_string())).collect()),
+            Value::Str(s) | Value::Safe(s) => {
+                Ok(s.chars().map(|c| Value::Str(c.to_string())).collect())
+            }
             Value::List(items) => Ok(items.clone()),
             Value::Map(pairs) => Ok(pairs.iter().map(|(k, _)| Value::Str(k.clone())).collect()),
             other => Err(Failure::Python(format!(
@@ -244,7 +272,7 @@ impl Value {
             return Ok(found);
         }
         match bit.parse::<i64>() {
-            Ok(i) if matches!(self, Value::Str(_) | Value::List(_)) => {
+            Ok(i) if matches!(self, Value::Str(_) | Value::Safe(_) | Value::List(_)) => {
                 self.index(i).map_err(|_| Failure::Missing)
             }
             _ => Err(Failure::Missing),
@@ -255,7 +283,7 @@ impl Value {
     /// attribute Python has but scaffold does not implement.
     fn attribute(&self, name: &str) -> Result<Option<Value>, Failure> {
         let known: &[&str] = match self {
-            Value::Str(s) => {
+            Value::Str(s) | Value::Safe(s) => {
                 let implemented = match name {
                     "upper" => Some(Value::Str(s.to_uppercase())),
                     "lower" => Some(Value::Str(s.to_lowercase())),
@@ -279,7 +307,27 @@ impl Value {
                 STR_ATTRIBUTES
             }
             Value::List(_) => LIST_ATTRIBUTES,
-            Value::Map(_) => DICT_ATTRIBUTES,
+            Value::Map(pairs) => {
+                // dict views as lists (of [key, value] pairs for items): enough to loop over and
+                // unpack, which is what templates do with them.
+                let implemented = match name {
+                    "items" => Some(Value::List(
+                        pairs
+                            .iter()
+                            .map(|(k, v)| Value::List(vec![Value::str(k.as_str()), v.clone()]))
+                            .collect(),
+                    )),
+                    "keys" => Some(Value::List(
+                        pairs.iter().map(|(k, _)| Value::str(k.as_str())).collect(),
+                    )),
+                    "values" => Some(Value::List(pairs.iter().map(|(_, v)| v.clone()).collect())),
+                    _ => None,
+                };
+                if implemented.is_some() {
+                    return Ok(implemented);
+                }
+                DICT_ATTRIBUTES
+            }
             Value::Int(_) | Value::Bool(_) => INT_ATTRIBUTES,
             Value::Float(_) => FLOAT_ATTRIBUTES,
             Value::None => &[],
