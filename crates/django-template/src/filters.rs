@@ -29,7 +29,6 @@ pub struct FilterContext {
 fn refused(name: &str) -> Option<&'static str> {
     Some(match name {
         "random" => "it picks at random, so the output could not be reproduced",
-        "timesince" | "timeuntil" => "it needs dates, which a plain-data context does not hold",
         "pprint" => "it follows Python's pprint layout, which is not implemented",
         "json_script" => "it follows Python's json encoder, which is not implemented",
         "urlize" | "urlizetrunc" | "truncatechars_html" | "truncatewords_html" => {
@@ -56,7 +55,8 @@ pub fn arity(name: &str) -> Result<Arity, String> {
         "default" | "default_if_none" | "cut" | "join" | "truncatechars" | "truncatewords"
         | "wordwrap" | "ljust" | "rjust" | "center" | "slice" | "add" | "get_digit"
         | "divisibleby" | "stringformat" | "dictsort" | "dictsortreversed" => Arity::One,
-        "floatformat" | "urlencode" | "date" | "time" | "yesno" | "pluralize" => Arity::Optional,
+        "floatformat" | "urlencode" | "date" | "time" | "yesno" | "pluralize" | "timesince"
+        | "timeuntil" => Arity::Optional,
         _ if DJANGO_FILTERS.contains(&name) => {
             return Err(format!("the filter '{name}' is not supported by scaffold"))
         }
@@ -526,6 +526,13 @@ fn apply_inner(
             s(literal.unwrap_or_default())
         }
         "dictsort" | "dictsortreversed" => dictsort(value, &arg, name == "dictsortreversed")?,
+        // `if not value: return ""`; any other value must be a date, which plain data is not.
+        "timesince" | "timeuntil" if !value.truthy() => s(String::new()),
+        "timesince" | "timeuntil" => {
+            return Err(Failure::Unsupported(format!(
+                "{name} on a value that is not a date"
+            )))
+        }
         other => return Err(Failure::Unsupported(format!("the filter '{other}'"))),
     })
 }
@@ -1026,46 +1033,54 @@ fn unordered_list(value: &Value, tabs: usize, autoescape: bool) -> Result<String
     Ok(output.join("\n"))
 }
 
-/// `dictsort`/`dictsortreversed` on a list of dicts (or lists) by a key or index path.
+/// `dictsort`/`dictsortreversed`: `sorted(value, key=_property_resolver(arg))`, "" on
+/// AttributeError or TypeError.
 fn dictsort(value: Value, arg: &Value, reverse: bool) -> Result<Value, Failure> {
-    let Value::List(items) = &value else {
-        return Ok(Value::str(""));
+    let items = match &value {
+        Value::List(items) => items.clone(),
+        Value::Str(_) | Value::Safe(_) | Value::Map(_) => value.iterate()?,
+        _ => return Ok(Value::str("")),
     };
-    let Some(path) = arg.as_str() else {
-        if let Value::Int(i) = arg {
-            let mut keyed = Vec::new();
-            for item in items {
-                match item.index(*i) {
-                    Ok(k) => keyed.push((k, item.clone())),
-                    Err(_) => return Ok(Value::str("")),
-                }
-            }
-            return sort_keyed(keyed, reverse);
-        }
-        return Ok(Value::str(""));
-    };
-    if path.contains("._") || path.starts_with('_') {
-        return Err(Failure::Python(
-            "AttributeError: Access to private variables is forbidden.".into(),
-        ));
-    }
+    let key_error = || Failure::Python("KeyError".into());
     let mut keyed = Vec::new();
-    for item in items {
+    if py_float(arg).is_ok() {
+        // operator.itemgetter(arg), with the argument as it is.
+        for item in &items {
+            let key = match (item, arg) {
+                (Value::List(_) | Value::Str(_) | Value::Safe(_), Value::Int(i)) => item
+                    .index(*i)
+                    .map_err(|_| Failure::Python("IndexError".into()))?,
+                (Value::Map(pairs), Value::Str(k) | Value::Safe(k)) => pairs
+                    .iter()
+                    .find(|(name, _)| name == k)
+                    .map(|(_, v)| v.clone())
+                    .ok_or_else(key_error)?,
+                (Value::Map(_), _) => return Err(key_error()),
+                _ => return Ok(Value::str("")),
+            };
+            keyed.push((key, item.clone()));
+        }
+        return sort_keyed(keyed, reverse);
+    }
+    let path = text(arg);
+    if path.contains("._") || path.starts_with('_') {
+        return Ok(Value::str(""));
+    }
+    for item in &items {
         let mut key = item.clone();
-        for bit in path.split('.') {
+        for part in path.split('.') {
             key = match &key {
-                Value::Map(_) => match key.lookup(bit) {
-                    Ok(v) => v,
-                    Err(_) => return Ok(Value::str("")),
-                },
-                Value::List(_) | Value::Str(_) | Value::Safe(_) => match bit.parse::<i64>() {
-                    Ok(i) => match key.index(i) {
+                Value::Map(pairs) => match pairs.iter().find(|(k, _)| k == part) {
+                    Some((_, v)) => v.clone(),
+                    None => match key.lookup(part) {
                         Ok(v) => v,
                         Err(_) => return Ok(Value::str("")),
                     },
-                    Err(_) => return Ok(Value::str("")),
                 },
-                _ => return Ok(Value::str("")),
+                other => match other.lookup(part) {
+                    Ok(v) if !part.bytes().all(|b| b.is_ascii_digit()) => v,
+                    _ => return Ok(Value::str("")),
+                },
             };
         }
         keyed.push((key, item.clone()));

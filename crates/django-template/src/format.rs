@@ -291,7 +291,21 @@ fn parse_decimal(text: &str) -> Option<Decimal> {
     };
     let t = t.replace('_', "");
     let (mantissa, exp) = match t.find(['e', 'E']) {
-        Some(i) => (&t[..i], t[i + 1..].parse::<i64>().ok()?),
+        Some(i) => {
+            let e = &t[i + 1..];
+            let digits = e.trim_start_matches(['+', '-']);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            // A huge exponent saturates: such values are returned as they are anyway.
+            let magnitude: i64 = digits.parse().unwrap_or(i64::MAX / 2);
+            let e = if e.starts_with('-') {
+                -magnitude
+            } else {
+                magnitude
+            };
+            (&t[..i], e)
+        }
         None => (t.as_str(), 0),
     };
     let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
@@ -302,9 +316,8 @@ fn parse_decimal(text: &str) -> Option<Decimal> {
         return None;
     }
     let digits: Vec<u8> = int.bytes().chain(frac.bytes()).map(|b| b - b'0').collect();
-    if digits.len() > 10_000 || exp.abs() > 10_000 {
-        return None;
-    }
+    // Beyond any exponent that floatformat renders (it returns such values as they are).
+    let exp = exp.clamp(-100_000, 100_000);
     Some(Decimal {
         negative,
         digits,
@@ -371,6 +384,11 @@ pub fn floatformat(
         Err(Failure::Python(_)) => return Ok(Value::Str(input)),
         Err(other) => return Err(other),
     };
+    // Values with more than 200 digits, or a large exponent, are returned as they are.
+    let significant = d.digits.iter().skip_while(|&&x| x == 0).count().max(1);
+    if significant as i64 + d.exponent.abs() > 200 {
+        return Ok(Value::Str(input));
+    }
     if p.unsigned_abs() > 10_000 || p.unsigned_abs() > cx.max_size {
         return Err(Failure::Unsupported(format!("floatformat with {p} places")));
     }
