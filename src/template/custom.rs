@@ -220,7 +220,7 @@ impl Builder<'_> {
             self.walk.max_output.saturating_sub(used),
             crate::interrupt::flag(),
         );
-        let rendered = Template::parse(&text)
+        let rendered = Template::parse_owned(text)
             .and_then(|t| t.render_with(self.walk.context, &limits))
             .map_err(|e| match e.kind {
                 ErrorKind::Cancelled => Error::Interrupted,

@@ -134,6 +134,16 @@ fn unescape_string_literal(s: &str) -> Option<String> {
 }
 
 impl FilterExpr {
+    /// The name, when the expression is a bare name without lookups or filters.
+    pub fn plain_name(&self) -> Option<&str> {
+        match &self.operand {
+            Operand::Lookup(bits) if bits.len() == 1 && self.filters.is_empty() => {
+                Some(&bits[0])
+            }
+            _ => None,
+        }
+    }
+
     /// Parses `token` as `FilterExpression.__init__` does with `filter_re`.
     pub fn parse(token: &str) -> Result<FilterExpr, String> {
         let operand = if let Some(n) = constant_len(token) {

@@ -24,11 +24,12 @@ pub mod python;
 mod value;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 
 use expr::{split_contents, Condition, FilterExpr};
 use filters::{conditional_escape, FilterContext};
-use lexer::{tokenize, Token, TokenType};
+use lexer::{Lexer, Token, TokenType};
 use python::{float_repr, is_python_space, python_strip};
 use value::Failure;
 pub use value::Value;
@@ -104,6 +105,8 @@ pub struct Settings {
 /// A parsed template.
 #[derive(Debug, Clone)]
 pub struct Template {
+    /// The template text; text nodes are spans of it.
+    source: String,
     nodes: Vec<Node>,
     /// The `{% cycle %}` tags; nodes refer to them by index, since `{% cycle name %}` is the
     /// named tag itself (it shares its position) in Django.
@@ -117,14 +120,25 @@ struct CycleDef {
     silent: bool,
 }
 
+/// A node of the template: 16 bytes, so that a large template of ordinary lines costs little
+/// more than its own text. Text is a span of the source, a variable shares its parsed
+/// expression with every other occurrence of the same text, and block tags live behind a box.
 #[derive(Debug, Clone)]
 enum Node {
-    /// Text and the line it starts on.
-    Text(String, usize),
-    Var {
-        expr: FilterExpr,
-        line: usize,
-    },
+    /// `source[start..start + len]`.
+    Text { start: u32, len: u32 },
+    /// One of [`STATIC_TEXT`] (`{% templatetag %}`, or nothing for a comment).
+    Static(u8),
+    /// A `{{ variable }}` and where its contents start in the source.
+    Var(Arc<FilterExpr>, u32),
+    Tag(Box<Tag>),
+}
+
+/// The texts of `{% templatetag %}`, and "" for `{% comment %}`.
+const STATIC_TEXT: [&str; 9] = ["", "{%", "%}", "{{", "}}", "{", "}", "{#", "#}"];
+
+#[derive(Debug, Clone)]
+enum Tag {
     If {
         branches: Vec<(Option<Condition>, Vec<Node>)>,
         line: usize,
@@ -188,6 +202,12 @@ enum Node {
     },
 }
 
+/// What parsing a block tag gives: a plain node, or a tag to box.
+enum Parsed {
+    Node(Node),
+    Tag(Tag),
+}
+
 #[derive(Debug, Clone)]
 struct ForNode {
     vars: Vec<String>,
@@ -227,6 +247,13 @@ impl Scope {
             changed: vec![HashMap::new()],
             max_size,
         }
+    }
+
+    fn get_ref(&self, name: &str) -> Option<&Value> {
+        self.layers
+            .iter()
+            .rev()
+            .find_map(|layer| layer.iter().find(|(k, _)| k == name).map(|(_, v)| v))
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<Value> {
@@ -322,8 +349,10 @@ const MAX_NESTING: usize = 100;
 const STACK_RED_ZONE: usize = 128 * 1024;
 const STACK_GROWTH: usize = 2 * 1024 * 1024;
 
-struct Parser {
-    tokens: std::vec::IntoIter<Token>,
+struct Parser<'a> {
+    tokens: Lexer<'a>,
+    /// Parsed `{{ }}` expressions by their text, shared by every occurrence.
+    vars: HashMap<&'a str, Arc<FilterExpr>>,
     /// Open block tags, for the "Unclosed tag" message.
     stack: Vec<(String, usize)>,
     cycles: Vec<CycleDef>,
@@ -408,14 +437,20 @@ fn kwarg(bit: &str) -> Option<(&str, &str)> {
     (word && !value.is_empty()).then_some((key, value))
 }
 
-impl Parser {
+impl<'a> Parser<'a> {
     /// `Parser.parse(parse_until)`: the nodes up to a block tag whose first word is in `until`,
     /// and that tag.
-    fn parse(&mut self, until: &[&str]) -> Result<(Vec<Node>, Option<Token>), TemplateError> {
+    fn parse(
+        &mut self,
+        until: &[&str],
+    ) -> Result<(Vec<Node>, Option<Token<'a>>), TemplateError> {
         let mut nodes = Vec::new();
         while let Some(token) = self.tokens.next() {
             match token.kind {
-                TokenType::Text => nodes.push(Node::Text(token.contents, token.line)),
+                TokenType::Text => nodes.push(Node::Text {
+                    start: token.start as u32,
+                    len: token.contents.len() as u32,
+                }),
                 TokenType::Comment => {}
                 TokenType::Var => {
                     if token.contents.is_empty() {
@@ -424,12 +459,18 @@ impl Parser {
                             format!("Empty variable tag on line {}", token.line),
                         ));
                     }
-                    let expr =
-                        FilterExpr::parse(&token.contents).map_err(|m| error(token.line, m))?;
-                    nodes.push(Node::Var {
-                        expr,
-                        line: token.line,
-                    });
+                    let expr = match self.vars.get(token.contents) {
+                        Some(expr) => Arc::clone(expr),
+                        None => {
+                            let expr = Arc::new(
+                                FilterExpr::parse(token.contents)
+                                    .map_err(|m| error(token.line, m))?,
+                            );
+                            self.vars.insert(token.contents, Arc::clone(&expr));
+                            expr
+                        }
+                    };
+                    nodes.push(Node::Var(expr, token.start as u32));
                 }
                 TokenType::Block => {
                     let Some(command) = token.contents.split_whitespace().next().map(str::to_owned)
@@ -452,7 +493,10 @@ impl Parser {
                     let node = stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || {
                         self.tag(&command, &token, until)
                     })?;
-                    nodes.push(node);
+                    nodes.push(match node {
+                        Parsed::Node(node) => node,
+                        Parsed::Tag(tag) => Node::Tag(Box::new(tag)),
+                    });
                     self.stack.pop();
                 }
             }
@@ -471,7 +515,7 @@ impl Parser {
     }
 
     /// Parses until one of `until` and returns the nodes and the closing token, which must exist.
-    fn parse_block(&mut self, until: &[&str]) -> Result<(Vec<Node>, Token), TemplateError> {
+    fn parse_block(&mut self, until: &[&str]) -> Result<(Vec<Node>, Token<'a>), TemplateError> {
         let (nodes, end) = self.parse(until)?;
         let end = end.ok_or_else(|| error(0, "internal: block without end"))?;
         Ok((nodes, end))
@@ -482,7 +526,12 @@ impl Parser {
         self.next_id
     }
 
-    fn tag(&mut self, command: &str, token: &Token, until: &[&str]) -> Result<Node, TemplateError> {
+    fn tag(
+        &mut self,
+        command: &str,
+        token: &Token<'a>,
+        until: &[&str],
+    ) -> Result<Parsed, TemplateError> {
         let line = token.line;
         let fail = |m: String| error(line, m);
         let compile = |bit: &str| FilterExpr::parse(bit).map_err(|m| error(line, m));
@@ -511,14 +560,14 @@ impl Parser {
                             format!("Malformed template tag at line {}: \"{}\"", end.line, end.contents),
                         ));
                     }
-                    return Ok(Node::If { branches, line });
+                    return Ok(Parsed::Tag(Tag::If { branches, line }));
                 }
             }
             "for" => self.for_tag(token),
             "comment" => {
                 for next in self.tokens.by_ref() {
                     if next.kind == TokenType::Block && next.contents == "endcomment" {
-                        return Ok(Node::Text(String::new(), line));
+                        return Ok(Parsed::Node(Node::Static(0)));
                     }
                 }
                 Err(fail(format!("Unclosed tag on line {line}: 'comment'. Looking for one of: endcomment.")))
@@ -529,14 +578,14 @@ impl Parser {
                     return Err(fail("'templatetag' statement takes one argument".into()));
                 }
                 let text = match bits[1] {
-                    "openblock" => "{%",
-                    "closeblock" => "%}",
-                    "openvariable" => "{{",
-                    "closevariable" => "}}",
-                    "openbrace" => "{",
-                    "closebrace" => "}",
-                    "opencomment" => "{#",
-                    "closecomment" => "#}",
+                    "openblock" => 1,
+                    "closeblock" => 2,
+                    "openvariable" => 3,
+                    "closevariable" => 4,
+                    "openbrace" => 5,
+                    "closebrace" => 6,
+                    "opencomment" => 7,
+                    "closecomment" => 8,
                     other => {
                         return Err(fail(format!(
                             "Invalid templatetag argument: '{other}'. Must be one of: openblock, closeblock, \
@@ -544,18 +593,24 @@ impl Parser {
                         )))
                     }
                 };
-                Ok(Node::Text(text.into(), line))
+                Ok(Parsed::Node(Node::Static(text)))
             }
             "verbatim" => {
+                // Inside verbatim every token is text, and the texts are contiguous.
                 let (nodes, _) = self.parse_block(&["endverbatim"])?;
-                let text = nodes
-                    .into_iter()
-                    .map(|n| match n {
-                        Node::Text(t, _) => t,
-                        _ => String::new(),
-                    })
-                    .collect();
-                Ok(Node::Text(text, token.line))
+                let span = |n: &Node| match n {
+                    Node::Text { start, len } => Some((*start, *start + *len)),
+                    _ => None,
+                };
+                let first = nodes.first().and_then(span);
+                let last = nodes.last().and_then(span);
+                Ok(Parsed::Node(match (first, last) {
+                    (Some((start, _)), Some((_, end))) => Node::Text {
+                        start,
+                        len: end - start,
+                    },
+                    _ => Node::Static(0),
+                }))
             }
             "with" => {
                 let bits = split_contents(&token.contents).map_err(fail)?;
@@ -568,11 +623,11 @@ impl Parser {
                     return Err(fail(format!("'with' received an invalid token: '{bit}'")));
                 }
                 let (body, _) = self.parse_block(&["endwith"])?;
-                Ok(Node::With {
+                Ok(Parsed::Tag(Tag::With {
                     assignments,
                     body,
                     line,
-                })
+                }))
             }
             "firstof" => {
                 let mut bits = split_contents(&token.contents).map_err(fail)?;
@@ -586,7 +641,7 @@ impl Parser {
                     bits.pop();
                 }
                 let exprs = bits.iter().map(|b| compile(b)).collect::<Result<_, _>>()?;
-                Ok(Node::FirstOf { exprs, asvar, line })
+                Ok(Parsed::Tag(Tag::FirstOf { exprs, asvar, line }))
             }
             "cycle" => self.cycle_tag(token),
             "resetcycle" => {
@@ -602,7 +657,7 @@ impl Parser {
                     self.last_cycle
                         .ok_or_else(|| fail("No cycles in template.".into()))?
                 };
-                Ok(Node::ResetCycle { id })
+                Ok(Parsed::Tag(Tag::ResetCycle { id }))
             }
             "ifchanged" => {
                 let bits = split_contents(&token.contents).map_err(fail)?;
@@ -613,17 +668,17 @@ impl Parser {
                     Vec::new()
                 };
                 let vars = bits[1..].iter().map(|b| compile(b)).collect::<Result<_, _>>()?;
-                Ok(Node::IfChanged {
+                Ok(Parsed::Tag(Tag::IfChanged {
                     id: self.id(),
                     vars,
                     body,
                     otherwise,
                     line,
-                })
+                }))
             }
             "spaceless" => {
                 let (body, _) = self.parse_block(&["endspaceless"])?;
-                Ok(Node::Spaceless { body, line })
+                Ok(Parsed::Tag(Tag::Spaceless { body, line }))
             }
             "filter" => {
                 let rest = token
@@ -640,7 +695,7 @@ impl Parser {
                     }
                 }
                 let (body, _) = self.parse_block(&["endfilter"])?;
-                Ok(Node::Filter { expr, body, line })
+                Ok(Parsed::Tag(Tag::Filter { expr, body, line }))
             }
             "widthratio" => {
                 let bits = split_contents(&token.contents).map_err(fail)?;
@@ -654,13 +709,13 @@ impl Parser {
                     }
                     _ => return Err(fail("widthratio takes at least three arguments".into())),
                 };
-                Ok(Node::WidthRatio {
+                Ok(Parsed::Tag(Tag::WidthRatio {
                     value: compile(&bits[1])?,
                     max: compile(&bits[2])?,
                     width: compile(&bits[3])?,
                     asvar,
                     line,
-                })
+                }))
             }
             "now" => {
                 let mut bits = split_contents(&token.contents).map_err(fail)?;
@@ -679,11 +734,11 @@ impl Parser {
                 } else {
                     String::new()
                 };
-                Ok(Node::Now {
+                Ok(Parsed::Tag(Tag::Now {
                     format,
                     asvar,
                     line,
-                })
+                }))
             }
             "autoescape" => {
                 let args: Vec<&str> = token.contents.split_whitespace().collect();
@@ -696,7 +751,7 @@ impl Parser {
                     _ => return Err(fail("'autoescape' argument should be 'on' or 'off'".into())),
                 };
                 let (body, _) = self.parse_block(&["endautoescape"])?;
-                Ok(Node::Autoescape { on, body, line })
+                Ok(Parsed::Tag(Tag::Autoescape { on, body, line }))
             }
             "lorem" => {
                 let mut bits = split_contents(&token.contents).map_err(fail)?;
@@ -724,12 +779,12 @@ impl Parser {
                 if bits.len() != 1 {
                     return Err(fail("Incorrect format for 'lorem' tag".into()));
                 }
-                Ok(Node::Lorem {
+                Ok(Parsed::Tag(Tag::Lorem {
                     count: compile(&count)?,
                     method,
                     common,
                     line,
-                })
+                }))
             }
             _ if DJANGO_TAGS.contains(&command) => Err(fail(format!(
                 "the tag {{% {command} %}} is not supported by scaffold: {}",
@@ -794,7 +849,7 @@ impl Parser {
         Ok(out)
     }
 
-    fn cycle_tag(&mut self, token: &Token) -> Result<Node, TemplateError> {
+    fn cycle_tag(&mut self, token: &Token<'a>) -> Result<Parsed, TemplateError> {
         let line = token.line;
         let fail = |m: String| error(line, m);
         let mut args = split_contents(&token.contents).map_err(fail)?;
@@ -812,7 +867,7 @@ impl Parser {
                 .named_cycles
                 .get(name)
                 .ok_or_else(|| fail(format!("Named cycle '{name}' does not exist")))?;
-            return Ok(Node::Cycle { id, line });
+            return Ok(Parsed::Tag(Tag::Cycle { id, line }));
         }
         let mut as_form = false;
         let mut silent = false;
@@ -856,10 +911,10 @@ impl Parser {
             });
         }
         self.last_cycle = Some(id);
-        Ok(Node::Cycle { id, line })
+        Ok(Parsed::Tag(Tag::Cycle { id, line }))
     }
 
-    fn for_tag(&mut self, token: &Token) -> Result<Node, TemplateError> {
+    fn for_tag(&mut self, token: &Token<'a>) -> Result<Parsed, TemplateError> {
         let line = token.line;
         let fail = |m: String| error(line, m);
         let bits = split_contents(&token.contents).map_err(fail)?;
@@ -900,33 +955,55 @@ impl Parser {
         } else {
             Vec::new()
         };
-        Ok(Node::For(Box::new(ForNode {
+        Ok(Parsed::Tag(Tag::For(Box::new(ForNode {
             vars,
             sequence,
             reversed,
             body,
             empty,
             line,
-        })))
+        }))))
     }
 }
 
 impl Template {
     /// Parses `text`, which must already have universal newlines (`\n` only).
     pub fn parse(text: &str) -> Result<Template, TemplateError> {
-        let mut parser = Parser {
-            tokens: tokenize(text).into_iter(),
-            stack: Vec::new(),
-            cycles: Vec::new(),
-            named_cycles: HashMap::new(),
-            last_cycle: None,
-            next_id: 0,
+        Template::parse_owned(text.to_owned())
+    }
+
+    /// Parses `text` and keeps it (text nodes are spans of it), without a copy.
+    pub fn parse_owned(text: String) -> Result<Template, TemplateError> {
+        if u32::try_from(text.len()).is_err() {
+            return Err(error(0, "templates larger than 4 GiB are not supported"));
+        }
+        let (nodes, cycles) = {
+            let mut parser = Parser {
+                tokens: Lexer::new(&text),
+                vars: HashMap::new(),
+                stack: Vec::new(),
+                cycles: Vec::new(),
+                named_cycles: HashMap::new(),
+                last_cycle: None,
+                next_id: 0,
+            };
+            let (nodes, _) = parser.parse(&[])?;
+            (nodes, parser.cycles)
         };
-        let (nodes, _) = parser.parse(&[])?;
         Ok(Template {
+            source: text,
             nodes,
-            cycles: parser.cycles,
+            cycles,
         })
+    }
+
+    /// The 1-based line of byte `offset` of the source.
+    fn line_at(&self, offset: u32) -> usize {
+        let end = (offset as usize).min(self.source.len());
+        1 + self.source.as_bytes()[..end]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
     }
 
     /// Renders with `context` (Django's context dict, autoescape off) and the default limits.
@@ -951,8 +1028,10 @@ impl Template {
         limits: &RenderLimits,
     ) -> Result<String, TemplateError> {
         let mut scope = Scope::new(context, settings, limits.max_output);
+        // Most templates render to about their own size: one allocation, within the limit.
+        let guess = (self.source.len() as u64).min(limits.max_output) as usize;
         let mut out = Output {
-            text: String::new(),
+            text: String::with_capacity(guess),
             limits,
             steps: 0,
         };
@@ -1090,19 +1169,54 @@ impl Template {
         out: &mut Output,
     ) -> Result<(), TemplateError> {
         match node {
-            Node::Text(text, line) => {
-                out.step(*line)?;
-                out.push(text, *line)?;
+            Node::Text { start, len } => {
+                let text = &self.source[*start as usize..(*start + *len) as usize];
+                if let Err(mut e) = out.step(0).and_then(|()| out.push(text, 0)) {
+                    e.line = self.line_at(*start);
+                    return Err(e);
+                }
             }
-            Node::Var { expr, line } => {
-                out.step(*line)?;
-                let text = expr
-                    .resolve(scope, false)
-                    .and_then(|v| display(&v, scope.autoescape))
-                    .map_err(|f| failure(*line, f, "a variable"))?;
-                out.push(&text, *line)?;
+            Node::Static(i) => {
+                let text = STATIC_TEXT.get(*i as usize).copied().unwrap_or_default();
+                out.push(text, 0)?;
             }
-            Node::If { branches, line } => {
+            Node::Var(expr, at) => {
+                let result = out.step(0).and_then(|()| self.render_var(expr, scope, out));
+                if let Err(mut e) = result {
+                    e.line = self.line_at(*at);
+                    return Err(e);
+                }
+            }
+            Node::Tag(tag) => self.render_tag(tag, scope, out)?,
+        }
+        Ok(())
+    }
+
+    /// `{{ expr }}`; errors carry no line (the caller knows it).
+    fn render_var(
+        &self,
+        expr: &FilterExpr,
+        scope: &mut Scope,
+        out: &mut Output,
+    ) -> Result<(), TemplateError> {
+        // The common case, a plain name holding a string, without copying the value.
+        if let Some(value) = expr.plain_name().and_then(|name| scope.get_ref(name)) {
+            match value {
+                Value::Safe(s) => return out.push(s, 0),
+                Value::Str(s) if !scope.autoescape => return out.push(s, 0),
+                _ => {}
+            }
+        }
+        let text = expr
+            .resolve(scope, false)
+            .and_then(|v| display(&v, scope.autoescape))
+            .map_err(|f| failure(0, f, "a variable"))?;
+        out.push(&text, 0)
+    }
+
+    fn render_tag(&self, tag: &Tag, scope: &mut Scope, out: &mut Output) -> Result<(), TemplateError> {
+        match tag {
+            Tag::If { branches, line } => {
                 out.step(*line)?;
                 for (condition, body) in branches {
                     let matched = match condition {
@@ -1119,11 +1233,11 @@ impl Template {
                     }
                 }
             }
-            Node::For(node) => {
+            Tag::For(node) => {
                 out.step(node.line)?;
                 self.render_for(node, scope, out)?;
             }
-            Node::With {
+            Tag::With {
                 assignments,
                 body,
                 line,
@@ -1141,7 +1255,7 @@ impl Template {
                 scope.layers.pop();
                 result?;
             }
-            Node::FirstOf { exprs, asvar, line } => {
+            Tag::FirstOf { exprs, asvar, line } => {
                 out.step(*line)?;
                 let mut first = String::new();
                 for expr in exprs {
@@ -1160,7 +1274,7 @@ impl Template {
                     None => out.push(&first, *line)?,
                 }
             }
-            Node::Cycle { id, line } => {
+            Tag::Cycle { id, line } => {
                 out.step(*line)?;
                 let Some(def) = self.cycles.get(*id) else {
                     return Ok(());
@@ -1183,10 +1297,10 @@ impl Template {
                     out.push(&text, *line)?;
                 }
             }
-            Node::ResetCycle { id } => {
+            Tag::ResetCycle { id } => {
                 scope.cycles.insert(*id, 0);
             }
-            Node::IfChanged {
+            Tag::IfChanged {
                 id,
                 vars,
                 body,
@@ -1225,12 +1339,12 @@ impl Template {
                     self.render_nodes(otherwise, scope, out)?;
                 }
             }
-            Node::Spaceless { body, line } => {
+            Tag::Spaceless { body, line } => {
                 out.step(*line)?;
                 let text = self.capture(body, scope, out)?;
                 out.push(&strip_spaces_between_tags(python_strip(&text)), *line)?;
             }
-            Node::Filter { expr, body, line } => {
+            Tag::Filter { expr, body, line } => {
                 out.step(*line)?;
                 let text = self.capture(body, scope, out)?;
                 scope
@@ -1241,7 +1355,7 @@ impl Template {
                 let value = result.map_err(|f| failure(*line, f, "{% filter %}"))?;
                 out.push(&value.to_python_str(), *line)?;
             }
-            Node::WidthRatio {
+            Tag::WidthRatio {
                 value,
                 max,
                 width,
@@ -1255,7 +1369,7 @@ impl Template {
                     None => out.push(&result, *line)?,
                 }
             }
-            Node::Now {
+            Tag::Now {
                 format,
                 asvar,
                 line,
@@ -1275,7 +1389,7 @@ impl Template {
                     None => out.push(&text, *line)?,
                 }
             }
-            Node::Autoescape { on, body, line } => {
+            Tag::Autoescape { on, body, line } => {
                 out.step(*line)?;
                 let old = scope.autoescape;
                 scope.autoescape = *on;
@@ -1283,7 +1397,7 @@ impl Template {
                 scope.autoescape = old;
                 result?;
             }
-            Node::Lorem {
+            Tag::Lorem {
                 count,
                 method,
                 common,
@@ -1596,6 +1710,18 @@ mod hostile {
             "secret_key".to_owned(),
             Value::str("django-insecure-abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)"),
         )]
+    }
+
+    #[test]
+    fn nodes_stay_small() {
+        // A large template of ordinary lines costs about its own size in nodes, not 20 times it.
+        assert!(std::mem::size_of::<Node>() <= 16, "{}", std::mem::size_of::<Node>());
+        let line = "x = '{{ secret_key }}'  # {{ secret_key|upper }}\n".repeat(3);
+        let err = Template::parse(&format!("{line}{{{{ secret_key.swapcase }}}}"))
+            .unwrap()
+            .render(&context())
+            .unwrap_err();
+        assert_eq!(err.line, 4);
     }
 
     #[test]
