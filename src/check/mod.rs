@@ -539,6 +539,160 @@ mod tests {
         );
     }
 
+    /// A plan of a project-like tree: `manage.py` (0755), `pkg/__init__.py`, `pkg/settings.py`.
+    fn plan() -> Plan {
+        let mut plan = Plan::default();
+        plan.add_file("manage.py".into(), 0o755, Content::Bytes(b"run\n".to_vec()));
+        plan.add_file("pkg/__init__.py".into(), 0o644, Content::Bytes(Vec::new()));
+        plan.add_file(
+            "pkg/settings.py".into(),
+            0o644,
+            Content::Bytes(b"A = 1\n".to_vec()),
+        );
+        plan
+    }
+
+    fn write_tree(root: &Path) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(root.join("pkg")).unwrap();
+        std::fs::set_permissions(root.join("pkg"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        for (path, bytes, mode) in [
+            ("manage.py", &b"run\n"[..], 0o755),
+            ("pkg/__init__.py", b"", 0o644),
+            ("pkg/settings.py", b"A = 1\n", 0o644),
+        ] {
+            std::fs::write(root.join(path), bytes).unwrap();
+            std::fs::set_permissions(root.join(path), std::fs::Permissions::from_mode(mode))
+                .unwrap();
+        }
+    }
+
+    /// `path change` for each difference of comparing `plan()` with `root`.
+    fn changes(root: &Path, own_root: bool, umask: u32) -> Vec<String> {
+        let fd = handle::open_dir(root).unwrap();
+        compare_tree(&plan(), fd.as_fd(), root, own_root, umask)
+            .unwrap()
+            .iter()
+            .map(|d| format!("{} {}", d.path.display(), d.change.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn an_identical_tree_has_no_differences() {
+        let dir = tempfile::tempdir().unwrap();
+        write_tree(dir.path());
+        assert_eq!(changes(dir.path(), true, 0o022), Vec::<String>::new());
+        // Under another umask the write would make other modes.
+        assert_eq!(
+            changes(dir.path(), true, 0o027),
+            [
+                "manage.py mode",
+                "pkg mode",
+                "pkg/__init__.py mode",
+                "pkg/settings.py mode"
+            ]
+        );
+    }
+
+    #[test]
+    fn extra_entries_count_only_inside_the_templates_own_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        write_tree(dir.path());
+        std::fs::write(dir.path().join("README"), "beside").unwrap();
+        std::fs::create_dir_all(dir.path().join("pkg/static/css")).unwrap();
+        std::fs::write(dir.path().join("pkg/static/css/x.css"), "a\n").unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", dir.path().join("pkg/link")).unwrap();
+        // With a DIRECTORY, its own entries are not the template's.
+        assert_eq!(
+            changes(dir.path(), false, 0o022),
+            [
+                "pkg/link extra",
+                "pkg/static extra",
+                "pkg/static/css extra",
+                "pkg/static/css/x.css extra"
+            ]
+        );
+        // Without one, the command owns the whole target.
+        assert_eq!(changes(dir.path(), true, 0o022)[0], "README extra");
+    }
+
+    #[test]
+    fn a_link_or_directory_where_a_file_belongs_is_a_type_difference_and_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        write_tree(dir.path());
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("settings.py"), "A = 1\n").unwrap();
+        std::fs::remove_file(dir.path().join("pkg/settings.py")).unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("settings.py"),
+            dir.path().join("pkg/settings.py"),
+        )
+        .unwrap();
+        std::fs::remove_file(dir.path().join("manage.py")).unwrap();
+        std::fs::create_dir(dir.path().join("manage.py")).unwrap();
+        let fd = handle::open_dir(dir.path()).unwrap();
+        let found = compare_tree(&plan(), fd.as_fd(), dir.path(), true, 0o022).unwrap();
+        assert_eq!(
+            found.iter().map(|d| d.change).collect::<Vec<_>>(),
+            [
+                Change::Type {
+                    expected: Type::File,
+                    actual: Type::Directory
+                },
+                Change::Type {
+                    expected: Type::File,
+                    actual: Type::Symlink
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn below_a_missing_or_mistyped_directory_everything_is_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        write_tree(dir.path());
+        std::fs::remove_dir_all(dir.path().join("pkg")).unwrap();
+        assert_eq!(
+            changes(dir.path(), true, 0o022),
+            [
+                "pkg missing",
+                "pkg/__init__.py missing",
+                "pkg/settings.py missing"
+            ]
+        );
+        std::fs::write(dir.path().join("pkg"), "").unwrap();
+        assert_eq!(
+            changes(dir.path(), true, 0o022),
+            [
+                "pkg type",
+                "pkg/__init__.py missing",
+                "pkg/settings.py missing"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_changed_file_has_a_diff_unless_it_is_large() {
+        let dir = tempfile::tempdir().unwrap();
+        write_tree(dir.path());
+        std::fs::write(dir.path().join("pkg/settings.py"), "A = 2\n").unwrap();
+        let fd = handle::open_dir(dir.path()).unwrap();
+        let found = compare_tree(&plan(), fd.as_fd(), dir.path(), true, 0o022).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].diff.as_deref(),
+            Some("--- a/pkg/settings.py\n+++ b/pkg/settings.py\n@@ -1 +1 @@\n-A = 2\n+A = 1\n")
+        );
+
+        let big = vec![b'x'; (MAX_DIFF_SIZE + 1) as usize];
+        std::fs::write(dir.path().join("pkg/settings.py"), &big).unwrap();
+        let found = compare_tree(&plan(), fd.as_fd(), dir.path(), true, 0o022).unwrap();
+        assert_eq!(
+            (found[0].change, found[0].diff.as_deref()),
+            (Change::Changed, None)
+        );
+    }
+
     #[test]
     fn streaming_comparison_sees_a_late_difference() {
         let a = vec![7u8; 200_000];
