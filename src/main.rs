@@ -256,10 +256,10 @@ fn parse_timeout(s: &str) -> Result<f64, String> {
 }
 
 fn generate(request: &Request, common: &CommonArgs) -> ExitCode {
+    interrupt::register();
     if common.check {
         return check(request, common);
     }
-    interrupt::register();
     let env = match Environment::current() {
         Ok(env) => env,
         Err(e) => return fail(&e, common.output_format),

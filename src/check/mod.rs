@@ -205,6 +205,9 @@ fn compare_tree(
     }
     let mut out = Vec::new();
     for entry in &plan.entries {
+        if crate::interrupt::raised() {
+            return Err(Error::Interrupted);
+        }
         let (Some(parent), Some(name)) = (entry.path.parent(), entry.path.file_name()) else {
             continue;
         };
@@ -282,6 +285,9 @@ fn extras(
     // Depth first with an explicit stack: a deep tree cannot overflow the call stack.
     let mut stack = vec![(dir, rel.to_owned(), false)];
     while let Some((fd, rel, all_extra)) = stack.pop() {
+        if crate::interrupt::raised() {
+            return Err(Error::Interrupted);
+        }
         let names =
             handle::list_dir(fd.as_fd()).map_err(Error::io("cannot list", root.join(&rel)))?;
         for name in names {
