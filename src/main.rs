@@ -22,9 +22,9 @@ Examples:
                                                 render a custom template, as django-admin does
   scaffold startproject mysite --dry-run --output-format json
                                                 list every file, write nothing
-  scaffold startproject mysite snapshot/ --secret-key ci-only-key --check
-                                                compare a committed snapshot with what would be
-                                                written (exit 1 and a diff when they differ)";
+  scaffold startproject mysite --secret-key ci-only-key --check
+                                                compare ./mysite, a committed snapshot, with what
+                                                would be written (exit 1 and a diff if they differ)";
 
 #[derive(Parser)]
 #[command(

@@ -550,3 +550,29 @@ fn the_readme_snapshot_recipe_works_as_written() {
     assert_eq!(sh(check), (0, String::new()));
     assert!(!snapshot.join("Procfile").exists());
 }
+
+#[test]
+fn help_mentions_check() {
+    for args in [
+        &["startproject", "--help"][..],
+        &["startapp", "--help"],
+        &["--help"],
+    ] {
+        let out = support::scaffold().args(args).output().unwrap();
+        let help = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            help.contains("--secret-key ci-only-key --check"),
+            "{args:?}: {help}"
+        );
+    }
+    let out = support::scaffold()
+        .args(["startapp", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(help.contains("      --check "), "{help}");
+    assert!(
+        help.contains("Exit 0 when identical, 1 when different"),
+        "{help}"
+    );
+}
