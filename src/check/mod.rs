@@ -255,7 +255,10 @@ fn compare_tree(
         } else {
             own_dirs.push(&entry.path);
         }
-        let (expected, actual) = (written_mode(mode, umask), stat.st_mode & 0o7777);
+        // A directory's set-group-ID bit is inherited from its parent, not chosen by the
+        // template: the write would get it too, so only the permission bits are compared.
+        let bits = if is_dir { 0o777 } else { 0o7777 };
+        let (expected, actual) = (written_mode(mode, umask), stat.st_mode & bits);
         if expected != actual {
             out.push(Difference {
                 path: entry.path.clone(),
@@ -585,8 +588,16 @@ mod tests {
 
     #[test]
     fn an_identical_tree_has_no_differences() {
+        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         write_tree(dir.path());
+        assert_eq!(changes(dir.path(), true, 0o022), Vec::<String>::new());
+        // A set-group-ID bit inherited by a directory is no difference.
+        std::fs::set_permissions(
+            dir.path().join("pkg"),
+            std::fs::Permissions::from_mode(0o2755),
+        )
+        .unwrap();
         assert_eq!(changes(dir.path(), true, 0o022), Vec::<String>::new());
         // Under another umask the write would make other modes.
         assert_eq!(
