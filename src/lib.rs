@@ -22,6 +22,7 @@ pub mod secret;
 pub mod settings;
 pub mod stdlib;
 pub mod template;
+pub mod upgrade;
 pub mod write;
 
 use std::path::{Path, PathBuf};
