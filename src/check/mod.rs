@@ -112,6 +112,16 @@ impl Type {
         }
     }
 
+    /// As a report line says it: `a file`, `a directory`, ...
+    pub fn described(self) -> &'static str {
+        match self {
+            Type::File => "a file",
+            Type::Directory => "a directory",
+            Type::Symlink => "a symlink",
+            Type::Other => "a fifo, socket or device",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Type::File => "file",

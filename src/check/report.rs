@@ -30,9 +30,9 @@ fn line(d: &Difference) -> String {
     let path = slash_path(&d.path);
     match d.change {
         Change::Type { expected, actual } => format!(
-            "type {path}: a {}, would be a {}",
-            actual.as_str(),
-            expected.as_str()
+            "type {path}: {}, would be {}",
+            actual.described(),
+            expected.described()
         ),
         Change::Missing { expected, mode } => {
             format!("missing {path} ({} {mode:04o})", expected.as_str())
@@ -265,6 +265,18 @@ mod tests {
              extra mysite/extra.py (file 0600)\n\
              --- a/mysite/extra.py\n+++ /dev/null\n@@ -1 +0,0 @@\n-x\n\
              changed logo.png (binary or over 1 MiB: no diff shown)\n"
+        );
+        let other = comparison(vec![Difference {
+            path: "mysite/urls.py".into(),
+            change: Change::Type {
+                expected: Type::File,
+                actual: Type::Other,
+            },
+            diff: None,
+        }]);
+        assert_eq!(
+            text(&other),
+            "type mysite/urls.py: a fifo, socket or device, would be a file\n"
         );
         assert_eq!(
             summary(&c, Path::new("/elsewhere")),
