@@ -576,3 +576,60 @@ fn help_mentions_check() {
         "{help}"
     );
 }
+
+#[test]
+fn an_archive_template_leaves_no_workspace_behind() {
+    use std::io::Write;
+    let work = tempfile::tempdir().unwrap();
+    let mut tar = tar::Builder::new(Vec::new());
+    for (path, content) in [
+        ("site/manage.py-tpl", &b"# {{ project_name }}\n"[..]),
+        (
+            "site/project_name/settings.py-tpl",
+            b"KEY = '{{ secret_key }}'\n",
+        ),
+    ] {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_entry_type(tar::EntryType::Regular);
+        tar.append_data(&mut header, path, content).unwrap();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&tar.into_inner().unwrap()).unwrap();
+    fs::write(work.path().join("site.tar.gz"), gz.finish().unwrap()).unwrap();
+    fs::create_dir(work.path().join("tmp")).unwrap();
+    let args = [
+        "startproject",
+        "mysite",
+        "--secret-key",
+        "k",
+        "--template",
+        "site.tar.gz",
+    ];
+    let run = |check: bool| {
+        let mut cmd = scaffold_with_umask("022");
+        cmd.current_dir(work.path())
+            .env("TMPDIR", work.path().join("tmp"))
+            .args(args);
+        if check {
+            cmd.arg("--check");
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+        )
+    };
+    assert_eq!(run(false).0, 0);
+    fs::write(work.path().join("mysite/mysite/settings.py"), "KEY = 'x'\n").unwrap();
+    let before = listing(work.path());
+    let (code, stdout) = run(true);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("\n-KEY = 'x'\n+KEY = 'k'\n"), "{stdout}");
+    assert_eq!(
+        listing(work.path()),
+        before,
+        "--check left something behind"
+    );
+}
