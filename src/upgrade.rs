@@ -19,7 +19,9 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::settings::SettingsModule;
+use crate::name::{PackageName, Role};
+use crate::settings::{SettingsLayout, SettingsModule};
+use crate::{DjangoVersion, Kind, Request};
 
 /// Which tool wrote the settings docstring line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +63,10 @@ pub struct Project {
     pub generated_by: Option<(PathBuf, GeneratedBy)>,
     /// Sorted by directory.
     pub apps: Vec<App>,
+    /// The `SECRET_KEY = '...'` literal that startproject wrote: in the file that names the
+    /// generating release, else in the default settings module; None when it is no longer a
+    /// plain literal there.
+    pub secret_key: Option<String>,
 }
 
 /// Directories never searched for apps: not part of the project's own code.
@@ -93,13 +99,67 @@ pub fn discover(root: &Path) -> io::Result<Project> {
     let mut apps = Vec::new();
     find_apps(root, Path::new(""), 0, &mut apps)?;
     apps.sort_by(|a, b| a.dir.cmp(&b.dir));
+    // Where startproject wrote the key: beside the docstring line, or (split settings) in the
+    // default settings module.
+    let mut secret = None;
+    for file in generated_by.iter().map(|(f, _)| f).chain(&settings_file) {
+        secret = read_optional(&root.join(file))?.and_then(|t| secret_key(&t));
+        if secret.is_some() {
+            break;
+        }
+    }
     Ok(Project {
         root: root.to_owned(),
         settings_module,
         settings_file,
         generated_by,
         apps,
+        secret_key: secret,
     })
+}
+
+impl Project {
+    /// The project package: the first part of the default settings module.
+    pub fn package(&self) -> Option<&str> {
+        self.settings_module.as_deref()?.split('.').next()
+    }
+
+    /// The request that renders this project's base: the built-in template of the release that
+    /// generated it, with the project's own name, key, settings module and layout, so that the
+    /// lines the owner did not touch come out the same. Says why when it cannot.
+    pub fn base_request(&self) -> Result<Request, String> {
+        let Some((file, by)) = &self.generated_by else {
+            return Err("no settings docstring names the Django release that generated it".into());
+        };
+        let feature = format!("{}.{}", by.feature.0, by.feature.1);
+        let django: DjangoVersion = feature
+            .parse()
+            .map_err(|e| format!("{} names Django {}: {e}", file.display(), by.release))?;
+        let package = self
+            .package()
+            .ok_or("manage.py sets no default DJANGO_SETTINGS_MODULE")?;
+        let module = self.settings_module.clone().unwrap_or_default();
+        let layout = if file.ends_with("settings/base.py") {
+            SettingsLayout::Split
+        } else {
+            SettingsLayout::Single
+        };
+        let mut request = Request::new(Kind::Project, package);
+        request.directory = Some(self.root.clone());
+        request.django = django;
+        request.secret_key = Some(
+            self.secret_key
+                .clone()
+                .ok_or_else(|| format!("no SECRET_KEY literal in {}", file.display()))?,
+        );
+        request.settings = layout;
+        let is_default = PackageName::parse(package, Kind::Project, Role::Name)
+            .is_ok_and(|name| SettingsModule::default_for(&name, layout).as_str() == module);
+        if !is_default {
+            request.settings_module = Some(module);
+        }
+        Ok(request)
+    }
 }
 
 fn read_optional(path: &Path) -> io::Result<Option<String>> {
@@ -259,6 +319,17 @@ fn string_literal(s: &str) -> Option<(&str, &str)> {
     let end = body.find(quote)?;
     let value = &body[..end];
     (!value.contains(['\\', '\n'])).then(|| (value, &body[end + 1..]))
+}
+
+/// The value of a top-level `SECRET_KEY = '...'` (either quote, no escapes).
+pub fn secret_key(text: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let rest = line
+            .strip_prefix("SECRET_KEY")?
+            .trim_start()
+            .strip_prefix('=')?;
+        string_literal(rest.trim_start()).map(|(v, _)| v.to_owned())
+    })
 }
 
 /// The `name = '...'` of the AppConfig subclass in an apps.py.
@@ -464,6 +535,90 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_secret_key_literal() {
+        assert_eq!(
+            secret_key("# x\nSECRET_KEY = 'django-insecure-a=b(c)'\n").as_deref(),
+            Some("django-insecure-a=b(c)")
+        );
+        assert_eq!(secret_key("SECRET_KEY=\"k\"\n").as_deref(), Some("k"));
+        assert_eq!(secret_key("SECRET_KEY = os.environ['KEY']\n"), None);
+        assert_eq!(secret_key("    SECRET_KEY = 'indented'\n"), None);
+    }
+
+    /// The base of an untouched project is the project itself: rendering the base request and
+    /// comparing it with the project (`--check`'s comparison) finds no difference.
+    #[test]
+    fn the_base_of_an_untouched_project_is_itself() {
+        use crate::{Environment, SettingsLayout};
+        for django in DjangoVersion::ALL {
+            for (layout, module) in [
+                (SettingsLayout::Single, None),
+                (SettingsLayout::Split, None),
+                (SettingsLayout::Single, Some("conf.prod")),
+            ] {
+                let dir = tempfile::tempdir().unwrap();
+                let env = Environment {
+                    cwd: dir.path().to_owned(),
+                    home: None,
+                };
+                let mut request = Request::new(Kind::Project, "mysite");
+                request.directory = Some(".".into());
+                request.django = django;
+                request.settings = layout;
+                request.settings_module = module.map(str::to_owned);
+                let never = std::sync::atomic::AtomicBool::new(false);
+                let prepared = crate::prepare(&request, &env).unwrap();
+                prepared.write(&never).unwrap();
+                if module.is_some() {
+                    // manage.py names a module the project lacks; the release is still in settings.py.
+                    let found = discover(dir.path()).unwrap();
+                    assert_eq!(found.generated_by, None);
+                    continue;
+                }
+
+                let base = discover(dir.path()).unwrap().base_request().unwrap();
+                assert_eq!(base.django, django);
+                assert_eq!(base.settings, layout);
+                assert_eq!(base.settings_module, None);
+                let key = base.secret_key.clone().unwrap();
+                assert!(key.starts_with("django-insecure-"), "{key}");
+                let comparison = crate::check(&base, &env, crate::report::umask()).unwrap();
+                assert!(
+                    comparison.identical(),
+                    "{django} {layout:?}: {:?}",
+                    comparison.differences
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_base_without_the_docstring_line_or_for_an_unsupported_release() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(
+            dir.path().join("manage.py"),
+            "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'old.settings')\n",
+        )
+        .unwrap();
+        fs::create_dir(dir.path().join("old")).unwrap();
+        fs::write(dir.path().join("old/settings.py"), "SECRET_KEY = 'k'\n").unwrap();
+        let err = discover(dir.path()).unwrap().base_request().unwrap_err();
+        assert!(err.contains("no settings docstring"), "{err}");
+        fs::write(
+            dir.path().join("old/settings.py"),
+            "Generated by 'django-admin startproject' using Django 3.2.25.\nSECRET_KEY = 'k'\n",
+        )
+        .unwrap();
+        let err = discover(dir.path()).unwrap().base_request().unwrap_err();
+        assert!(
+            err.starts_with(
+                "old/settings.py names Django 3.2.25: unsupported Django version '3.2'"
+            ),
+            "{err}"
+        );
     }
 
     #[test]
