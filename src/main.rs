@@ -169,17 +169,7 @@ fn main() -> ExitCode {
             };
             request.settings_module = args.settings_module;
             if args.common.check && request.secret_key.is_none() {
-                let mut cli = Cli::command();
-                cli.build();
-                cli.find_subcommand_mut("startproject")
-                    .unwrap_or(&mut Cli::command())
-                    .error(
-                        clap::error::ErrorKind::MissingRequiredArgument,
-                        "startproject --check needs --secret-key: a random SECRET_KEY would differ \
-                         from the checked tree every time\n\n\
-                         hint: pass the key the tree was generated with, e.g. --secret-key ci-only-key",
-                    )
-                    .exit();
+                check_needs_secret_key();
             }
             generate(&request, &args.common)
         }
@@ -307,6 +297,24 @@ fn generate(request: &Request, common: &CommonArgs) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// `startproject --check` without `--secret-key` is a usage error (exit 2): a random key would
+/// differ from the checked tree every time.
+fn check_needs_secret_key() -> ! {
+    let mut cli = Cli::command();
+    cli.build();
+    let startproject = cli
+        .find_subcommand_mut("startproject")
+        .expect("startproject is a subcommand");
+    startproject
+        .error(
+            clap::error::ErrorKind::MissingRequiredArgument,
+            "startproject --check needs --secret-key: a random SECRET_KEY would differ from the \
+             checked tree every time\n\n\
+             hint: pass the key the tree was generated with, e.g. --secret-key ci-only-key",
+        )
+        .exit()
 }
 
 /// `--check`: the differences on stdout, a summary on stderr; exit 0 identical, 1 different.
