@@ -43,6 +43,18 @@ impl DjangoVersion {
     }
 }
 
+// The variants and the release table must agree, in the same order, the newest last: checked
+// when compiling, so that a release added to one and not the other fails the build.
+const _: () = {
+    assert!(DjangoVersion::ALL.len() == RELEASES.len());
+    let mut i = 0;
+    while i < DjangoVersion::ALL.len() {
+        assert!(DjangoVersion::ALL[i] as usize == i);
+        i += 1;
+    }
+    assert!(DjangoVersion::NEWEST as usize == RELEASES.len() - 1);
+};
+
 impl fmt::Display for DjangoVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.docs_version())

@@ -7,6 +7,7 @@
 //! The library never prints; [`report`] turns a prepared command into text or JSON.
 
 pub mod builtin;
+pub mod check;
 pub mod destination;
 pub mod django;
 pub mod error;
@@ -21,6 +22,7 @@ pub mod secret;
 pub mod settings;
 pub mod stdlib;
 pub mod template;
+pub mod upgrade;
 pub mod write;
 
 use std::path::{Path, PathBuf};
@@ -103,6 +105,37 @@ pub struct Prepared {
 /// Checks the request, renders the template and checks the destination. Reads the file system
 /// to find conflicts; writes nothing.
 pub fn prepare(request: &Request, env: &Environment) -> Result<Prepared, Error> {
+    prepare_for(request, env, Purpose::Write)
+}
+
+/// `--check`: renders as [`prepare`] does, then compares the plan with what is already in the
+/// target directory instead of writing it (see [`check`]). Writes nothing, not even a staging
+/// directory. The refusals of an existing target or file do not apply: an existing tree is the
+/// point.
+pub fn check(request: &Request, env: &Environment, umask: u32) -> Result<check::Comparison, Error> {
+    let prepared = prepare_for(request, env, Purpose::Check)?;
+    check::compare(&prepared, umask)
+}
+
+/// What a prepared command is for: writing (every conflict refused) or comparing (`--check`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Write,
+    Check,
+}
+
+impl Purpose {
+    /// The destination checks: a write refuses whatever it would replace; a comparison only
+    /// needs the target's parent to be a directory, and its result is never written.
+    fn anchor(self, destination: &Destination, plan: &Plan, kind: Kind) -> Result<Anchor, Error> {
+        match self {
+            Purpose::Write => destination.check(plan, kind),
+            Purpose::Check => destination::existing_ancestor(&destination.root),
+        }
+    }
+}
+
+fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result<Prepared, Error> {
     let kind = request.kind;
     let name = PackageName::parse(&request.name, kind, Role::Name)?;
     if kind == Kind::App && request.settings_module.is_some() {
@@ -146,7 +179,7 @@ pub fn prepare(request: &Request, env: &Environment) -> Result<Prepared, Error> 
             secret_key: secret_key.as_ref(),
         };
         let rendered = template::render(options, &context, env)?;
-        let anchor = destination.check(&rendered.plan, kind)?;
+        let anchor = purpose.anchor(&destination, &rendered.plan, kind)?;
         return Ok(Prepared {
             kind,
             name,
@@ -175,7 +208,7 @@ pub fn prepare(request: &Request, env: &Environment) -> Result<Prepared, Error> 
         django: request.django,
         project,
     });
-    let anchor = destination.check(&plan, kind)?;
+    let anchor = purpose.anchor(&destination, &plan, kind)?;
     Ok(Prepared {
         kind,
         name,

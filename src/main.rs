@@ -21,7 +21,10 @@ Examples:
   scaffold startproject mysite --template ~/templates/site.tar.gz -e py,toml -n Procfile
                                                 render a custom template, as django-admin does
   scaffold startproject mysite --dry-run --output-format json
-                                                list every file, write nothing";
+                                                list every file, write nothing
+  scaffold startproject mysite --secret-key ci-only-key --check
+                                                compare ./mysite, a committed snapshot, with what
+                                                would be written (exit 1 and a diff if they differ)";
 
 #[derive(Parser)]
 #[command(
@@ -68,6 +71,11 @@ struct CommonArgs {
     /// Render and check everything, write nothing, report what would be written
     #[arg(long)]
     dry_run: bool,
+    /// Write nothing; compare what would be written with what is in DIRECTORY (or ./NAME):
+    /// missing, extra, changed files and modes, as a unified diff. Exit 0 when identical, 1
+    /// when different. For snapshot tests of templates; startproject needs --secret-key
+    #[arg(long, conflicts_with = "dry_run")]
+    check: bool,
     /// How the report is printed; json lists every file with its mode, size, sha256 and content
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Text)]
     output_format: OutputFormat,
@@ -160,6 +168,9 @@ fn main() -> ExitCode {
                 SettingsArg::Split => SettingsLayout::Split,
             };
             request.settings_module = args.settings_module;
+            if args.common.check && request.secret_key.is_none() {
+                check_needs_secret_key();
+            }
             generate(&request, &args.common)
         }
         Command::Startapp(args) => generate(&request(Kind::App, &args.common), &args.common),
@@ -236,6 +247,9 @@ fn parse_timeout(s: &str) -> Result<f64, String> {
 
 fn generate(request: &Request, common: &CommonArgs) -> ExitCode {
     interrupt::register();
+    if common.check {
+        return check(request, common);
+    }
     let env = match Environment::current() {
         Ok(env) => env,
         Err(e) => return fail(&e, common.output_format),
@@ -283,6 +297,53 @@ fn generate(request: &Request, common: &CommonArgs) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// `startproject --check` without `--secret-key` is a usage error (exit 2): a random key would
+/// differ from the checked tree every time.
+fn check_needs_secret_key() -> ! {
+    let mut cli = Cli::command();
+    cli.build();
+    let startproject = cli
+        .find_subcommand_mut("startproject")
+        .expect("startproject is a subcommand");
+    startproject
+        .error(
+            clap::error::ErrorKind::MissingRequiredArgument,
+            "startproject --check needs --secret-key: a random SECRET_KEY would differ from the \
+             checked tree every time\n\n\
+             hint: pass the key the tree was generated with, e.g. --secret-key ci-only-key",
+        )
+        .exit()
+}
+
+/// `--check`: the differences on stdout, a summary on stderr; exit 0 identical, 1 different.
+fn check(request: &Request, common: &CommonArgs) -> ExitCode {
+    let env = match Environment::current() {
+        Ok(env) => env,
+        Err(e) => return fail(&e, common.output_format),
+    };
+    let comparison = match scaffold::check(request, &env, report::umask()) {
+        Ok(comparison) => comparison,
+        Err(e) => return fail(&e, common.output_format),
+    };
+    let mut out = std::io::stdout().lock();
+    match common.output_format {
+        OutputFormat::Json => {
+            let _ = out.write_all(scaffold::check::report::json(&comparison).as_bytes());
+        }
+        OutputFormat::Text if common.verbosity >= 1 => {
+            let _ = out.write_all(scaffold::check::report::text(&comparison).as_bytes());
+            let summary = scaffold::check::report::summary(&comparison, &env.cwd);
+            let _ = writeln!(std::io::stderr().lock(), "{summary}");
+        }
+        OutputFormat::Text => {}
+    }
+    if comparison.identical() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 fn fail(error: &Error, format: OutputFormat) -> ExitCode {

@@ -1,0 +1,732 @@
+//! `--check`: what a command would write, compared with what is already in its target directory,
+//! as a list of differences (missing, extra, changed, mode, type). Reads; never writes.
+//!
+//! Which existing files count as "extra": only those inside the template's own paths, that is,
+//! in a directory the plan creates (`mysite/` of a project, `migrations/` of an app), at any
+//! depth below it, plus the target directory itself when the command would create it (no
+//! DIRECTORY given: `./NAME` must be new, so everything in it belongs to the command). With a
+//! DIRECTORY, that directory is shared with whatever else lives there (`.git`, a README, other
+//! apps), so its own entries beside the plan's are not reported.
+//!
+//! Everything below the target directory is read through [`crate::handle`]: one component at a
+//! time, never following a link; a link where the plan has a file or directory is a difference
+//! of type, not something to read through.
+
+use std::collections::HashSet;
+use std::ffi::OsStr;
+use std::io::{self, Read};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{FileType, Stat};
+
+use crate::error::Error;
+use crate::handle;
+use crate::plan::{Content, EntryKind, Plan, DIR_MODE};
+use crate::{Kind, Prepared};
+
+pub mod report;
+
+/// Files are shown as a text diff up to this size (either side); larger ones are only said to
+/// differ, so that memory stays bounded.
+pub const MAX_DIFF_SIZE: u64 = 1 << 20;
+
+/// The outcome of `--check`: what was compared, and every difference found, in a stable order
+/// (by path, parents before children; for one path: type, missing, extra, changed, mode).
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    pub kind: Kind,
+    pub name: String,
+    pub django: crate::DjangoVersion,
+    /// The absolute target directory.
+    pub root: PathBuf,
+    /// `--template` as given; None for the built-in template.
+    pub template: Option<String>,
+    /// How many files the command would write.
+    pub files: usize,
+    pub differences: Vec<Difference>,
+}
+
+impl Comparison {
+    pub fn identical(&self) -> bool {
+        self.differences.is_empty()
+    }
+}
+
+/// One difference at one path, relative to the target directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    pub path: PathBuf,
+    pub change: Change,
+    /// A unified diff of the content (`a/` what is there, `b/` what the command would write;
+    /// `/dev/null` for a side that has no file). None when no content differs, or when the
+    /// content is not UTF-8 text or is over [`MAX_DIFF_SIZE`].
+    pub diff: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Change {
+    /// Something is there, but of another type than the plan's (a directory or a link where a
+    /// file would be written, ...). Nothing below it is compared.
+    Type { expected: Type, actual: Type },
+    /// The command would write it; it is not there. `mode` is what the write would give it.
+    Missing { expected: Type, mode: u32 },
+    /// It is there, inside the template's own paths, and the command would not write it.
+    Extra { actual: Type, mode: u32 },
+    /// Both are regular files with different bytes.
+    Changed,
+    /// Permission bits differ: `expected` is the plan's mode under the umask, as the write
+    /// would create it.
+    Mode { expected: u32, actual: u32 },
+}
+
+impl Change {
+    /// The JSON and text name of the change.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Change::Type { .. } => "type",
+            Change::Missing { .. } => "missing",
+            Change::Extra { .. } => "extra",
+            Change::Changed => "changed",
+            Change::Mode { .. } => "mode",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Type {
+    File,
+    Directory,
+    Symlink,
+    /// A fifo, socket or device.
+    Other,
+}
+
+impl Type {
+    fn of(stat: &Stat) -> Self {
+        match handle::file_type(stat) {
+            FileType::RegularFile => Type::File,
+            FileType::Directory => Type::Directory,
+            FileType::Symlink => Type::Symlink,
+            _ => Type::Other,
+        }
+    }
+
+    /// As a report line says it: `a file`, `a directory`, ...
+    pub fn described(self) -> &'static str {
+        match self {
+            Type::File => "a file",
+            Type::Directory => "a directory",
+            Type::Symlink => "a symlink",
+            Type::Other => "a fifo, socket or device",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Type::File => "file",
+            Type::Directory => "directory",
+            Type::Symlink => "symlink",
+            Type::Other => "other",
+        }
+    }
+}
+
+/// Compares a prepared command's plan with its target directory. A target that does not exist
+/// is an empty tree: everything is missing.
+pub fn compare(prepared: &Prepared, umask: u32) -> Result<Comparison, Error> {
+    let root = prepared.root();
+    // The command creates the target itself when no DIRECTORY was given (see the module docs).
+    let own_root = !prepared.destination.overlay;
+    let differences = match handle::open_dir(root) {
+        Ok(fd) => compare_tree(&prepared.plan, fd.as_fd(), root, own_root, umask)?,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => all_missing(&prepared.plan, umask)?,
+        Err(e) if e.kind() == io::ErrorKind::NotADirectory => {
+            return Err(Error::NotADirectory(root.to_owned()))
+        }
+        Err(e) => return Err(Error::io("cannot open", root)(e)),
+    };
+    Ok(Comparison {
+        kind: prepared.kind,
+        name: prepared.name.to_string(),
+        django: prepared.django,
+        root: root.to_owned(),
+        template: prepared.template.clone(),
+        files: prepared.plan.files().count(),
+        differences,
+    })
+}
+
+/// The mode the writer gives a plan entry: its mode under the umask (files are created with it,
+/// directories too).
+pub fn written_mode(mode: u32, umask: u32) -> u32 {
+    mode & !umask & 0o7777
+}
+
+fn all_missing(plan: &Plan, umask: u32) -> Result<Vec<Difference>, Error> {
+    let mut out = Vec::new();
+    for entry in &plan.entries {
+        out.push(missing(entry.path.clone(), &entry.kind, umask)?);
+    }
+    sort(&mut out);
+    Ok(out)
+}
+
+fn missing(path: PathBuf, kind: &EntryKind, umask: u32) -> Result<Difference, Error> {
+    Ok(match kind {
+        EntryKind::Dir => Difference {
+            path,
+            change: Change::Missing {
+                expected: Type::Directory,
+                mode: written_mode(DIR_MODE, umask),
+            },
+            diff: None,
+        },
+        EntryKind::File { mode, content } => {
+            let new = read_small(content).map_err(Error::io("cannot read", &path))?;
+            let diff = new.and_then(|new| text_diff(&path, None, Some(&new)));
+            Difference {
+                path,
+                change: Change::Missing {
+                    expected: Type::File,
+                    mode: written_mode(*mode, umask),
+                },
+                diff,
+            }
+        }
+    })
+}
+
+fn compare_tree(
+    plan: &Plan,
+    root_fd: BorrowedFd<'_>,
+    root: &Path,
+    own_root: bool,
+    umask: u32,
+) -> Result<Vec<Difference>, Error> {
+    let shown = |rel: &Path| root.join(rel);
+    let planned: HashSet<&Path> = plan.entries.iter().map(|e| e.path.as_path()).collect();
+    // Plan directories that are not there as directories: everything below is missing.
+    let mut absent: HashSet<&Path> = HashSet::new();
+    // Plan directories that are there: where extra entries are looked for.
+    let mut own_dirs: Vec<&Path> = Vec::new();
+    if own_root {
+        own_dirs.push(Path::new(""));
+    }
+    let mut out = Vec::new();
+    for entry in &plan.entries {
+        if crate::interrupt::raised() {
+            return Err(Error::Interrupted);
+        }
+        let (Some(parent), Some(name)) = (entry.path.parent(), entry.path.file_name()) else {
+            continue;
+        };
+        let is_dir = entry.kind == EntryKind::Dir;
+        if parent.ancestors().any(|a| absent.contains(a)) {
+            out.push(missing(entry.path.clone(), &entry.kind, umask)?);
+            if is_dir {
+                absent.insert(&entry.path);
+            }
+            continue;
+        }
+        let parent_fd = handle::open_dir_beneath(root_fd, parent)
+            .map_err(Error::io("cannot open", shown(parent)))?;
+        let stat = handle::stat_child(parent_fd.as_fd(), name)
+            .map_err(Error::io("cannot inspect", shown(&entry.path)))?;
+        let Some(stat) = stat else {
+            out.push(missing(entry.path.clone(), &entry.kind, umask)?);
+            if is_dir {
+                absent.insert(&entry.path);
+            }
+            continue;
+        };
+        let actual = Type::of(&stat);
+        let (expected, mode) = match &entry.kind {
+            EntryKind::Dir => (Type::Directory, DIR_MODE),
+            EntryKind::File { mode, .. } => (Type::File, *mode),
+        };
+        if actual != expected {
+            out.push(Difference {
+                path: entry.path.clone(),
+                change: Change::Type { expected, actual },
+                diff: None,
+            });
+            if is_dir {
+                absent.insert(&entry.path);
+            }
+            continue;
+        }
+        if let EntryKind::File { content, .. } = &entry.kind {
+            if let Some(difference) = compare_file(root_fd, &entry.path, content)
+                .map_err(Error::io("cannot read", shown(&entry.path)))?
+            {
+                out.push(difference);
+            }
+        } else {
+            own_dirs.push(&entry.path);
+        }
+        // A directory's set-group-ID bit is inherited from its parent, not chosen by the
+        // template: the write would get it too, so only the permission bits are compared.
+        let bits = if is_dir { 0o777 } else { 0o7777 };
+        let (expected, actual) = (written_mode(mode, umask), stat.st_mode & bits);
+        if expected != actual {
+            out.push(Difference {
+                path: entry.path.clone(),
+                change: Change::Mode { expected, actual },
+                diff: None,
+            });
+        }
+    }
+    for dir in own_dirs {
+        let fd =
+            handle::open_dir_beneath(root_fd, dir).map_err(Error::io("cannot open", shown(dir)))?;
+        extras(fd, dir, &planned, root, &mut out)?;
+    }
+    sort(&mut out);
+    Ok(out)
+}
+
+/// Every entry of `dir` (at `rel`) that the plan does not have, and, below an extra directory,
+/// everything in it. Links are reported, never followed.
+fn extras(
+    dir: OwnedFd,
+    rel: &Path,
+    planned: &HashSet<&Path>,
+    root: &Path,
+    out: &mut Vec<Difference>,
+) -> Result<(), Error> {
+    // Depth first with an explicit stack: a deep tree cannot overflow the call stack.
+    let mut stack = vec![(dir, rel.to_owned(), false)];
+    while let Some((fd, rel, all_extra)) = stack.pop() {
+        if crate::interrupt::raised() {
+            return Err(Error::Interrupted);
+        }
+        let names =
+            handle::list_dir(fd.as_fd()).map_err(Error::io("cannot list", root.join(&rel)))?;
+        for name in names {
+            let path = rel.join(&name);
+            if !all_extra && planned.contains(path.as_path()) {
+                continue;
+            }
+            let stat = match handle::stat_child(fd.as_fd(), &name) {
+                Ok(Some(stat)) => stat,
+                Ok(None) => continue, // gone meanwhile
+                Err(e) => return Err(Error::io("cannot inspect", root.join(&path))(e)),
+            };
+            let actual = Type::of(&stat);
+            let diff = match actual {
+                Type::File if (stat.st_size as u64) <= MAX_DIFF_SIZE => {
+                    let old = read_existing(fd.as_fd(), &name)
+                        .map_err(Error::io("cannot read", root.join(&path)))?;
+                    text_diff(&path, Some(&old), None)
+                }
+                _ => None,
+            };
+            if actual == Type::Directory {
+                let child = handle::open_child_dir(fd.as_fd(), &name)
+                    .map_err(Error::io("cannot open", root.join(&path)))?;
+                stack.push((child, path.clone(), true));
+            }
+            out.push(Difference {
+                path,
+                change: Change::Extra {
+                    actual,
+                    mode: stat.st_mode & 0o7777,
+                },
+                diff,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn read_existing(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Vec<u8>> {
+    let (mut file, _) = handle::open_file_beneath(dir, Path::new(name))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Compares the regular file at `rel` with the plan's content: None when the bytes are the
+/// same. Equal sizes are compared streaming, so large files are never held whole.
+fn compare_file(
+    root_fd: BorrowedFd<'_>,
+    rel: &Path,
+    content: &Content,
+) -> io::Result<Option<Difference>> {
+    let (mut file, stat) = handle::open_file_beneath(root_fd, rel)?;
+    let actual_size = stat.st_size as u64;
+    if actual_size == content.size() {
+        let same = match content {
+            Content::Bytes(bytes) => same_bytes(&mut file, &mut bytes.as_slice())?,
+            Content::Copy(source) => same_bytes(&mut file, &mut source.open()?)?,
+        };
+        if same {
+            return Ok(None);
+        }
+    }
+    let diff = if actual_size <= MAX_DIFF_SIZE && content.size() <= MAX_DIFF_SIZE {
+        let (mut file, _) = handle::open_file_beneath(root_fd, rel)?;
+        let mut old = Vec::new();
+        file.read_to_end(&mut old)?;
+        let new = read_small(content)?.unwrap_or_default();
+        text_diff(rel, Some(&old), Some(&new))
+    } else {
+        None
+    };
+    Ok(Some(Difference {
+        path: rel.to_owned(),
+        change: Change::Changed,
+        diff,
+    }))
+}
+
+/// The plan's content when it is at most [`MAX_DIFF_SIZE`] bytes; None when larger.
+fn read_small(content: &Content) -> io::Result<Option<Vec<u8>>> {
+    if content.size() > MAX_DIFF_SIZE {
+        return Ok(None);
+    }
+    match content {
+        Content::Bytes(bytes) => Ok(Some(bytes.clone())),
+        Content::Copy(source) => {
+            let mut bytes = Vec::new();
+            source.open()?.read_to_end(&mut bytes)?;
+            Ok(Some(bytes))
+        }
+    }
+}
+
+fn same_bytes(a: &mut impl Read, b: &mut impl Read) -> io::Result<bool> {
+    let mut x = vec![0u8; 64 * 1024];
+    let mut y = vec![0u8; 64 * 1024];
+    loop {
+        let n = read_full(a, &mut x)?;
+        let m = read_full(b, &mut y)?;
+        if n != m || x[..n] != y[..m] {
+            return Ok(false);
+        }
+        if n == 0 {
+            return Ok(true);
+        }
+    }
+}
+
+/// Reads until `buf` is full or the end is reached.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// A unified diff from `old` (what is there; None: no file) to `new` (what the command would
+/// write; None: no file), with git's `a/` and `b/` prefixes. None when either side is not UTF-8
+/// or nothing differs as text.
+pub fn text_diff(path: &Path, old: Option<&[u8]>, new: Option<&[u8]>) -> Option<String> {
+    let old_text = std::str::from_utf8(old.unwrap_or_default()).ok()?;
+    let new_text = std::str::from_utf8(new.unwrap_or_default()).ok()?;
+    let shown = path.to_string_lossy().replace('\\', "/");
+    let a = if old.is_some() {
+        format!("a/{shown}")
+    } else {
+        "/dev/null".to_owned()
+    };
+    let b = if new.is_some() {
+        format!("b/{shown}")
+    } else {
+        "/dev/null".to_owned()
+    };
+    let diff = similar::TextDiff::from_lines(old_text, new_text)
+        .unified_diff()
+        .context_radius(3)
+        .header(&a, &b)
+        .to_string();
+    // An empty file on one side and none on the other: nothing to show as text.
+    (!diff.is_empty() && diff.contains("\n@@")).then_some(diff)
+}
+
+/// By path (parents before children), then by change.
+fn sort(differences: &mut [Difference]) {
+    differences.sort_by(|x, y| x.path.cmp(&y.path).then(x.change.cmp(&y.change)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn written_mode_applies_the_umask() {
+        assert_eq!(written_mode(0o755, 0o022), 0o755);
+        assert_eq!(written_mode(0o666, 0o022), 0o644);
+        assert_eq!(written_mode(0o777, 0o027), 0o750);
+        assert_eq!(written_mode(0o644, 0o000), 0o644);
+    }
+
+    #[test]
+    fn text_diff_has_git_headers_and_hunks() {
+        let diff = text_diff(
+            Path::new("mysite/settings.py"),
+            Some(b"A = 1\nB = 2\nC = 3\n"),
+            Some(b"A = 1\nB = 5\nC = 3\n"),
+        )
+        .unwrap();
+        assert_eq!(
+            diff,
+            "--- a/mysite/settings.py\n+++ b/mysite/settings.py\n@@ -1,3 +1,3 @@\n A = 1\n-B = 2\n+B = 5\n C = 3\n"
+        );
+    }
+
+    #[test]
+    fn text_diff_of_a_new_or_removed_file_uses_dev_null() {
+        let added = text_diff(Path::new("x.py"), None, Some(b"x\n")).unwrap();
+        assert!(
+            added.starts_with("--- /dev/null\n+++ b/x.py\n@@ -0,0 +1 @@\n+x\n"),
+            "{added}"
+        );
+        let removed = text_diff(Path::new("x.py"), Some(b"x\n"), None).unwrap();
+        assert!(
+            removed.starts_with("--- a/x.py\n+++ /dev/null\n"),
+            "{removed}"
+        );
+    }
+
+    #[test]
+    fn no_text_diff_for_binary_or_empty_files() {
+        assert_eq!(
+            text_diff(Path::new("b"), Some(b"\xff\x00"), Some(b"x")),
+            None
+        );
+        assert_eq!(text_diff(Path::new("__init__.py"), None, Some(b"")), None);
+        assert_eq!(
+            text_diff(Path::new("same"), Some(b"x\n"), Some(b"x\n")),
+            None
+        );
+    }
+
+    #[test]
+    fn a_missing_newline_at_the_end_is_shown() {
+        let diff = text_diff(Path::new("f"), Some(b"x"), Some(b"x\n")).unwrap();
+        assert!(diff.contains("\\ No newline at end of file"), "{diff}");
+    }
+
+    #[test]
+    fn differences_sort_by_path_then_change() {
+        let d = |path: &str, change| Difference {
+            path: path.into(),
+            change,
+            diff: None,
+        };
+        let mut list = vec![
+            d("b", Change::Changed),
+            d(
+                "a/z",
+                Change::Mode {
+                    expected: 0o644,
+                    actual: 0o600,
+                },
+            ),
+            d("a/z", Change::Changed),
+            d(
+                "a",
+                Change::Missing {
+                    expected: Type::Directory,
+                    mode: 0o755,
+                },
+            ),
+            d("a-b", Change::Changed),
+        ];
+        sort(&mut list);
+        let order: Vec<_> = list
+            .iter()
+            .map(|d| format!("{} {}", d.path.display(), d.change.as_str()))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "a missing",
+                "a/z changed",
+                "a/z mode",
+                "a-b changed",
+                "b changed"
+            ]
+        );
+    }
+
+    /// A plan of a project-like tree: `manage.py` (0755), `pkg/__init__.py`, `pkg/settings.py`.
+    fn plan() -> Plan {
+        let mut plan = Plan::default();
+        plan.add_file("manage.py".into(), 0o755, Content::Bytes(b"run\n".to_vec()));
+        plan.add_file("pkg/__init__.py".into(), 0o644, Content::Bytes(Vec::new()));
+        plan.add_file(
+            "pkg/settings.py".into(),
+            0o644,
+            Content::Bytes(b"A = 1\n".to_vec()),
+        );
+        plan
+    }
+
+    fn write_tree(root: &Path) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(root.join("pkg")).unwrap();
+        std::fs::set_permissions(root.join("pkg"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        for (path, bytes, mode) in [
+            ("manage.py", &b"run\n"[..], 0o755),
+            ("pkg/__init__.py", b"", 0o644),
+            ("pkg/settings.py", b"A = 1\n", 0o644),
+        ] {
+            std::fs::write(root.join(path), bytes).unwrap();
+            std::fs::set_permissions(root.join(path), std::fs::Permissions::from_mode(mode))
+                .unwrap();
+        }
+    }
+
+    /// `path change` for each difference of comparing `plan()` with `root`.
+    fn changes(root: &Path, own_root: bool, umask: u32) -> Vec<String> {
+        let fd = handle::open_dir(root).unwrap();
+        compare_tree(&plan(), fd.as_fd(), root, own_root, umask)
+            .unwrap()
+            .iter()
+            .map(|d| format!("{} {}", d.path.display(), d.change.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn an_identical_tree_has_no_differences() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        write_tree(dir.path());
+        assert_eq!(changes(dir.path(), true, 0o022), Vec::<String>::new());
+        // A set-group-ID bit inherited by a directory is no difference.
+        std::fs::set_permissions(
+            dir.path().join("pkg"),
+            std::fs::Permissions::from_mode(0o2755),
+        )
+        .unwrap();
+        assert_eq!(changes(dir.path(), true, 0o022), Vec::<String>::new());
+        // Under another umask the write would make other modes.
+        assert_eq!(
+            changes(dir.path(), true, 0o027),
+            [
+                "manage.py mode",
+                "pkg mode",
+                "pkg/__init__.py mode",
+                "pkg/settings.py mode"
+            ]
+        );
+    }
+
+    #[test]
+    fn extra_entries_count_only_inside_the_templates_own_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        write_tree(dir.path());
+        std::fs::write(dir.path().join("README"), "beside").unwrap();
+        std::fs::create_dir_all(dir.path().join("pkg/static/css")).unwrap();
+        std::fs::write(dir.path().join("pkg/static/css/x.css"), "a\n").unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", dir.path().join("pkg/link")).unwrap();
+        // With a DIRECTORY, its own entries are not the template's.
+        assert_eq!(
+            changes(dir.path(), false, 0o022),
+            [
+                "pkg/link extra",
+                "pkg/static extra",
+                "pkg/static/css extra",
+                "pkg/static/css/x.css extra"
+            ]
+        );
+        // Without one, the command owns the whole target.
+        assert_eq!(changes(dir.path(), true, 0o022)[0], "README extra");
+    }
+
+    #[test]
+    fn a_link_or_directory_where_a_file_belongs_is_a_type_difference_and_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        write_tree(dir.path());
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("settings.py"), "A = 1\n").unwrap();
+        std::fs::remove_file(dir.path().join("pkg/settings.py")).unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("settings.py"),
+            dir.path().join("pkg/settings.py"),
+        )
+        .unwrap();
+        std::fs::remove_file(dir.path().join("manage.py")).unwrap();
+        std::fs::create_dir(dir.path().join("manage.py")).unwrap();
+        let fd = handle::open_dir(dir.path()).unwrap();
+        let found = compare_tree(&plan(), fd.as_fd(), dir.path(), true, 0o022).unwrap();
+        assert_eq!(
+            found.iter().map(|d| d.change).collect::<Vec<_>>(),
+            [
+                Change::Type {
+                    expected: Type::File,
+                    actual: Type::Directory
+                },
+                Change::Type {
+                    expected: Type::File,
+                    actual: Type::Symlink
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn below_a_missing_or_mistyped_directory_everything_is_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        write_tree(dir.path());
+        std::fs::remove_dir_all(dir.path().join("pkg")).unwrap();
+        assert_eq!(
+            changes(dir.path(), true, 0o022),
+            [
+                "pkg missing",
+                "pkg/__init__.py missing",
+                "pkg/settings.py missing"
+            ]
+        );
+        std::fs::write(dir.path().join("pkg"), "").unwrap();
+        assert_eq!(
+            changes(dir.path(), true, 0o022),
+            [
+                "pkg type",
+                "pkg/__init__.py missing",
+                "pkg/settings.py missing"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_changed_file_has_a_diff_unless_it_is_large() {
+        let dir = tempfile::tempdir().unwrap();
+        write_tree(dir.path());
+        std::fs::write(dir.path().join("pkg/settings.py"), "A = 2\n").unwrap();
+        let fd = handle::open_dir(dir.path()).unwrap();
+        let found = compare_tree(&plan(), fd.as_fd(), dir.path(), true, 0o022).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].diff.as_deref(),
+            Some("--- a/pkg/settings.py\n+++ b/pkg/settings.py\n@@ -1 +1 @@\n-A = 2\n+A = 1\n")
+        );
+
+        let big = vec![b'x'; (MAX_DIFF_SIZE + 1) as usize];
+        std::fs::write(dir.path().join("pkg/settings.py"), &big).unwrap();
+        let found = compare_tree(&plan(), fd.as_fd(), dir.path(), true, 0o022).unwrap();
+        assert_eq!(
+            (found[0].change, found[0].diff.as_deref()),
+            (Change::Changed, None)
+        );
+    }
+
+    #[test]
+    fn streaming_comparison_sees_a_late_difference() {
+        let a = vec![7u8; 200_000];
+        let mut b = a.clone();
+        assert!(same_bytes(&mut a.as_slice(), &mut b.as_slice()).unwrap());
+        b[199_999] = 8;
+        assert!(!same_bytes(&mut a.as_slice(), &mut b.as_slice()).unwrap());
+        assert!(!same_bytes(&mut a.as_slice(), &mut &b[..100]).unwrap());
+    }
+}
