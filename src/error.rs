@@ -99,8 +99,14 @@ impl Error {
             Error::InvalidSettingsModule(_) => {
                 Some("for example --settings-module mysite.settings.production".into())
             }
-            Error::TargetExists(_) => Some(
-                "pass a DIRECTORY to overlay into an existing directory, or choose another name"
+            // Raised for ./NAME when no DIRECTORY was given (an existing directory there is
+            // refused earlier, as an importable name), and for a path that appeared while
+            // writing: what is there is not a directory to overlay, so say only what helps.
+            Error::TargetExists(_) => {
+                Some("something is in the way: remove or rename it, or choose another name".into())
+            }
+            Error::NotADirectory(_) => Some(
+                "a directory is needed there: remove or rename that file, or choose another DIRECTORY"
                     .into(),
             ),
             Error::Conflict { .. } => {
