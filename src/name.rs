@@ -93,7 +93,9 @@ impl PackageName {
             return Ok(());
         };
         let raw = self.as_str();
-        let other = alternative_suffix(raw, kind, role);
+        let other = alternative_name(raw, kind, role)
+            .map(|a| format!(", e.g. '{a}'"))
+            .unwrap_or_default();
         let hint = if found.project_package && found.origin == Origin::WorkingDirectory {
             format!(
                 "'{raw}' is the package of the Django project in this directory (beside manage.py); \
@@ -107,7 +109,7 @@ impl PackageName {
             && role == Role::Name
         {
             format!(
-                "Python would import the directory {} as '{raw}' (a namespace package); choose another name{other}, \
+                "Python would import the directory {} as '{raw}' (a namespace package); choose another name{other}; \
                  or generate into that directory: scaffold start{kind} {raw} {raw}",
                 found.path.display(),
                 kind = kind.as_str(),
@@ -236,12 +238,16 @@ fn suggestion(raw: &str, _kind: Kind, role: Role) -> Option<String> {
     (candidate != raw && is_acceptable(&candidate)).then_some(candidate)
 }
 
-fn alternative(raw: &str, kind: Kind, role: Role) -> Option<String> {
+fn alternative_name(raw: &str, kind: Kind, role: Role) -> Option<String> {
     let candidate = match role {
         Role::Directory => format!("{raw}_app"),
         Role::Name => format!("{raw}_{}", kind.as_str()),
     };
-    is_acceptable(&candidate).then(|| format!("'{candidate}' would be valid"))
+    is_acceptable(&candidate).then_some(candidate)
+}
+
+fn alternative(raw: &str, kind: Kind, role: Role) -> Option<String> {
+    alternative_name(raw, kind, role).map(|candidate| format!("'{candidate}' would be valid"))
 }
 
 fn alternative_suffix(raw: &str, kind: Kind, role: Role) -> String {
@@ -339,23 +345,23 @@ mod tests {
         let cases = [
             (
                 found("/w/blog.py", Origin::WorkingDirectory, FoundKind::Module, false),
-                "Python would import 'blog' from /w/blog.py (in the working directory); choose another name; 'blog_app' would be valid",
+                "Python would import 'blog' from /w/blog.py (in the working directory); choose another name, e.g. 'blog_app'",
             ),
             (
                 found("/lib/blog", Origin::PythonPath, FoundKind::Package, false),
-                "Python would import 'blog' from /lib/blog (in a PYTHONPATH directory); choose another name; 'blog_app' would be valid",
+                "Python would import 'blog' from /lib/blog (in a PYTHONPATH directory); choose another name, e.g. 'blog_app'",
             ),
             (
                 found("/venv/lib/python3.12/site-packages/blog.cpython-312-x86_64-linux-gnu.so", Origin::VirtualEnv, FoundKind::Module, false),
-                "Python would import 'blog' from /venv/lib/python3.12/site-packages/blog.cpython-312-x86_64-linux-gnu.so (in the virtual environment); choose another name; 'blog_app' would be valid",
+                "Python would import 'blog' from /venv/lib/python3.12/site-packages/blog.cpython-312-x86_64-linux-gnu.so (in the virtual environment); choose another name, e.g. 'blog_app'",
             ),
             (
                 found("/w/blog", Origin::WorkingDirectory, FoundKind::NamespacePackage, false),
-                "Python would import the directory /w/blog as 'blog' (a namespace package); choose another name; 'blog_app' would be valid, or generate into that directory: scaffold startapp blog blog",
+                "Python would import the directory /w/blog as 'blog' (a namespace package); choose another name, e.g. 'blog_app'; or generate into that directory: scaffold startapp blog blog",
             ),
             (
                 found("/w/blog", Origin::WorkingDirectory, FoundKind::Package, true),
-                "'blog' is the package of the Django project in this directory (beside manage.py); an app needs a name of its own; 'blog_app' would be valid",
+                "'blog' is the package of the Django project in this directory (beside manage.py); an app needs a name of its own, e.g. 'blog_app'",
             ),
         ];
         for (found, hint) in cases {
