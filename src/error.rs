@@ -164,3 +164,25 @@ fn size_text(bytes: u64) -> String {
     }
     format!("{bytes} bytes")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What is in the way is a file or appeared meanwhile: no hint may suggest overlaying into
+    /// it or passing a DIRECTORY to overlay.
+    #[test]
+    fn hints_for_something_in_the_way_never_suggest_overlaying() {
+        for error in [
+            Error::TargetExists("/w/mysite".into()),
+            Error::NotADirectory("/w/mysite".into()),
+        ] {
+            let hint = error.hint().unwrap_or_default();
+            assert!(!hint.is_empty(), "{error}");
+            assert!(
+                !hint.contains("overlay") && !hint.contains("pass a DIRECTORY"),
+                "{error}: {hint}"
+            );
+        }
+    }
+}

@@ -335,3 +335,24 @@ fn digest(content: &Content) -> io::Result<(String, Option<String>)> {
         .flatten();
     Ok((hex, text))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_module_is_the_dotted_path_from_the_working_directory() {
+        let cwd = Path::new("/w");
+        assert_eq!(
+            app_module(Path::new("/w/blog"), cwd).as_deref(),
+            Some("blog")
+        );
+        assert_eq!(
+            app_module(Path::new("/w/apps/blog2"), cwd).as_deref(),
+            Some("apps.blog2")
+        );
+        assert_eq!(app_module(Path::new("/elsewhere/blog"), cwd), None);
+        assert_eq!(app_module(Path::new("/w/my-apps/blog"), cwd), None);
+        assert_eq!(app_module(Path::new("/w"), cwd), None);
+    }
+}

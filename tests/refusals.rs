@@ -116,8 +116,14 @@ fn existing_target_without_directory() {
     let d = dir.path();
     fs::create_dir(d.join("mysite")).unwrap();
     fs::write(d.join("mysite/notes.txt"), "mine").unwrap();
-    let expected = format!("'{}' already exists", d.join("mysite").display());
-    assert_refused(d, d, &["startproject", "mysite"], &expected);
+    // A directory there is a namespace package Python would import: refused as Django's
+    // find_spec check refuses it, before the target is looked at.
+    assert_refused(
+        d,
+        d,
+        &["startproject", "mysite"],
+        "'mysite' conflicts with the name of an existing Python module and cannot be used as a project name. Please try another name.",
+    );
     fs::write(d.join("blog"), "a file").unwrap();
     assert_refused(
         d,
@@ -131,19 +137,21 @@ fn existing_target_without_directory() {
 fn overlay_with_one_conflicting_file_writes_nothing() {
     let dir = workspace();
     let d = dir.path();
-    fs::create_dir_all(d.join("mysite")).unwrap();
-    fs::write(d.join("mysite/urls.py"), "# my own urls\n").unwrap();
-    let conflict = d.join("mysite/urls.py");
+    // In a DIRECTORY beside the working directory: ./mysite itself would be an importable
+    // module, refused before any overlay.
+    fs::create_dir_all(d.join("proj/mysite")).unwrap();
+    fs::write(d.join("proj/mysite/urls.py"), "# my own urls\n").unwrap();
+    let conflict = d.join("proj/mysite/urls.py");
     assert_refused(
         d,
         d,
-        &["startproject", "mysite", "."],
+        &["startproject", "mysite", "proj"],
         &format!(
             "{} already exists. Overlaying a project into an existing directory won't replace conflicting files.",
             conflict.display()
         ),
     );
-    assert!(!d.join("manage.py").exists());
+    assert!(!d.join("proj/manage.py").exists());
 
     fs::create_dir_all(d.join("apps/blog")).unwrap();
     fs::write(d.join("apps/blog/models.py"), "x = 1\n").unwrap();
@@ -162,18 +170,18 @@ fn overlay_with_one_conflicting_file_writes_nothing() {
 fn overlay_without_conflict_keeps_what_was_there() {
     let dir = workspace();
     let d = dir.path();
-    fs::create_dir_all(d.join("mysite")).unwrap();
-    fs::write(d.join("mysite/extra.py"), "EXTRA = 1\n").unwrap();
+    fs::create_dir_all(d.join("proj/mysite")).unwrap();
+    fs::write(d.join("proj/mysite/extra.py"), "EXTRA = 1\n").unwrap();
     scaffold()
         .current_dir(d)
-        .args(["startproject", "mysite", ".", "-v", "0"])
+        .args(["startproject", "mysite", "proj", "-v", "0"])
         .assert()
         .success();
     assert_eq!(
-        fs::read_to_string(d.join("mysite/extra.py")).unwrap(),
+        fs::read_to_string(d.join("proj/mysite/extra.py")).unwrap(),
         "EXTRA = 1\n"
     );
-    assert!(d.join("manage.py").is_file() && d.join("mysite/settings.py").is_file());
+    assert!(d.join("proj/manage.py").is_file() && d.join("proj/mysite/settings.py").is_file());
     assert_eq!(
         fs::read_to_string(d.join("existing.txt")).unwrap(),
         "keep me"
