@@ -21,7 +21,11 @@ Examples:
   scaffold startproject mysite --template ~/templates/site.tar.gz -e py,toml -n Procfile
                                                 render a custom template, as django-admin does
   scaffold startproject mysite --dry-run --output-format json
-                                                list every file, write nothing";
+                                                list every file, write nothing
+
+Output: as django-admin, nothing on success unless stderr is a terminal (then a summary and next
+steps); -v 2 lists every file on stdout. Errors start with `error:` on stderr. Long options may be
+shortened to a unique prefix (--templ, --ext=txt, --verb 2).";
 
 #[derive(Parser)]
 #[command(
@@ -56,7 +60,8 @@ enum Command {
 
 #[derive(Args)]
 struct CommonArgs {
-    /// Name of the project or app: a Python identifier that shadows no module
+    /// Name of the project or app: a Python identifier that Python would not import from
+    /// elsewhere (the standard library, the working directory, PYTHONPATH, the virtualenv)
     name: String,
     /// Destination directory, created if missing; an existing one is overlaid [default: ./NAME]
     directory: Option<PathBuf>,

@@ -292,7 +292,10 @@ fn runner_venv(base: &Path, python: &str) -> PathBuf {
     fs::create_dir_all(base).unwrap();
     run(
         Command::new(python).args(["-m", "venv"]).arg(&venv),
-        &format!("creating a venv with {python}"),
+        &format!(
+            "creating a venv with {python} (Django 6.1's tests run on CPython 3.13: set \
+             SCAFFOLD_PYTHON313 to one, or install it with pyenv)"
+        ),
     );
     run(
         Command::new(venv.join("bin/pip"))

@@ -411,6 +411,10 @@ fn help_and_version() {
         help.contains("Examples:") && help.contains("startproject"),
         "{help}"
     );
+    assert!(
+        help.contains("nothing on success unless stderr is a terminal"),
+        "{help}"
+    );
     let out = scaffold()
         .args(["startproject", "--help"])
         .output()
