@@ -175,12 +175,11 @@ fn main() -> ExitCode {
         }
         Command::Startapp(args) => generate(&request(Kind::App, &args.common), &args.common),
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "scaffold",
-                &mut std::io::stdout(),
-            );
+            // Into memory first: clap_complete panics on a failed write, and a closed pipe is
+            // no reason to crash.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "scaffold", &mut script);
+            let _ = std::io::stdout().write_all(&script);
             ExitCode::SUCCESS
         }
         Command::Man => {
@@ -282,8 +281,9 @@ fn generate(request: &Request, common: &CommonArgs) -> ExitCode {
             for line in text.stdout {
                 let _ = writeln!(out, "{line}");
             }
+            let mut err = std::io::stderr().lock();
             for line in text.stderr {
-                eprintln!("{line}");
+                let _ = writeln!(err, "{line}");
             }
         }
     }
@@ -311,13 +311,18 @@ fn usage_error(e: clap::Error) -> ExitCode {
         "a project"
     };
     let usage = usage.trim().trim_start_matches("Usage:").trim();
-    eprintln!("usage: {usage}\nerror: You must provide {what} name.\n\nFor more information, try '--help'.");
+    let _ = writeln!(
+        std::io::stderr(),
+        "usage: {usage}\nerror: You must provide {what} name.\n\nFor more information, try '--help'."
+    );
     ExitCode::from(2)
 }
 
 fn fail(error: &Error, format: OutputFormat) -> ExitCode {
     match format {
-        OutputFormat::Json => print!("{}", report::json_error(error)),
+        OutputFormat::Json => {
+            let _ = std::io::stdout().write_all(report::json_error(error).as_bytes());
+        }
         OutputFormat::Text => {
             let colour = std::io::stderr().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -326,9 +331,11 @@ fn fail(error: &Error, format: OutputFormat) -> ExitCode {
             } else {
                 ("", "")
             };
-            eprintln!("{on}error:{off} {error}");
+            // Writes to a closed stderr fail quietly: the exit status still tells.
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "{on}error:{off} {error}");
             if let Some(hint) = error.hint() {
-                eprintln!("hint: {hint}");
+                let _ = writeln!(err, "hint: {hint}");
             }
         }
     }

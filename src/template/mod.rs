@@ -136,8 +136,14 @@ pub fn render(
             .collect()
     });
     let values = template_context(options, context);
+    let root = Arc::new(
+        crate::plan::SourceDir::open(&acquired.root).map_err(Error::io(
+            "cannot read the template directory",
+            &acquired.root,
+        ))?,
+    );
     let plan = custom::plan(&custom::Walk {
-        root: &acquired.root,
+        root: &root,
         shown_as: &options.source,
         placeholder: &placeholder,
         name: context.name.as_str(),
@@ -146,6 +152,7 @@ pub fn render(
         extra_files: &extra_files,
         excluded: excluded.as_deref(),
         context: &values,
+        max_size: options.max_size,
     })?;
     Ok(Rendered {
         plan,

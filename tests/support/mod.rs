@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// The scaffold binary built by cargo for these tests.
+/// The scaffold binary built by cargo for these tests (or `SCAFFOLD_TEST_BIN`, to show that a
+/// new test fails on an older build).
 pub fn scaffold() -> assert_cmd::Command {
-    assert_cmd::Command::cargo_bin("scaffold").expect("the scaffold binary is built")
+    assert_cmd::Command::new(scaffold_path())
 }
 
 /// The binary run under a given umask (through `sh`, since a process sets only its own).
@@ -24,7 +25,10 @@ pub fn scaffold_with_umask(umask: &str) -> assert_cmd::Command {
 }
 
 pub fn scaffold_path() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("scaffold")
+    match std::env::var_os("SCAFFOLD_TEST_BIN") {
+        Some(bin) => PathBuf::from(bin),
+        None => assert_cmd::cargo::cargo_bin("scaffold"),
+    }
 }
 
 /// A secret key of Django's shape, fixed so that output is reproducible.
