@@ -20,11 +20,11 @@ use std::sync::Arc;
 
 use rustix::fs::{FileType, Stat};
 
-use super::django_syntax::{Template, Value};
 use crate::error::Error;
 use crate::handle::{self, Identity};
 use crate::path_map::target_path;
 use crate::plan::{Content, Entry, EntryKind, Plan, SourceDir, SourceFile};
+use django_template::{ErrorKind, RenderLimits, Template, Value};
 
 /// Files Django never copies: byte-compiled Python.
 const SKIPPED_SUFFIXES: &[&str] = &[".pyo", ".pyc", ".py.class"];
@@ -49,8 +49,11 @@ pub struct Walk<'a> {
     /// None without `-x`; otherwise the named directories.
     pub excluded: Option<&'a [String]>,
     pub context: &'a [(String, Value)],
-    /// The largest template file that is read to be rendered.
-    pub max_size: u64,
+    /// Most bytes that all rendered files of the template may hold together, and the largest
+    /// template file read to be rendered (`--max-template-size`).
+    pub max_output: u64,
+    /// Bytes rendered so far, counted against `max_output`.
+    pub rendered: std::cell::Cell<u64>,
 }
 
 /// Builds the plan: every kept directory and file of the template.
@@ -245,10 +248,10 @@ impl Builder<'_> {
             line,
             message,
         };
-        if source.size > self.walk.max_size {
+        if source.size > self.walk.max_output {
             return Err(Error::TemplateTooLarge {
                 template: self.walk.shown_as.to_owned(),
-                limit: self.walk.max_size,
+                limit: self.walk.max_output,
             });
         }
         let read_error = Error::io("cannot read the template file", source.path());
@@ -274,9 +277,27 @@ impl Builder<'_> {
         } else {
             text
         };
-        Template::parse(&text)
-            .and_then(|t| t.render(self.walk.context))
-            .map_err(|e| template_error(Some(e.line), e.message))
+        let used = self.walk.rendered.get();
+        let limits = RenderLimits::new(
+            self.walk.max_output.saturating_sub(used),
+            crate::interrupt::flag(),
+        );
+        let rendered = Template::parse_owned(text)
+            .and_then(|t| t.render_with(self.walk.context, &limits))
+            .map_err(|e| match e.kind {
+                ErrorKind::Cancelled => Error::Interrupted,
+                ErrorKind::OutputLimit => template_error(
+                    Some(e.line),
+                    format!(
+                        "rendered output passes the limit of {} bytes (all rendered files of the \
+                         template together); raise it with --max-template-size",
+                        self.walk.max_output
+                    ),
+                ),
+                _ => template_error(Some(e.line), e.message),
+            })?;
+        self.walk.rendered.set(used + rendered.len() as u64);
+        Ok(rendered)
     }
 }
 
