@@ -105,8 +105,14 @@ impl Error {
             Error::InvalidSettingsModule(_) => {
                 Some("for example --settings-module mysite.settings.production".into())
             }
-            Error::TargetExists(_) => Some(
-                "pass a DIRECTORY to overlay into an existing directory, or choose another name"
+            // Raised for ./NAME when no DIRECTORY was given (an existing directory there is
+            // refused earlier, as an importable name), and for a path that appeared while
+            // writing: what is there is not a directory to overlay, so say only what helps.
+            Error::TargetExists(_) => {
+                Some("something is in the way: remove or rename it, or choose another name".into())
+            }
+            Error::NotADirectory(_) => Some(
+                "a directory is needed there: remove or rename that file, or choose another DIRECTORY"
                     .into(),
             ),
             Error::Conflict { .. } => {
@@ -163,4 +169,26 @@ fn size_text(bytes: u64) -> String {
         }
     }
     format!("{bytes} bytes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What is in the way is a file or appeared meanwhile: no hint may suggest overlaying into
+    /// it or passing a DIRECTORY to overlay.
+    #[test]
+    fn hints_for_something_in_the_way_never_suggest_overlaying() {
+        for error in [
+            Error::TargetExists("/w/mysite".into()),
+            Error::NotADirectory("/w/mysite".into()),
+        ] {
+            let hint = error.hint().unwrap_or_default();
+            assert!(!hint.is_empty(), "{error}");
+            assert!(
+                !hint.contains("overlay") && !hint.contains("pass a DIRECTORY"),
+                "{error}: {hint}"
+            );
+        }
+    }
 }

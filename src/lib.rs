@@ -13,6 +13,7 @@ pub mod django;
 pub mod error;
 pub mod handle;
 pub mod interrupt;
+pub mod module_search;
 pub mod name;
 pub mod path_map;
 pub mod plan;
@@ -66,20 +67,31 @@ impl Request {
     }
 }
 
-/// Where relative paths and `~` are resolved from.
+/// Where relative paths and `~` are resolved from, and where Python would look for modules.
 #[derive(Debug, Clone)]
 pub struct Environment {
     pub cwd: PathBuf,
     pub home: Option<PathBuf>,
+    /// The directories a NAME must not be importable from: the working directory, `PYTHONPATH`
+    /// and the virtual environment's site-packages (see [`module_search`]).
+    pub module_search: Vec<module_search::SearchDir>,
 }
 
 impl Environment {
     pub fn current() -> Result<Self, Error> {
+        let cwd = std::env::current_dir().map_err(Error::CurrentDir)?;
+        let module_search = module_search::search_path(
+            &cwd,
+            std::env::var_os("PYTHONPATH").as_deref(),
+            std::env::var_os("VIRTUAL_ENV").as_deref(),
+            &module_search::read_entries,
+        );
         Ok(Environment {
-            cwd: std::env::current_dir().map_err(Error::CurrentDir)?,
+            cwd,
             home: std::env::var_os("HOME")
                 .filter(|h| !h.is_empty())
                 .map(PathBuf::from),
+            module_search,
         })
     }
 }
@@ -163,6 +175,11 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
         &env.cwd,
         env.home.as_deref(),
     )?;
+    // A check compares with a tree that exists by design: the module the import check would
+    // find is that very tree, so it is a generation's check only.
+    if purpose == Purpose::Write {
+        check_not_importable(&name, kind, request.directory.is_some(), &destination, env)?;
+    }
 
     if let Some(options) = &request.template {
         if request.settings == SettingsLayout::Split {
@@ -220,6 +237,32 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
         template: None,
         template_workspace: None,
     })
+}
+
+/// Django's `find_spec` checks, read from the file system: the name, and for an app in DIRECTORY
+/// the directory's base name, must not be importable from the search path. A DIRECTORY that is
+/// itself a plain directory on the path (`startapp blog blog`) is the target, not a conflict.
+fn check_not_importable(
+    name: &PackageName,
+    kind: Kind,
+    directory_given: bool,
+    destination: &Destination,
+    env: &Environment,
+) -> Result<(), Error> {
+    let exempt = directory_given.then_some(destination.root.as_path());
+    let find =
+        |n: &str| module_search::find(n, &env.module_search, exempt, &module_search::read_entries);
+    name.check_not_importable(find(name.as_str()), kind, Role::Name)?;
+    if kind == Kind::App && directory_given {
+        let base = destination
+            .root
+            .file_name()
+            .map(|b| b.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let base = PackageName::parse(&base, kind, Role::Directory)?;
+        base.check_not_importable(find(base.as_str()), kind, Role::Directory)?;
+    }
+    Ok(())
 }
 
 impl Prepared {

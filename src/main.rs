@@ -24,7 +24,11 @@ Examples:
                                                 list every file, write nothing
   scaffold startproject mysite --secret-key ci-only-key --check
                                                 compare ./mysite, a committed snapshot, with what
-                                                would be written (exit 1 and a diff if they differ)";
+                                                would be written (exit 1 and a diff if they differ)
+
+Output: as django-admin, nothing on success unless stderr is a terminal (then a summary and next
+steps); -v 2 lists every file on stdout. Errors start with `error:` on stderr. Long options may be
+shortened to a unique prefix (--templ, --ext=txt, --verb 2).";
 
 #[derive(Parser)]
 #[command(
@@ -32,7 +36,8 @@ Examples:
     version,
     about = "Create Django projects and apps, byte for byte as django-admin does, without Python",
     after_help = EXAMPLES,
-    propagate_version = true
+    propagate_version = true,
+    infer_long_args = true
 )]
 struct Cli {
     #[command(subcommand)]
@@ -58,14 +63,17 @@ enum Command {
 
 #[derive(Args)]
 struct CommonArgs {
-    /// Name of the project or app: a Python identifier that shadows no module
+    /// Name of the project or app: a Python identifier that Python would not import from
+    /// elsewhere (the standard library, the working directory, PYTHONPATH, the virtualenv)
     name: String,
     /// Destination directory, created if missing; an existing one is overlaid [default: ./NAME]
     directory: Option<PathBuf>,
     /// Django release whose templates to emit: 5.2, 6.0 or 6.1
     #[arg(long, value_name = "VERSION", default_value_t = DjangoVersion::NEWEST, value_parser = parse_django)]
     django: DjangoVersion,
-    /// 0 silent, 1 normal, 2 lists every file created, 3 also every directory
+    /// As django-admin: 0 and 1 print nothing on success, 2 and 3 list every file created (on
+    /// stdout). From 1, warnings go to stderr, and a summary with next steps too when stderr
+    /// is a terminal
     #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=3))]
     verbosity: u8,
     /// Render and check everything, write nothing, report what would be written
@@ -158,7 +166,10 @@ fn main() -> ExitCode {
     // SAFETY: setting a signal's disposition to SIG_IGN has no preconditions.
     unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
 
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     match cli.command {
         Command::Startproject(args) => {
             let mut request = request(Kind::Project, &args.common);
@@ -273,26 +284,20 @@ fn generate(request: &Request, common: &CommonArgs) -> ExitCode {
             Err(e) => return fail(&e, common.output_format),
         },
         OutputFormat::Text => {
-            if common.verbosity >= 3 {
-                for line in report::directory_lines(&prepared) {
-                    let _ = writeln!(out, "{line}");
-                }
+            let text = report::text(
+                &prepared,
+                request.template.as_ref(),
+                common.dry_run,
+                common.verbosity,
+                std::io::stderr().is_terminal(),
+                &env,
+            );
+            for line in text.stdout {
+                let _ = writeln!(out, "{line}");
             }
-            if common.verbosity >= 2 || (common.dry_run && common.verbosity >= 1) {
-                for line in report::creating_lines(&prepared) {
-                    let _ = writeln!(out, "{line}");
-                }
-            }
-            if common.verbosity >= 1 {
-                let mut err = std::io::stderr().lock();
-                for warning in prepared.warnings() {
-                    let _ = writeln!(err, "warning: {warning}");
-                }
-                let _ = writeln!(
-                    err,
-                    "{}",
-                    report::summary(&prepared, common.dry_run, &env.cwd)
-                );
+            let mut err = std::io::stderr().lock();
+            for line in text.stderr {
+                let _ = writeln!(err, "{line}");
             }
         }
     }
@@ -344,6 +349,34 @@ fn check(request: &Request, common: &CommonArgs) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// Prints a command-line error and exits with 2, as clap does, except for a missing NAME, which
+/// is worded as django-admin words it (`You must provide a project name.`, with a `usage:`
+/// line), since scripts and Django's own tests look for those words.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let missing_name = e.kind() == ErrorKind::MissingRequiredArgument
+        && matches!(e.get(ContextKind::InvalidArg),
+            Some(ContextValue::Strings(args)) if args.iter().any(|a| a == "<NAME>"));
+    let usage = match e.get(ContextKind::Usage) {
+        Some(ContextValue::StyledStr(usage)) => usage.to_string(),
+        _ => String::new(),
+    };
+    if !missing_name {
+        e.exit();
+    }
+    let what = if usage.contains("startapp") {
+        "an application"
+    } else {
+        "a project"
+    };
+    let usage = usage.trim().trim_start_matches("Usage:").trim();
+    let _ = writeln!(
+        std::io::stderr(),
+        "usage: {usage}\nerror: You must provide {what} name.\n\nFor more information, try '--help'."
+    );
+    ExitCode::from(2)
 }
 
 fn fail(error: &Error, format: OutputFormat) -> ExitCode {

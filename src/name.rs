@@ -6,6 +6,7 @@ use heck::ToSnakeCase;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::error::Error;
+use crate::module_search::{Found, FoundKind, Origin};
 use crate::stdlib::is_stdlib_module;
 use django_template::python::python_title;
 
@@ -72,16 +73,63 @@ impl PackageName {
         }
         if raw == "django" || is_stdlib_module(raw) {
             return Err(Error::InvalidName {
-                message: format!(
-                    "'{raw}' conflicts with the name of an existing Python module and cannot be used as {a} {kind} {role}. Please try another {role}.",
-                    a = kind.article(),
-                    kind = kind.as_str(),
-                    role = role.as_str(),
-                ),
+                message: conflict_message(raw, kind, role),
                 hint: alternative(raw, kind, role),
             });
         }
         Ok(PackageName(raw.to_owned()))
+    }
+
+    /// Refuses the name when Python would import something else under it from where the code
+    /// will run (see [`crate::module_search`]), as Django's `find_spec` check does: same message
+    /// as for a standard-library module, and a hint saying what and where that module is.
+    pub fn check_not_importable(
+        &self,
+        found: Option<Found>,
+        kind: Kind,
+        role: Role,
+    ) -> Result<(), Error> {
+        let Some(found) = found else {
+            return Ok(());
+        };
+        let raw = self.as_str();
+        let other = alternative_name(raw, kind, role)
+            .map(|a| format!(", e.g. '{a}'"))
+            .unwrap_or_default();
+        let hint = if found.project_package && found.origin == Origin::WorkingDirectory {
+            format!(
+                "'{raw}' is the package of the Django project in this directory (beside manage.py); \
+                 {a} {kind} needs a {role} of its own{other}",
+                a = kind.article(),
+                kind = kind.as_str(),
+                role = role.as_str(),
+            )
+        } else if found.kind == FoundKind::NamespacePackage
+            && found.origin == Origin::WorkingDirectory
+            && role == Role::Name
+        {
+            format!(
+                "Python would import the directory {} as '{raw}' (a namespace package); choose another name{other}; \
+                 or generate into that directory: scaffold start{kind} {raw} {raw}",
+                found.path.display(),
+                kind = kind.as_str(),
+            )
+        } else {
+            let place = match found.origin {
+                Origin::WorkingDirectory => "the working directory",
+                Origin::PythonPath => "a PYTHONPATH directory",
+                Origin::VirtualEnv => "the virtual environment",
+            };
+            format!(
+                "Python would import '{raw}' from {} (in {place}); choose another {role}{other}",
+                found.path.display(),
+                role = role.as_str(),
+            )
+        };
+        Err(Error::InvalidName {
+            message: conflict_message(raw, kind, role),
+            hint: Some(hint),
+        })
     }
 
     pub fn as_str(&self) -> &str {
@@ -101,6 +149,15 @@ impl fmt::Display for PackageName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+fn conflict_message(raw: &str, kind: Kind, role: Role) -> String {
+    format!(
+        "'{raw}' conflicts with the name of an existing Python module and cannot be used as {a} {kind} {role}. Please try another {role}.",
+        a = kind.article(),
+        kind = kind.as_str(),
+        role = role.as_str(),
+    )
 }
 
 enum Problem {
@@ -181,12 +238,16 @@ fn suggestion(raw: &str, _kind: Kind, role: Role) -> Option<String> {
     (candidate != raw && is_acceptable(&candidate)).then_some(candidate)
 }
 
-fn alternative(raw: &str, kind: Kind, role: Role) -> Option<String> {
+fn alternative_name(raw: &str, kind: Kind, role: Role) -> Option<String> {
     let candidate = match role {
         Role::Directory => format!("{raw}_app"),
         Role::Name => format!("{raw}_{}", kind.as_str()),
     };
-    is_acceptable(&candidate).then(|| format!("'{candidate}' would be valid"))
+    is_acceptable(&candidate).then_some(candidate)
+}
+
+fn alternative(raw: &str, kind: Kind, role: Role) -> Option<String> {
+    alternative_name(raw, kind, role).map(|candidate| format!("'{candidate}' would be valid"))
 }
 
 fn alternative_suffix(raw: &str, kind: Kind, role: Role) -> String {
@@ -264,6 +325,71 @@ mod tests {
             err.to_string(),
             "'django' conflicts with the name of an existing Python module and cannot be used as an app directory. Please try another directory."
         );
+    }
+
+    fn found(path: &str, origin: Origin, kind: FoundKind, project_package: bool) -> Option<Found> {
+        Some(Found {
+            path: path.into(),
+            origin,
+            kind,
+            project_package,
+        })
+    }
+
+    #[test]
+    fn importable_names_are_refused_with_a_hint_naming_the_module() {
+        let app = |raw: &str| PackageName::parse(raw, Kind::App, Role::Name).unwrap();
+        assert!(app("blog")
+            .check_not_importable(None, Kind::App, Role::Name)
+            .is_ok());
+        let cases = [
+            (
+                found("/w/blog.py", Origin::WorkingDirectory, FoundKind::Module, false),
+                "Python would import 'blog' from /w/blog.py (in the working directory); choose another name, e.g. 'blog_app'",
+            ),
+            (
+                found("/lib/blog", Origin::PythonPath, FoundKind::Package, false),
+                "Python would import 'blog' from /lib/blog (in a PYTHONPATH directory); choose another name, e.g. 'blog_app'",
+            ),
+            (
+                found("/venv/lib/python3.12/site-packages/blog.cpython-312-x86_64-linux-gnu.so", Origin::VirtualEnv, FoundKind::Module, false),
+                "Python would import 'blog' from /venv/lib/python3.12/site-packages/blog.cpython-312-x86_64-linux-gnu.so (in the virtual environment); choose another name, e.g. 'blog_app'",
+            ),
+            (
+                found("/w/blog", Origin::WorkingDirectory, FoundKind::NamespacePackage, false),
+                "Python would import the directory /w/blog as 'blog' (a namespace package); choose another name, e.g. 'blog_app'; or generate into that directory: scaffold startapp blog blog",
+            ),
+            (
+                found("/w/blog", Origin::WorkingDirectory, FoundKind::Package, true),
+                "'blog' is the package of the Django project in this directory (beside manage.py); an app needs a name of its own, e.g. 'blog_app'",
+            ),
+        ];
+        for (found, hint) in cases {
+            let err = app("blog")
+                .check_not_importable(found, Kind::App, Role::Name)
+                .unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "'blog' conflicts with the name of an existing Python module and cannot be used as an app name. Please try another name."
+            );
+            assert_eq!(err.hint().as_deref(), Some(hint));
+        }
+        // The directory of startapp NAME DIRECTORY is worded as a directory.
+        let err = app("utils")
+            .check_not_importable(
+                found(
+                    "/w/utils.py",
+                    Origin::WorkingDirectory,
+                    FoundKind::Module,
+                    false,
+                ),
+                Kind::App,
+                Role::Directory,
+            )
+            .unwrap_err();
+        assert!(err
+            .to_string()
+            .ends_with("cannot be used as an app directory. Please try another directory."));
     }
 
     #[test]

@@ -9,7 +9,8 @@ use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 use crate::plan::{Content, EntryKind};
-use crate::{Kind, Prepared};
+use crate::template::TemplateOptions;
+use crate::{Environment, Kind, Prepared};
 
 /// The process umask, which the kernel applies to every mode the plan asks for.
 pub fn umask() -> u32 {
@@ -19,28 +20,97 @@ pub fn umask() -> u32 {
     mask
 }
 
+/// What a text-mode run prints: lines for stdout and lines for stderr.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Text {
+    pub stdout: Vec<String>,
+    pub stderr: Vec<String>,
+}
+
+/// The text output of a successful command, by django-admin's rule: what django-admin prints
+/// (nothing at verbosity 1; at 2 and 3 its `Rendering ...`/`Creating ...` lines on stdout), plus
+/// warnings on stderr from verbosity 1, plus the summary and next steps on stderr only for a
+/// person at a terminal. A dry run lists what it would create from verbosity 1.
+pub fn text(
+    prepared: &Prepared,
+    template: Option<&TemplateOptions>,
+    dry_run: bool,
+    verbosity: u8,
+    stderr_is_terminal: bool,
+    env: &Environment,
+) -> Text {
+    let mut out = Text::default();
+    if verbosity >= 2 {
+        out.stdout = django_lines(prepared, template, env);
+    } else if dry_run && verbosity >= 1 {
+        out.stdout = creating_lines(prepared);
+    }
+    if verbosity >= 1 {
+        out.stderr = prepared
+            .warnings()
+            .into_iter()
+            .map(|w| format!("warning: {w}"))
+            .collect();
+        if stderr_is_terminal {
+            out.stderr.extend(
+                summary(prepared, dry_run, &env.cwd)
+                    .lines()
+                    .map(str::to_owned),
+            );
+        }
+    }
+    out
+}
+
+/// Django's verbosity-2 (and 3) output of `TemplateCommand.handle`: the extensions and file
+/// names rendered, `Downloading URL` and `Extracting ARCHIVE` for a template archive, `Creating
+/// PATH` for each file, and `Cleaning up temporary files.` after an archive. Django lists the
+/// files in directory order and the extensions in set order; scaffold in sorted and given order.
+pub fn django_lines(
+    prepared: &Prepared,
+    template: Option<&TemplateOptions>,
+    env: &Environment,
+) -> Vec<String> {
+    let kind = prepared.kind.as_str();
+    let (extensions, files) = match template {
+        Some(options) => (options.rendered_extensions(), options.extra_files()),
+        None => (vec![".py".to_owned()], Vec::new()),
+    };
+    let mut lines = vec![
+        format!(
+            "Rendering {kind} template files with extensions: {}",
+            extensions.join(", ")
+        ),
+        format!(
+            "Rendering {kind} template files with filenames: {}",
+            files.join(", ")
+        ),
+    ];
+    let archive = template.filter(|_| prepared.template_workspace.is_some());
+    if let Some(options) = archive {
+        let source = options.source.as_str();
+        if crate::template::source::is_url(source) {
+            lines.push(format!("Downloading {source}"));
+        } else {
+            lines.push(format!(
+                "Extracting {}",
+                crate::template::source::local_path(source, env).display()
+            ));
+        }
+    }
+    lines.extend(creating_lines(prepared));
+    if archive.is_some() {
+        lines.push("Cleaning up temporary files.".to_owned());
+    }
+    lines
+}
+
 /// Django's verbosity-2 lines, one for each file: `Creating /abs/path`.
 pub fn creating_lines(prepared: &Prepared) -> Vec<String> {
     prepared
         .plan
         .files()
         .map(|(path, _, _)| format!("Creating {}", prepared.root().join(path).display()))
-        .collect()
-}
-
-/// Verbosity-3 lines for the directories, before the files.
-pub fn directory_lines(prepared: &Prepared) -> Vec<String> {
-    prepared
-        .plan
-        .entries
-        .iter()
-        .filter(|e| e.kind == EntryKind::Dir)
-        .map(|e| {
-            format!(
-                "Creating directory {}",
-                prepared.root().join(&e.path).display()
-            )
-        })
         .collect()
 }
 
@@ -95,11 +165,49 @@ pub fn summary(prepared: &Prepared, dry_run: bool, cwd: &Path) -> String {
                 }
             }
         }
-        Kind::App => format!(
-            "{what}.\nNext: add '{}' to INSTALLED_APPS, then python manage.py makemigrations {}",
-            prepared.name, prepared.name
-        ),
+        Kind::App => {
+            let name = &prepared.name;
+            let has_apps_py = prepared
+                .plan
+                .files()
+                .any(|(p, _, _)| p == Path::new("apps.py"));
+            match app_module(prepared.root(), cwd) {
+                Some(module) if module == name.as_str() => format!(
+                    "{what}.\nNext: add '{module}' to INSTALLED_APPS, then python manage.py makemigrations {name}"
+                ),
+                Some(module) if has_apps_py => format!(
+                    "{what}.\nNext: set name = '{module}' in {shown}/apps.py and add '{module}' to INSTALLED_APPS, \
+                     then python manage.py makemigrations {name}"
+                ),
+                Some(module) => format!(
+                    "{what}.\nNext: add '{module}' to INSTALLED_APPS, then python manage.py makemigrations {name}"
+                ),
+                None => format!(
+                    "{what}.\nNext: add the app to INSTALLED_APPS under the dotted path your project imports it by, \
+                     then python manage.py makemigrations {name}"
+                ),
+            }
+        }
     }
+}
+
+/// The dotted module an app directory is imported as when the project runs from `cwd`
+/// (`apps/blog` -> `apps.blog`); None when it lies outside `cwd` or a part is no identifier.
+fn app_module(root: &Path, cwd: &Path) -> Option<String> {
+    let relative = root.strip_prefix(cwd).ok()?;
+    let parts: Vec<&str> = relative
+        .components()
+        .map(|c| c.as_os_str().to_str())
+        .collect::<Option<_>>()?;
+    let valid = !parts.is_empty()
+        && parts.iter().all(|p| {
+            let mut chars = p.chars();
+            chars
+                .next()
+                .is_some_and(|c| c == '_' || unicode_ident::is_xid_start(c))
+                && chars.all(unicode_ident::is_xid_continue)
+        });
+    valid.then(|| parts.join("."))
 }
 
 #[derive(Serialize)]
@@ -225,4 +333,25 @@ fn digest(content: &Content) -> io::Result<(String, Option<String>)> {
         .then(|| String::from_utf8(kept).ok())
         .flatten();
     Ok((hex, text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_module_is_the_dotted_path_from_the_working_directory() {
+        let cwd = Path::new("/w");
+        assert_eq!(
+            app_module(Path::new("/w/blog"), cwd).as_deref(),
+            Some("blog")
+        );
+        assert_eq!(
+            app_module(Path::new("/w/apps/blog2"), cwd).as_deref(),
+            Some("apps.blog2")
+        );
+        assert_eq!(app_module(Path::new("/elsewhere/blog"), cwd), None);
+        assert_eq!(app_module(Path::new("/w/my-apps/blog"), cwd), None);
+        assert_eq!(app_module(Path::new("/w"), cwd), None);
+    }
 }

@@ -54,10 +54,7 @@ fn dry_run_writes_nothing_and_exits_as_the_real_run() {
     let nothing = |_: &Path| {};
     let (code, stderr) = assert_dry_run_like_real(nothing, &["startproject", "mysite"]);
     assert_eq!(code, 0);
-    assert!(
-        stderr.contains("Would create Django 6.1 project 'mysite'"),
-        "{stderr}"
-    );
+    assert_eq!(stderr, "", "captured: no summary, as django-admin");
     assert_eq!(
         assert_dry_run_like_real(nothing, &["startapp", "blog", "apps/blog"]).0,
         0
@@ -80,10 +77,10 @@ fn dry_run_writes_nothing_and_exits_as_the_real_run() {
         1
     );
     let conflict = |d: &Path| {
-        fs::create_dir(d.join("mysite")).unwrap();
-        fs::write(d.join("mysite/settings.py"), "X = 1\n").unwrap();
+        fs::create_dir_all(d.join("proj/mysite")).unwrap();
+        fs::write(d.join("proj/mysite/settings.py"), "X = 1\n").unwrap();
     };
-    let (code, stderr) = assert_dry_run_like_real(conflict, &["startproject", "mysite", "."]);
+    let (code, stderr) = assert_dry_run_like_real(conflict, &["startproject", "mysite", "proj"]);
     assert_eq!(code, 1);
     assert!(
         stderr.contains("settings.py already exists. Overlaying"),
@@ -229,37 +226,158 @@ fn json_errors_are_json_with_the_same_exit_status() {
     assert_eq!(listing(dir.path()).len(), 0);
 }
 
+/// Captured, a successful run prints what django-admin prints: nothing at -v 0 and 1, its
+/// `Rendering`/`Creating` lines on stdout at -v 2 and 3 (Django prints no more at 3).
 #[test]
-fn human_output_goes_to_stderr_and_verbosity_0_is_silent() {
+fn captured_success_output_is_django_admins() {
     let dir = tempfile::tempdir().unwrap();
-    let out = scaffold()
+    for verbosity in ["0", "1"] {
+        let out = run(
+            dir.path(),
+            &["startproject", &format!("site{verbosity}"), "-v", verbosity],
+        );
+        assert!(out.status.success());
+        assert_eq!(
+            (out.stdout.as_slice(), out.stderr.as_slice()),
+            (&b""[..], &b""[..]),
+            "-v {verbosity}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for (name, verbosity) in [("shop", "2"), ("cart", "3")] {
+        let out = run(dir.path(), &["startapp", name, "-v", verbosity]);
+        assert!(out.status.success() && out.stderr.is_empty());
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let app = dir.path().join(name);
+        let mut expected = vec![
+            "Rendering app template files with extensions: .py".to_owned(),
+            "Rendering app template files with filenames: ".to_owned(),
+        ];
+        for file in [
+            "__init__.py",
+            "admin.py",
+            "apps.py",
+            "migrations/__init__.py",
+            "models.py",
+            "tests.py",
+            "views.py",
+        ] {
+            expected.push(format!("Creating {}", app.join(file).display()));
+        }
+        assert_eq!(
+            stdout.lines().collect::<Vec<_>>(),
+            expected,
+            "-v {verbosity}"
+        );
+    }
+    // A template archive: Django's extracting and clean-up lines around the files.
+    fs::create_dir_all(dir.path().join("tpl/project_name")).unwrap();
+    fs::write(dir.path().join("tpl/project_name/x.py-tpl"), "").unwrap();
+    let tar = std::process::Command::new("tar")
         .current_dir(dir.path())
-        .args(["startproject", "mysite"])
-        .env("NO_COLOR", "1")
-        .output()
+        .args(["czf", "tpl.tgz", "-C", "tpl", "."])
+        .status()
         .unwrap();
-    assert!(out.stdout.is_empty());
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(
-        stderr,
-        "Created Django 6.1 project 'mysite' in mysite (6 files).\nNext: cd mysite && python manage.py migrate && python manage.py runserver\n"
+    assert!(tar.success());
+    let out = run(
+        dir.path(),
+        &[
+            "startproject",
+            "arch",
+            "--template",
+            "tpl.tgz",
+            "-v",
+            "2",
+            "-e",
+            "txt,md",
+            "-n",
+            "Procfile",
+        ],
     );
-    let out = run(dir.path(), &["startapp", "blog", "-v", "0"]);
-    assert!(out.status.success() && out.stdout.is_empty() && out.stderr.is_empty());
-    // -v 2 lists each file as django-admin does.
-    let out = run(dir.path(), &["startapp", "shop", "-v", "2"]);
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(
-        stdout
-            .lines()
-            .filter(|l| l.starts_with("Creating /"))
-            .count(),
-        7,
-        "{stdout}"
+        stdout,
+        format!(
+            "Rendering project template files with extensions: .py, .txt, .md\n\
+             Rendering project template files with filenames: Procfile\n\
+             Extracting {}\n\
+             Creating {}\n\
+             Cleaning up temporary files.\n",
+            dir.path().join("tpl.tgz").display(),
+            dir.path().join("arch/arch/x.py").display()
+        )
     );
     // Not a terminal: no colour codes, even on errors.
     let out = run(dir.path(), &["startapp", "os"]);
     assert!(!String::from_utf8_lossy(&out.stderr).contains('\x1b'));
+}
+
+/// Runs `scaffold ARGS` in `dir` on a pty (util-linux `script`), as a person at a terminal;
+/// returns what the terminal showed (stdout and stderr), with `\r\n` made `\n`.
+fn on_terminal(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let command = std::iter::once(support::scaffold_path().display().to_string())
+        .chain(args.iter().map(|a| format!("'{a}'")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = std::process::Command::new("script")
+        .current_dir(dir)
+        .args(["-qec", &command, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("util-linux script runs the command on a pty");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"),
+    )
+}
+
+/// At a terminal, -v 1 adds the summary and next steps on stderr; -v 0 stays silent.
+#[test]
+fn summary_and_next_steps_only_at_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_eq!(
+        on_terminal(d, &["startproject", "mysite"]),
+        (
+            Some(0),
+            "Created Django 6.1 project 'mysite' in mysite (6 files).\n\
+             Next: cd mysite && python manage.py migrate && python manage.py runserver\n"
+                .to_owned()
+        )
+    );
+    assert_eq!(
+        on_terminal(d, &["startproject", "quiet", "-v", "0"]),
+        (Some(0), String::new())
+    );
+    let project = d.join("mysite");
+    assert_eq!(
+        on_terminal(&project, &["startapp", "blog"]).1,
+        "Created Django 6.1 app 'blog' in blog (7 files).\n\
+         Next: add 'blog' to INSTALLED_APPS, then python manage.py makemigrations blog\n"
+    );
+}
+
+/// The next steps name the module an app is imported as: `apps.blog2` for `apps/blog2`, whose
+/// apps.py still says `name = 'blog2'` as Django writes it.
+#[test]
+fn app_next_steps_name_the_dotted_module() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, shown) = on_terminal(dir.path(), &["startapp", "blog2", "apps/blog2"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        shown,
+        "Created Django 6.1 app 'blog2' in apps/blog2 (7 files).\n\
+         Next: set name = 'apps.blog2' in apps/blog2/apps.py and add 'apps.blog2' to INSTALLED_APPS, \
+         then python manage.py makemigrations blog2\n"
+    );
+    assert!(!shown.contains("add 'blog2' to INSTALLED_APPS"));
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("shop");
+    let (_, shown) = on_terminal(dir.path(), &["startapp", "shop", target.to_str().unwrap()]);
+    assert!(
+        shown.contains("Next: add the app to INSTALLED_APPS under the dotted path"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -291,6 +409,10 @@ fn help_and_version() {
     let help = String::from_utf8(out.stdout).unwrap();
     assert!(
         help.contains("Examples:") && help.contains("startproject"),
+        "{help}"
+    );
+    assert!(
+        help.contains("nothing on success unless stderr is a terminal"),
         "{help}"
     );
     let out = scaffold()
@@ -395,10 +517,10 @@ fn summary_names_a_custom_template() {
         "NAME = '{{ project_name }}'\n",
     )
     .unwrap();
-    let out = run(dir.path(), &["startproject", "mysite", "--template", "tpl"]);
-    assert!(out.status.success());
+    let (code, shown) = on_terminal(dir.path(), &["startproject", "mysite", "--template", "tpl"]);
+    assert_eq!(code, Some(0));
     assert_eq!(
-        String::from_utf8(out.stderr).unwrap(),
+        shown,
         "Created project 'mysite' from template tpl in mysite (1 file).\nNext: cd mysite\n"
     );
     let out = run(
@@ -475,4 +597,238 @@ fn bad_template_option_values() {
         "{stderr}"
     );
     assert_eq!(listing(d), before);
+}
+
+/// A missing NAME is worded as django-admin words it, with a `usage:` line; status 2.
+#[test]
+fn missing_name_in_django_admins_words() {
+    for (command, words) in [
+        ("startproject", "You must provide a project name."),
+        ("startapp", "You must provide an application name."),
+    ] {
+        let out = scaffold().arg(command).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(out.stdout.is_empty());
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            stderr.starts_with(&format!("usage: scaffold {command} ")),
+            "{stderr}"
+        );
+        assert!(stderr.contains(&format!("\nerror: {words}\n")), "{stderr}");
+    }
+    // Other usage errors keep clap's words and status.
+    let out = scaffold()
+        .args(["startproject", "x", "--verbosity", "9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// Long options accept unique prefixes, as argparse does (`--ext=html,rst`, `--templ`,
+/// `--verb 2`); an ambiguous one is a usage error.
+#[test]
+fn long_options_accept_unique_prefixes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::create_dir_all(d.join("tpl")).unwrap();
+    fs::write(d.join("tpl/page.html"), "{{ project_name }}").unwrap();
+    fs::write(d.join("tpl/notes.rst"), "{{ project_name }}").unwrap();
+    let out = run(
+        d,
+        &[
+            "startproject",
+            "web",
+            "--templ",
+            "tpl",
+            "--ext=html,rst",
+            "--verb",
+            "2",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fs::read_to_string(d.join("web/page.html")).unwrap(), "web");
+    assert_eq!(fs::read_to_string(d.join("web/notes.rst")).unwrap(), "web");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Creating "));
+    let out = run(d, &["startproject", "other", "--se", "x"]);
+    assert_eq!(out.status.code(), Some(2), "--se is ambiguous");
+    assert!(!d.join("other").exists());
+}
+
+/// Runs a command that must be refused: status 1, the conflict message, the hint, and the
+/// directory exactly as it was.
+fn refused(dir: &Path, args: &[&str], envs: &[(&str, &Path)]) -> (String, String) {
+    let before = listing(dir);
+    let mut cmd = scaffold();
+    cmd.current_dir(dir)
+        .args(args)
+        .env_remove("PYTHONPATH")
+        .env_remove("VIRTUAL_ENV");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{args:?}");
+    assert_eq!(listing(dir), before, "{args:?} changed the directory");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let mut lines = stderr.lines();
+    let error = lines.next().unwrap_or_default().to_owned();
+    let hint = lines.next().unwrap_or_default().to_owned();
+    (error, hint)
+}
+
+const CONFLICT: &str = "conflicts with the name of an existing Python module and cannot be used as";
+
+/// A NAME Python would import from the working directory is refused as django-admin refuses
+/// it: module files, extension modules, packages with or without `__init__.py`.
+#[test]
+fn names_importable_from_the_working_directory_are_refused() {
+    for (entry, is_dir) in [
+        ("raises_import_error.py", false),
+        ("raises_import_error.pyc", false),
+        ("raises_import_error.cpython-313-x86_64-linux-gnu.so", false),
+        ("raises_import_error.abi3.so", false),
+        ("raises_import_error", true),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(entry);
+        if is_dir {
+            fs::create_dir(&path).unwrap();
+        } else {
+            fs::write(&path, "raise ImportError\n").unwrap();
+        }
+        let (error, hint) = refused(dir.path(), &["startproject", "raises_import_error"], &[]);
+        assert_eq!(
+            error,
+            format!(
+                "error: 'raises_import_error' {CONFLICT} a project name. Please try another name."
+            ),
+            "{entry}"
+        );
+        assert!(
+            hint.contains(&path.display().to_string()),
+            "{entry}: {hint}"
+        );
+    }
+    // A regular package, and a file that is no module (no refusal for the name).
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("pkg")).unwrap();
+    fs::write(dir.path().join("pkg/__init__.py"), "").unwrap();
+    let (error, _) = refused(dir.path(), &["startapp", "pkg"], &[]);
+    assert!(error.contains(CONFLICT), "{error}");
+    fs::write(dir.path().join("notes.txt"), "").unwrap();
+    let out = run(dir.path(), &["startapp", "notes"]);
+    assert!(out.status.success());
+}
+
+#[test]
+fn names_importable_from_pythonpath_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = tempfile::tempdir().unwrap();
+    fs::write(lib.path().join("helpers.py"), "").unwrap();
+    let (error, hint) = refused(
+        dir.path(),
+        &["startapp", "helpers"],
+        &[("PYTHONPATH", lib.path())],
+    );
+    assert_eq!(
+        error,
+        format!("error: 'helpers' {CONFLICT} an app name. Please try another name.")
+    );
+    assert!(hint.contains("in a PYTHONPATH directory"), "{hint}");
+    // Not on the path: allowed.
+    assert!(run(dir.path(), &["startapp", "helpers"]).status.success());
+}
+
+#[test]
+fn names_importable_from_the_virtual_environment_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let venv = tempfile::tempdir().unwrap();
+    let site = venv.path().join("lib/python3.12/site-packages");
+    fs::create_dir_all(site.join("rest_framework")).unwrap();
+    fs::write(site.join("rest_framework/__init__.py"), "").unwrap();
+    let (error, hint) = refused(
+        dir.path(),
+        &["startapp", "rest_framework"],
+        &[("VIRTUAL_ENV", venv.path())],
+    );
+    assert!(error.contains(CONFLICT), "{error}");
+    assert!(hint.contains("in the virtual environment"), "{hint}");
+    // Without VIRTUAL_ENV, ./.venv is the environment.
+    let local = dir.path().join(".venv/lib/python3.13/site-packages");
+    fs::create_dir_all(&local).unwrap();
+    fs::write(local.join("crispy.py"), "").unwrap();
+    let (error, _) = refused(dir.path(), &["startproject", "crispy"], &[]);
+    assert!(error.contains(CONFLICT), "{error}");
+}
+
+/// The DIRECTORY to generate into is not a module in the way, even when it is `./NAME`; an app
+/// named after the project's own package is refused with a hint saying so.
+#[test]
+fn the_target_itself_is_no_conflict_and_the_project_package_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::create_dir(d.join("blog")).unwrap();
+    let (error, hint) = refused(d, &["startapp", "blog"], &[]);
+    assert!(error.contains(CONFLICT), "{error}");
+    assert!(hint.contains("scaffold startapp blog blog"), "{hint}");
+    let out = run(d, &["startapp", "blog", "blog"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(d.join("blog/apps.py").is_file());
+
+    assert!(run(d, &["startproject", "mysite", "."]).status.success());
+    let (error, hint) = refused(d, &["startapp", "mysite"], &[]);
+    assert_eq!(
+        error,
+        format!("error: 'mysite' {CONFLICT} an app name. Please try another name.")
+    );
+    assert!(
+        hint.starts_with("hint: 'mysite' is the package of the Django project in this directory"),
+        "{hint}"
+    );
+    assert!(
+        !hint.contains("overlay") && !hint.contains("DIRECTORY"),
+        "{hint}"
+    );
+    // startapp's DIRECTORY base name is checked as well.
+    fs::write(d.join("utils.py"), "").unwrap();
+    let (error, _) = refused(d, &["startapp", "app", "utils"], &[]);
+    assert!(
+        error.contains("cannot be used as an app directory"),
+        "{error}"
+    );
+}
+
+/// A regular file in the way: the hint does not suggest overlaying into it.
+#[test]
+fn hints_for_a_file_in_the_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("mysite"), "a file").unwrap();
+    let (error, hint) = refused(d, &["startproject", "mysite"], &[]);
+    assert_eq!(
+        error,
+        format!("error: '{}' already exists", d.join("mysite").display())
+    );
+    assert!(hint.starts_with("hint: "), "{hint}");
+    assert!(
+        !hint.contains("overlay") && !hint.contains("pass a DIRECTORY"),
+        "{hint}"
+    );
+    let (error, hint) = refused(d, &["startproject", "web", "mysite"], &[]);
+    assert!(
+        error.ends_with("already exists and is not a directory"),
+        "{error}"
+    );
+    assert!(
+        hint.starts_with("hint: ") && !hint.contains("overlay"),
+        "{hint}"
+    );
 }

@@ -126,8 +126,14 @@ fn existing_target_without_directory() {
     let d = dir.path();
     fs::create_dir(d.join("mysite")).unwrap();
     fs::write(d.join("mysite/notes.txt"), "mine").unwrap();
-    let expected = format!("'{}' already exists", d.join("mysite").display());
-    assert_refused(d, d, &["startproject", "mysite"], &expected);
+    // A directory there is a namespace package Python would import: refused as Django's
+    // find_spec check refuses it, before the target is looked at.
+    assert_refused(
+        d,
+        d,
+        &["startproject", "mysite"],
+        "'mysite' conflicts with the name of an existing Python module and cannot be used as a project name. Please try another name.",
+    );
     fs::write(d.join("blog"), "a file").unwrap();
     assert_refused(
         d,
@@ -141,19 +147,21 @@ fn existing_target_without_directory() {
 fn overlay_with_one_conflicting_file_writes_nothing() {
     let dir = workspace();
     let d = dir.path();
-    fs::create_dir_all(d.join("mysite")).unwrap();
-    fs::write(d.join("mysite/urls.py"), "# my own urls\n").unwrap();
-    let conflict = d.join("mysite/urls.py");
+    // In a DIRECTORY beside the working directory: ./mysite itself would be an importable
+    // module, refused before any overlay.
+    fs::create_dir_all(d.join("proj/mysite")).unwrap();
+    fs::write(d.join("proj/mysite/urls.py"), "# my own urls\n").unwrap();
+    let conflict = d.join("proj/mysite/urls.py");
     assert_refused(
         d,
         d,
-        &["startproject", "mysite", "."],
+        &["startproject", "mysite", "proj"],
         &format!(
             "{} already exists. Overlaying a project into an existing directory won't replace conflicting files.",
             conflict.display()
         ),
     );
-    assert!(!d.join("manage.py").exists());
+    assert!(!d.join("proj/manage.py").exists());
 
     fs::create_dir_all(d.join("apps/blog")).unwrap();
     fs::write(d.join("apps/blog/models.py"), "x = 1\n").unwrap();
@@ -172,18 +180,18 @@ fn overlay_with_one_conflicting_file_writes_nothing() {
 fn overlay_without_conflict_keeps_what_was_there() {
     let dir = workspace();
     let d = dir.path();
-    fs::create_dir_all(d.join("mysite")).unwrap();
-    fs::write(d.join("mysite/extra.py"), "EXTRA = 1\n").unwrap();
+    fs::create_dir_all(d.join("proj/mysite")).unwrap();
+    fs::write(d.join("proj/mysite/extra.py"), "EXTRA = 1\n").unwrap();
     scaffold()
         .current_dir(d)
-        .args(["startproject", "mysite", ".", "-v", "0"])
+        .args(["startproject", "mysite", "proj", "-v", "0"])
         .assert()
         .success();
     assert_eq!(
-        fs::read_to_string(d.join("mysite/extra.py")).unwrap(),
+        fs::read_to_string(d.join("proj/mysite/extra.py")).unwrap(),
         "EXTRA = 1\n"
     );
-    assert!(d.join("manage.py").is_file() && d.join("mysite/settings.py").is_file());
+    assert!(d.join("proj/manage.py").is_file() && d.join("proj/mysite/settings.py").is_file());
     assert_eq!(
         fs::read_to_string(d.join("existing.txt")).unwrap(),
         "keep me"
@@ -263,7 +271,19 @@ fn unprivileged(cwd: &Path, args: &[&str]) -> std::process::Output {
     } else {
         std::process::Command::new(&binary)
     };
-    cmd.current_dir(cwd).args(args).output().unwrap()
+    cmd.current_dir(cwd).args(args);
+    // The fresh copy may still be open for writing in a child that another test thread forked
+    // meanwhile (exec then fails with ETXTBSY until that child has exec'd): try again.
+    for _ in 0..100 {
+        // setpriv reports the same failure of its own exec on stderr.
+        match cmd.output() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {}
+            Ok(out) if String::from_utf8_lossy(&out.stderr).contains("Text file busy") => {}
+            other => return other.unwrap(),
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("{} stayed busy", binary.display())
 }
 
 #[test]
@@ -304,13 +324,17 @@ fn read_only_parent_directory() {
 fn read_only_subdirectory_to_overlay() {
     let dir = tempfile::tempdir().unwrap();
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
-    let pkg = dir.path().join("mysite");
+    // In a DIRECTORY beside the working directory: ./mysite would itself be an importable module.
+    let proj = dir.path().join("proj");
+    fs::create_dir(&proj).unwrap();
+    fs::set_permissions(&proj, fs::Permissions::from_mode(0o777)).unwrap();
+    let pkg = proj.join("mysite");
     fs::create_dir(&pkg).unwrap();
     fs::set_permissions(&pkg, fs::Permissions::from_mode(0o555)).unwrap();
     let before = listing(dir.path());
     let mut outputs = Vec::new();
     for dry in [false, true] {
-        let mut args = vec!["startproject", "mysite", "."];
+        let mut args = vec!["startproject", "mysite", "proj"];
         if dry {
             args.push("--dry-run");
         }
@@ -327,8 +351,9 @@ fn read_only_subdirectory_to_overlay() {
     assert_eq!(outputs[0], outputs[1]);
 }
 
-/// `./NAME` that is a link to a directory exists: refused both ways, and the directory it
-/// points to is untouched.
+/// `./NAME` that is a link exists: refused both ways, and what it points to is untouched. A
+/// link to a directory is a package Python would import (it follows links), so it is refused
+/// as Django refuses it; a dangling link is simply in the way.
 #[test]
 fn a_link_at_the_target_is_refused() {
     let dir = workspace();
@@ -339,9 +364,17 @@ fn a_link_at_the_target_is_refused() {
         d,
         d,
         &["startproject", "mysite"],
-        &format!("'{}' already exists", d.join("mysite").display()),
+        "'mysite' conflicts with the name of an existing Python module and cannot be used as a project name. Please try another name.",
+    );
+    std::os::unix::fs::symlink(d.join("nowhere"), d.join("dangling")).unwrap();
+    assert_refused(
+        d,
+        d,
+        &["startproject", "dangling"],
+        &format!("'{}' already exists", d.join("dangling").display()),
     );
     // Overlaying: a directory of the plan that is a link is not written through.
+    fs::remove_file(d.join("mysite")).unwrap();
     fs::create_dir(d.join("over")).unwrap();
     std::os::unix::fs::symlink(d.join("real"), d.join("over/mysite")).unwrap();
     assert_refused(

@@ -26,6 +26,9 @@ pub enum DownloadError {
     Io(io::Error),
     /// An interrupt arrived (see `crate::interrupt`).
     Interrupted,
+    /// The Content-Disposition file name is not a plain file name (a path, `..`, absolute), as
+    /// Django 6.1 refuses it (`safe_join`); the message says why.
+    SuspiciousName(String),
 }
 
 /// The User-Agent of every request: scaffold and its version.
@@ -51,6 +54,10 @@ pub fn download(
     };
     let disposition = header("content-disposition");
     let content_type = header("content-type");
+    // Django checks the server's name whenever there is one, even when the URL names the type.
+    if let Some(name) = disposition.as_deref().and_then(disposition_file_name) {
+        check_plain_file_name(&name)?;
+    }
     let url_name = url_file_name(url);
     let (name, kind) = match kind_from_name(&url_name) {
         Some(kind) => (url_name, kind),
@@ -279,6 +286,28 @@ fn kind_from_content_type(content_type: &str) -> Option<ArchiveKind> {
     }
 }
 
+/// Refuses a file name from the server that is not one plain name in the download directory.
+/// An absolute name or one with `..` gets Django's words (`SuspiciousFileOperation` from
+/// `safe_join`); another path (`a/b.tgz`), which Django would try to move into a directory that
+/// does not exist, is refused too.
+fn check_plain_file_name(name: &str) -> Result<(), DownloadError> {
+    let path = Path::new(name);
+    let outside = path.is_absolute()
+        || name.starts_with('\\')
+        || name.split(['/', '\\']).any(|part| part == "..");
+    if outside {
+        return Err(DownloadError::SuspiciousName(format!(
+            "the file name '{name}' in the server's Content-Disposition is located outside of the base path component (the download directory)"
+        )));
+    }
+    if name.contains(['/', '\\', '\0']) || name == "." {
+        return Err(DownloadError::SuspiciousName(format!(
+            "the file name '{name}' in the server's Content-Disposition is not a plain file name"
+        )));
+    }
+    Ok(())
+}
+
 /// A name from the network, made safe to use as one file name in the download directory.
 fn safe_file_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
@@ -340,6 +369,35 @@ mod tests {
         assert_eq!(disposition_file_name("inline"), None);
         assert_eq!(safe_file_name("../../etc/t.zip"), "t.zip");
         assert_eq!(safe_file_name(".."), "template");
+        for (bad, why) in [
+            (
+                "/nonexistent/archive.tgz",
+                "is located outside of the base path component",
+            ),
+            ("../t.tgz", "is located outside of the base path component"),
+            (
+                "a/../../t.tgz",
+                "is located outside of the base path component",
+            ),
+            ("..", "is located outside of the base path component"),
+            (
+                "\\\\server\\t.tgz",
+                "is located outside of the base path component",
+            ),
+            ("a/t.tgz", "is not a plain file name"),
+            ("a\\t.tgz", "is not a plain file name"),
+            (".", "is not a plain file name"),
+        ] {
+            match check_plain_file_name(bad) {
+                Err(DownloadError::SuspiciousName(message)) => {
+                    assert!(message.contains(why), "{bad}: {message}")
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        for good in ["t.tgz", "my template.tar.gz", "..t.zip"] {
+            assert!(check_plain_file_name(good).is_ok(), "{good}");
+        }
         assert_eq!(
             kind_from_content_type("application/zip; charset=binary"),
             Some(ArchiveKind::Zip)

@@ -22,6 +22,25 @@ pub struct Acquired {
     pub workspace: Option<TempDir>,
 }
 
+/// The absolute path a `--template` value names as a local directory or archive: `file://` and
+/// `~` removed, made absolute and normalised, as Django's `handle_template` does.
+pub fn local_path(raw: &str, env: &Environment) -> PathBuf {
+    let stripped = raw.strip_prefix("file://").unwrap_or(raw);
+    let expanded = match (stripped.strip_prefix('~'), &env.home) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
+            home.join(rest.trim_start_matches('/'))
+        }
+        _ => PathBuf::from(stripped),
+    };
+    normalize(&env.cwd.join(expanded))
+}
+
+/// Whether a `--template` value is an http(s) URL, which is downloaded.
+pub fn is_url(raw: &str) -> bool {
+    let lower = raw.to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
 /// Finds the template as Django's `handle_template` does: `file://` and `~` removed, an
 /// existing directory used as it is, an http(s) URL downloaded, any other existing file
 /// unpacked as an archive.
@@ -32,13 +51,7 @@ pub fn acquire(
 ) -> Result<Acquired, Error> {
     let raw = options.source.as_str();
     let stripped = raw.strip_prefix("file://").unwrap_or(raw);
-    let expanded = match (stripped.strip_prefix('~'), &env.home) {
-        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
-            home.join(rest.trim_start_matches('/'))
-        }
-        _ => PathBuf::from(stripped),
-    };
-    let path = normalize(&env.cwd.join(expanded));
+    let path = local_path(raw, env);
     if path.is_dir() {
         let root = path
             .canonicalize()
@@ -159,5 +172,6 @@ fn download_error(e: DownloadError, raw: &str, options: &TemplateOptions) -> Err
         },
         DownloadError::Io(e) => Error::io("cannot save the download of", &url)(e),
         DownloadError::Interrupted => Error::Interrupted,
+        DownloadError::SuspiciousName(message) => Error::Download { url, message, timed_out: false },
     }
 }
