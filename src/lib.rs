@@ -10,6 +10,7 @@ pub mod builtin;
 pub mod destination;
 pub mod django;
 pub mod error;
+pub mod installed;
 pub mod interrupt;
 pub mod name;
 pub mod path_map;
@@ -38,7 +39,9 @@ pub struct Request {
     pub kind: Kind,
     pub name: String,
     pub directory: Option<PathBuf>,
-    pub django: DjangoVersion,
+    /// `--django`; None: the release installed where the project will run, else the newest
+    /// (see [`installed`]).
+    pub django: Option<DjangoVersion>,
     /// None: a new random key.
     pub secret_key: Option<String>,
     pub settings: SettingsLayout,
@@ -54,7 +57,7 @@ impl Request {
             kind,
             name: name.into(),
             directory: None,
-            django: DjangoVersion::NEWEST,
+            django: None,
             secret_key: None,
             settings: SettingsLayout::Single,
             settings_module: None,
@@ -63,11 +66,13 @@ impl Request {
     }
 }
 
-/// Where relative paths and `~` are resolved from.
+/// Where relative paths and `~` are resolved from, and the active venv.
 #[derive(Debug, Clone)]
 pub struct Environment {
     pub cwd: PathBuf,
     pub home: Option<PathBuf>,
+    /// `VIRTUAL_ENV`: where the installed Django is looked for first.
+    pub virtual_env: Option<PathBuf>,
 }
 
 impl Environment {
@@ -76,6 +81,9 @@ impl Environment {
             cwd: std::env::current_dir().map_err(Error::CurrentDir)?,
             home: std::env::var_os("HOME")
                 .filter(|h| !h.is_empty())
+                .map(PathBuf::from),
+            virtual_env: std::env::var_os("VIRTUAL_ENV")
+                .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
         })
     }
@@ -87,6 +95,12 @@ pub struct Prepared {
     pub kind: Kind,
     pub name: PackageName,
     pub django: DjangoVersion,
+    /// Why that release: `--django`, found installed, or the newest.
+    pub django_origin: installed::Origin,
+    /// The environment the project will run in, if one was found.
+    pub installed: Option<installed::Installed>,
+    /// About that environment: its Python is too old for the release.
+    pub environment_warning: Option<String>,
     pub destination: Destination,
     /// Project only.
     pub settings: Option<(SettingsLayout, SettingsModule)>,
@@ -127,6 +141,9 @@ pub fn prepare(request: &Request, env: &Environment) -> Result<Prepared, Error> 
         &env.cwd,
         env.home.as_deref(),
     )?;
+    let installed = installed::find(env.virtual_env.as_deref(), &destination.root, &env.cwd);
+    let choice = installed::choose(request.django, installed.as_ref())?;
+    let django = choice.version;
 
     if let Some(options) = &request.template {
         if request.settings == SettingsLayout::Split {
@@ -139,7 +156,7 @@ pub fn prepare(request: &Request, env: &Environment) -> Result<Prepared, Error> 
             kind,
             name: &name,
             directory: &destination.root,
-            django: request.django,
+            django,
             secret_key: secret_key.as_ref(),
         };
         let rendered = template::render(options, &context, env)?;
@@ -147,7 +164,10 @@ pub fn prepare(request: &Request, env: &Environment) -> Result<Prepared, Error> 
         return Ok(Prepared {
             kind,
             name,
-            django: request.django,
+            django,
+            django_origin: choice.origin,
+            installed,
+            environment_warning: choice.warning,
             destination,
             settings: None,
             plan: rendered.plan,
@@ -168,14 +188,17 @@ pub fn prepare(request: &Request, env: &Environment) -> Result<Prepared, Error> 
         kind,
         name: &name,
         directory: &destination.root,
-        django: request.django,
+        django,
         project,
     });
     destination.check(&plan, kind)?;
     Ok(Prepared {
         kind,
         name,
-        django: request.django,
+        django,
+        django_origin: choice.origin,
+        installed,
+        environment_warning: choice.warning,
         destination,
         settings,
         plan,
@@ -194,10 +217,20 @@ impl Prepared {
         &self.destination.root
     }
 
+    /// Whether the environment the project will run in has the chosen release installed.
+    pub fn django_installed(&self) -> bool {
+        self.installed
+            .as_ref()
+            .and_then(|i| i.django.as_deref())
+            .and_then(installed::feature)
+            .and_then(|(major, minor)| DjangoVersion::from_feature(major, minor))
+            == Some(self.django)
+    }
+
     /// What is allowed but probably a mistake: a default settings module inside the new project
-    /// that the project does not contain.
+    /// that the project does not contain; an environment whose Python is too old for the release.
     pub fn warnings(&self) -> Vec<String> {
-        let mut warnings = Vec::new();
+        let mut warnings: Vec<String> = self.environment_warning.iter().cloned().collect();
         if let Some((_, module)) = &self.settings {
             let inside = module.as_str().starts_with(&format!("{}.", self.name));
             if inside && !module.is_in(&self.plan) {

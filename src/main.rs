@@ -59,9 +59,10 @@ struct CommonArgs {
     name: String,
     /// Destination directory, created if missing; an existing one is overlaid [default: ./NAME]
     directory: Option<PathBuf>,
-    /// Django release whose templates to emit: 5.2, 6.0 or 6.1
-    #[arg(long, value_name = "VERSION", default_value_t = DjangoVersion::NEWEST, value_parser = parse_django)]
-    django: DjangoVersion,
+    /// Django release whose templates to emit: 5.2, 6.0 or 6.1 [default: the one installed in
+    /// the active venv, else in a .venv in DIRECTORY or above it, else the newest]
+    #[arg(long, value_name = "VERSION", value_parser = parse_django)]
+    django: Option<DjangoVersion>,
     /// 0 silent, 1 normal, 2 lists every file created, 3 also every directory
     #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=3))]
     verbosity: u8,

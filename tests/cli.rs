@@ -242,7 +242,12 @@ fn human_output_goes_to_stderr_and_verbosity_0_is_silent() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(
         stderr,
-        "Created Django 6.1 project 'mysite' in mysite (6 files).\nNext: cd mysite && python manage.py migrate && python manage.py runserver\n"
+        "Created Django 6.1 project 'mysite' in mysite (6 files).\n\
+         Django 6.1 (the newest; no Django found in an active venv or a .venv).\n\
+         Next: cd mysite\n      \
+         python3 -m venv .venv && . .venv/bin/activate   # Django 6.1 needs Python 3.12 or newer\n      \
+         python -m pip install \"Django~=6.1.0\"\n      \
+         python manage.py migrate && python manage.py runserver\n"
     );
     let out = run(dir.path(), &["startapp", "blog", "-v", "0"]);
     assert!(out.status.success() && out.stdout.is_empty() && out.stderr.is_empty());

@@ -9,9 +9,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// The scaffold binary built by cargo for these tests.
+/// The scaffold binary built by cargo for these tests, with no active venv (whose Django would
+/// choose the release).
 pub fn scaffold() -> assert_cmd::Command {
-    assert_cmd::Command::cargo_bin("scaffold").expect("the scaffold binary is built")
+    let mut cmd = assert_cmd::Command::cargo_bin("scaffold").expect("the scaffold binary is built");
+    cmd.env_remove("VIRTUAL_ENV");
+    cmd
 }
 
 /// The binary run under a given umask (through `sh`, since a process sets only its own).
