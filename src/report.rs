@@ -119,8 +119,12 @@ pub fn summary(prepared: &Prepared, dry_run: bool, cwd: &Path) -> String {
     }
 }
 
-/// Why this release, when scaffold chose it: `Django 5.2 (found in .venv)`.
+/// Why this release, when scaffold chose it for the built-in template: `Django 5.2 (found in
+/// .venv)`.
 fn release_reason(prepared: &Prepared) -> Option<String> {
+    if prepared.template.is_some() {
+        return None;
+    }
     let django = prepared.django;
     match &prepared.django_origin {
         Origin::Given => None,
