@@ -97,14 +97,14 @@ pub fn python_opted_out(test: &str) -> bool {
     out
 }
 
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     // tests run from the package root; CARGO_TARGET_DIR may move target/ elsewhere.
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
 }
 
-fn run(cmd: &mut Command, what: &str) {
+pub fn run(cmd: &mut Command, what: &str) {
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("{what}: cannot run {cmd:?}: {e}"));
@@ -234,43 +234,61 @@ pub fn release_venv(django: scaffold::DjangoVersion) -> &'static Path {
         .position(|v| *v == django)
         .expect("a supported release");
     VENVS[index].get_or_init(|| {
-        let name = format!("python-venv-{django}");
-        with_lock(&name, || {
-            let venv = target_dir().join(&name);
-            let python = pyenv_python(minor);
-            let (major_min, minor_min) = django.min_python();
-            assert!(
-                (3, minor) >= (major_min, minor_min),
-                "Django {django} needs Python {major_min}.{minor_min}"
-            );
-            let requirements = [
-                format!("django=={django}.*"),
-                "gunicorn>=23,<24".to_owned(),
-                "uvicorn>=0.30,<1".to_owned(),
-            ];
-            let wanted = format!("{}\n{}", python.display(), requirements.join("\n"));
-            let stamp = venv.join("scaffold-requirements.txt");
-            if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
-                return venv;
-            }
-            let _ = fs::remove_dir_all(&venv);
-            run(
-                Command::new(&python).args(["-m", "venv"]).arg(&venv),
-                &format!(
-                    "creating the Django {django} venv with {}",
-                    python.display()
-                ),
-            );
-            run(
-                Command::new(venv.join("bin/pip"))
-                    .args(["install", "--quiet", "--disable-pip-version-check"])
-                    .args(&requirements),
-                &format!("installing Django {django}, gunicorn and uvicorn"),
-            );
-            fs::write(&stamp, wanted).unwrap();
-            venv
-        })
+        let python = pyenv_python(minor);
+        let (major_min, minor_min) = django.min_python();
+        assert!(
+            (3, minor) >= (major_min, minor_min),
+            "Django {django} needs Python {major_min}.{minor_min}"
+        );
+        cached_venv(
+            &format!("python-venv-{django}"),
+            &python,
+            &[
+                &format!("django=={django}.*"),
+                "gunicorn>=23,<24",
+                "uvicorn>=0.30,<1",
+            ],
+        )
     })
+}
+
+/// `target/NAME`: a venv made with `python` and these requirements installed with pip; made
+/// once (under a lock), then reused while the interpreter and requirements stay the same.
+pub fn cached_venv(name: &str, python: &Path, requirements: &[&str]) -> PathBuf {
+    with_lock(name, || {
+        let venv = target_dir().join(name);
+        let wanted = format!("{}\n{}", python.display(), requirements.join("\n"));
+        let stamp = venv.join("scaffold-requirements.txt");
+        if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+            return venv;
+        }
+        let _ = fs::remove_dir_all(&venv);
+        run(
+            Command::new(python).args(["-m", "venv"]).arg(&venv),
+            &format!("creating the venv {name} with {}", python.display()),
+        );
+        run(
+            Command::new(venv.join("bin/pip"))
+                .args(["install", "--quiet", "--disable-pip-version-check"])
+                .args(requirements),
+            &format!("installing {} into {name}", requirements.join(" ")),
+        );
+        fs::write(&stamp, wanted).unwrap();
+        venv
+    })
+}
+
+/// The Python that the venvs of the tests are made with: `$PYTHON`, else `python3`; a clear
+/// failure when there is none.
+pub fn default_python() -> PathBuf {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let found = Command::new(&python).arg("--version").output();
+    assert!(
+        found.is_ok_and(|o| o.status.success()),
+        "these tests need Python 3 ('{python}' not found; set PYTHON to another interpreter, \
+         or {SKIP_PYTHON}=1 to skip them)"
+    );
+    PathBuf::from(python)
 }
 
 /// The real release files of Django `series` (e.g. "6.1"), newest patch release, fetched with pip
