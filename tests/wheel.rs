@@ -94,8 +94,8 @@ fn wheel() -> &'static Path {
     })
 }
 
-/// The index pip is set up with (its environment or `pip config`), passed on to uv, so that
-/// both reach the same package index.
+/// The index pip is set up with (its environment or `pip config`: index, extra index, find-links,
+/// CA bundle), passed on to uv, so that both reach the same package index and no other.
 fn uv_index_env(cmd: &mut Command) {
     let pip_config = Command::new(tools().join("bin/pip"))
         .args(["config", "list"])
@@ -123,6 +123,9 @@ fn uv_index_env(cmd: &mut Command) {
     }
     if let Some(links) = configured("find-links") {
         cmd.env("UV_FIND_LINKS", links);
+    }
+    if let Some(cert) = configured("cert") {
+        cmd.env("SSL_CERT_FILE", cert);
     }
 }
 
