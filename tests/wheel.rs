@@ -216,22 +216,40 @@ fn pip_installed_wheel_writes_what_the_binary_writes() {
         fs::remove_dir_all(&ours).unwrap();
         fs::remove_dir_all(&theirs).unwrap();
     }
+
+    // As a user would: the venv active (it has no Django, so the newest release), no flags.
+    let out = Command::new(&installed)
+        .args(["startproject", "mysite"])
+        .current_dir(work.path())
+        .env("VIRTUAL_ENV", &venv)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let settings = fs::read_to_string(work.path().join("mysite/mysite/settings.py")).unwrap();
+    assert!(
+        settings.contains(&format!(
+            "using Django {}.",
+            scaffold::DjangoVersion::NEWEST.release()
+        )),
+        "{settings}"
+    );
 }
 
-#[test]
-fn uvx_runs_the_wheel() {
-    if python_opted_out("uvx_runs_the_wheel") {
-        return;
-    }
-    let wheel = wheel();
-    let work = tempfile::tempdir().unwrap();
+/// `uvx --from WHEEL scaffold ARGS` in a scratch uv cache, offline from everything but the index
+/// pip uses; returns its output.
+fn uvx(work: &Path, args: &[&str]) -> std::process::Output {
     let mut uvx = Command::new(tools().join("bin/uvx"));
     uvx.arg("--from")
-        .arg(wheel)
-        .args(["scaffold", "--version"])
-        .current_dir(work.path())
-        .env("UV_CACHE_DIR", work.path().join("uv-cache"))
-        .env("UV_TOOL_DIR", work.path().join("uv-tools"))
+        .arg(wheel())
+        .arg("scaffold")
+        .args(args)
+        .current_dir(work)
+        .env("UV_CACHE_DIR", work.join("uv-cache"))
+        .env("UV_TOOL_DIR", work.join("uv-tools"))
         .env("UV_PYTHON", tools().join("bin/python"))
         .env("UV_PYTHON_DOWNLOADS", "never")
         .env("UV_NO_CONFIG", "1")
@@ -239,17 +257,53 @@ fn uvx_runs_the_wheel() {
     uv_index_env(&mut uvx);
     let started = Instant::now();
     let out = uvx.output().unwrap();
-    eprintln!("uvx: {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!("uvx {args:?}: {:.1} s", started.elapsed().as_secs_f64());
     assert!(
         out.status.success(),
-        "uvx --from WHEEL scaffold --version failed ({}):\n{}",
+        "uvx --from WHEEL scaffold {args:?} failed ({}):\n{}",
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
+    out
+}
+
+#[test]
+fn uvx_runs_the_wheel() {
+    if python_opted_out("uvx_runs_the_wheel") {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let out = uvx(work.path(), &["--version"]);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         format!("scaffold {}\n", env!("CARGO_PKG_VERSION"))
     );
+
+    let args = [
+        "startproject",
+        "mysite",
+        "--django",
+        "6.0",
+        "--secret-key",
+        FIXED_KEY,
+    ];
+    let ours = work.path().join("from_uvx");
+    let theirs = work.path().join("from_binary");
+    let ours_text = ours.to_str().unwrap();
+    uvx(work.path(), &[&args[..], &[ours_text, "-v", "0"]].concat());
+    scaffold()
+        .args(args)
+        .arg(&theirs)
+        .args(["-v", "0"])
+        .assert()
+        .success();
+    let listing_ours = listing(&ours);
+    assert!(
+        listing_ours.contains_key("manage.py"),
+        "{:?}",
+        listing_ours.keys()
+    );
+    assert_eq!(listing_ours, listing(&theirs));
 }
 
 /// `maturin sdist` (what `pip install` builds from where no wheel fits) holds the build script,
