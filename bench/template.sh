@@ -70,3 +70,48 @@ s, c = med["scaffold"], med["cp"]
 print(f"median: scaffold {s*1000:.1f} ms, cp -r {c*1000:.1f} ms, ratio {s/c:.2f}x (target <= 2x)")
 print(f"peak RSS: scaffold {small} KiB at {n} files, {big} KiB at {nbig} files ({big/small:.2f}x); cp -r {cp} KiB")
 PY
+
+# Large rendered file: one template file of ordinary lines (LARGE_MB, default 24 MB) rendered
+# by scaffold, with its peak memory against the file's size (target: at most 3x) and its
+# throughput (target: at least 100 MB/s of template text); and by django-admin when one is on
+# PATH (or DJANGO_ADMIN), for the ratio.
+large_mb=${LARGE_MB:-24}
+mkdir -p tpl-large/project_name
+python3 - "$large_mb" tpl-large/project_name/big.py-tpl <<'PY'
+import sys
+mb, path = int(sys.argv[1]), sys.argv[2]
+lines = [
+    "# {{ project_name }}: settings line {n}\n",
+    "SETTING_{n} = '{{ project_name }}.{{ docs_version }}'\n",
+    "{% if secret_key %}KEY_{n} = '{{ secret_key|slice:\":8\" }}'{% endif %}\n",
+    "VALUE_{n} = {n}  # an ordinary Python line with no template syntax at all\n",
+]
+with open(path, "w") as f:
+    size, n = 0, 0
+    while size < mb * 1_000_000:
+        line = lines[n % len(lines)].replace("{n}", str(n))
+        f.write(line)
+        size += len(line)
+        n += 1
+PY
+large_bytes=$(stat -c %s tpl-large/project_name/big.py-tpl)
+large_run() { rm -rf out; /usr/bin/time -f "%e %M" "$bin" startproject mysite out --template tpl-large -v 0 --secret-key k 2>&1 >/dev/null | tail -1; }
+large_run >/dev/null
+read -r large_s large_rss < <(large_run)
+django_admin=${DJANGO_ADMIN:-$(command -v django-admin || true)}
+django_part=""
+if [ -n "$django_admin" ]; then
+  rm -rf out && mkdir out
+  read -r dj_s dj_rss < <(/usr/bin/time -f "%e %M" "$django_admin" startproject mysite out --template tpl-large 2>&1 >/dev/null | tail -1)
+  django_part="; django-admin ${dj_s} s, ${dj_rss} KiB"
+fi
+rm -rf out
+python3 - "$large_bytes" "$large_s" "$large_rss" "$django_part" "${dj_s:-0}" <<'PY'
+import sys
+size, secs, rss, django, dj_s = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), sys.argv[4], float(sys.argv[5])
+mb = size / 1e6
+rate = mb / secs if secs else float("inf")
+print(f"large file: {mb:.1f} MB rendered in {secs:.2f} s ({rate:.0f} MB/s, target >= 100), "
+      f"peak RSS {rss/1024:.1f} MiB = {rss*1024/size:.2f}x the file (target <= 3x){django}"
+      + (f"; scaffold {dj_s/secs:.0f}x faster" if dj_s else ""))
+PY

@@ -1,9 +1,13 @@
 //! Where a command writes: the target directory, and the checks that nothing there would be replaced.
 
+use std::collections::HashSet;
+use std::ffi::OsString;
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::Error;
+use crate::handle::Identity;
 use crate::name::{Kind, PackageName, Role};
 use crate::plan::{EntryKind, Plan};
 
@@ -49,50 +53,99 @@ impl Destination {
     }
 
     /// Refuses a plan that would replace or collide with anything that exists: the target itself
-    /// when it must be new, any file of the plan, or a non-directory where the plan needs a
-    /// directory. Reads the file system; writes nothing.
-    pub fn check(&self, plan: &Plan, kind: Kind) -> Result<(), Error> {
+    /// when it must be new, any file of the plan, a non-directory or a link where the plan needs a
+    /// directory, or a directory the run would have to write into but may not. Reads the file
+    /// system; writes nothing. A dry run stops here, so every refusal the write itself could
+    /// foresee is made here, for both.
+    pub fn check(&self, plan: &Plan, kind: Kind) -> Result<Anchor, Error> {
         match std::fs::symlink_metadata(&self.root) {
             Ok(_) if !self.overlay => return Err(Error::TargetExists(self.root.clone())),
             Ok(_) if !self.root.is_dir() => return Err(Error::NotADirectory(self.root.clone())),
             Ok(_) => {}
-            Err(e) if is_missing(&e) => return existing_ancestor(&self.root).map(|_| ()),
+            Err(e) if is_missing(&e) => {
+                let anchor = existing_ancestor(&self.root)?;
+                writable(&anchor.path)?;
+                return Ok(anchor);
+            }
             Err(e) => return Err(Error::io("cannot inspect", &self.root)(e)),
         }
+        let anchor = existing_ancestor(&self.root)?;
+        // The staging directory goes into the target itself.
+        writable(&self.root)?;
+        let mut existing_dirs: HashSet<&Path> = HashSet::from([Path::new("")]);
+        let mut checked: HashSet<&Path> = HashSet::from([Path::new("")]);
         for entry in &plan.entries {
             let path = self.root.join(&entry.path);
-            let exists = match std::fs::symlink_metadata(&path) {
-                Ok(_) => true,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+            let meta = match std::fs::symlink_metadata(&path) {
+                Ok(meta) => Some(meta),
+                Err(e) if is_missing(&e) => None,
                 Err(e) => return Err(Error::io("cannot inspect", &path)(e)),
             };
-            match entry.kind {
-                EntryKind::Dir if exists && !path.is_dir() => {
+            match (&entry.kind, meta) {
+                (EntryKind::Dir, Some(meta)) if meta.file_type().is_symlink() => {
+                    return Err(Error::SymlinkInTheWay(path))
+                }
+                (EntryKind::Dir, Some(meta)) if !meta.is_dir() => {
                     return Err(Error::NotADirectory(path))
                 }
-                EntryKind::File { .. } if exists => {
+                (EntryKind::Dir, Some(_)) => {
+                    existing_dirs.insert(&entry.path);
+                }
+                (EntryKind::File { .. }, Some(_)) => {
                     return Err(Error::Conflict {
                         path,
                         article: kind.article(),
                         kind: kind.as_str(),
                     })
                 }
-                _ => {}
+                (_, None) => {
+                    // A new entry in a directory that exists: the run must be allowed to write there.
+                    let parent = entry.path.parent().unwrap_or(Path::new(""));
+                    if existing_dirs.contains(parent) && checked.insert(parent) {
+                        writable(&self.root.join(parent))?;
+                    }
+                }
             }
         }
-        Ok(())
+        Ok(anchor)
     }
+}
+
+/// The deepest existing directory at or above a target, as the checks saw it: the write starts
+/// there, and refuses to start if it has become another directory meanwhile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub path: PathBuf,
+    /// The names below it that must be created, down to the target.
+    pub missing: Vec<OsString>,
+    pub identity: Identity,
+}
+
+/// Refuses a directory this process may not create entries in (checked with the effective
+/// user's rights, as the write would be).
+fn writable(dir: &Path) -> Result<(), Error> {
+    use rustix::fs::{Access, AtFlags, CWD};
+    rustix::fs::accessat(
+        CWD,
+        dir,
+        Access::WRITE_OK | Access::EXEC_OK,
+        AtFlags::EACCESS,
+    )
+    .map_err(|e| Error::io("cannot write into", dir)(e.into()))
 }
 
 /// The deepest existing ancestor of `root` (or `root` itself), and the names below it that must
 /// be created. Fails if that ancestor is not a directory.
-pub fn existing_ancestor(root: &Path) -> Result<(PathBuf, Vec<std::ffi::OsString>), Error> {
+pub fn existing_ancestor(root: &Path) -> Result<Anchor, Error> {
     let mut missing = Vec::new();
     let mut current = root.to_owned();
-    loop {
+    let meta = loop {
         match std::fs::symlink_metadata(&current) {
-            Ok(_) if current.is_dir() => break,
-            Ok(_) => return Err(Error::NotADirectory(current)),
+            Ok(_) => match std::fs::metadata(&current) {
+                Ok(meta) if meta.is_dir() => break meta,
+                Ok(_) => return Err(Error::NotADirectory(current)),
+                Err(e) => return Err(Error::io("cannot inspect", &current)(e)),
+            },
             Err(e) if is_missing(&e) => {}
             Err(e) => return Err(Error::io("cannot inspect", &current)(e)),
         }
@@ -101,9 +154,13 @@ pub fn existing_ancestor(root: &Path) -> Result<(PathBuf, Vec<std::ffi::OsString
         };
         missing.push(name.to_owned());
         current = parent.to_owned();
-    }
+    };
     missing.reverse();
-    Ok((current, missing))
+    Ok(Anchor {
+        path: current,
+        missing,
+        identity: Identity::from_parts(meta.dev(), meta.ino()),
+    })
 }
 
 /// Not there: either no such entry, or a parent is not a directory (the walk up finds which).

@@ -34,6 +34,12 @@ pub enum Error {
     #[error("{} already exists and is not a directory", .0.display())]
     NotADirectory(PathBuf),
 
+    #[error("{} is a symbolic link; scaffold writes only into real directories, never through a link", .0.display())]
+    SymlinkInTheWay(PathBuf),
+
+    #[error("{} changed while scaffold was running; nothing was written", .0.display())]
+    Changed(PathBuf),
+
     #[error("cannot read the current directory: {0}")]
     CurrentDir(io::Error),
 

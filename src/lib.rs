@@ -10,6 +10,7 @@ pub mod builtin;
 pub mod destination;
 pub mod django;
 pub mod error;
+pub mod handle;
 pub mod installed;
 pub mod interrupt;
 pub mod name;
@@ -26,7 +27,7 @@ pub mod write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-pub use crate::destination::Destination;
+pub use crate::destination::{Anchor, Destination};
 pub use crate::django::DjangoVersion;
 pub use crate::error::Error;
 pub use crate::name::{Kind, PackageName, Role};
@@ -102,6 +103,8 @@ pub struct Prepared {
     /// About that environment: its Python is too old for the release.
     pub environment_warning: Option<String>,
     pub destination: Destination,
+    /// Where writing starts, as the checks saw it.
+    pub anchor: Anchor,
     /// Project only.
     pub settings: Option<(SettingsLayout, SettingsModule)>,
     pub plan: Plan,
@@ -160,7 +163,7 @@ pub fn prepare(request: &Request, env: &Environment) -> Result<Prepared, Error> 
             secret_key: secret_key.as_ref(),
         };
         let rendered = template::render(options, &context, env)?;
-        destination.check(&rendered.plan, kind)?;
+        let anchor = destination.check(&rendered.plan, kind)?;
         return Ok(Prepared {
             kind,
             name,
@@ -169,6 +172,7 @@ pub fn prepare(request: &Request, env: &Environment) -> Result<Prepared, Error> 
             installed,
             environment_warning: choice.warning,
             destination,
+            anchor,
             settings: None,
             plan: rendered.plan,
             template: Some(options.source.clone()),
@@ -191,7 +195,7 @@ pub fn prepare(request: &Request, env: &Environment) -> Result<Prepared, Error> 
         django,
         project,
     });
-    destination.check(&plan, kind)?;
+    let anchor = destination.check(&plan, kind)?;
     Ok(Prepared {
         kind,
         name,
@@ -200,6 +204,7 @@ pub fn prepare(request: &Request, env: &Environment) -> Result<Prepared, Error> 
         installed,
         environment_warning: choice.warning,
         destination,
+        anchor,
         settings,
         plan,
         template: None,
@@ -210,7 +215,13 @@ pub fn prepare(request: &Request, env: &Environment) -> Result<Prepared, Error> 
 impl Prepared {
     /// Writes the plan through a staging directory; see [`write::write`].
     pub fn write(&self, cancel: &AtomicBool) -> Result<(), Error> {
-        write::write(&self.plan, &self.destination.root, cancel)
+        let target = write::Target {
+            root: &self.destination.root,
+            anchor: &self.anchor,
+            overlay: self.destination.overlay,
+            kind: self.kind,
+        };
+        write::write(&self.plan, target, cancel)
     }
 
     pub fn root(&self) -> &Path {

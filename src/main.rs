@@ -206,12 +206,11 @@ fn main() -> ExitCode {
         }
         Command::Startapp(args) => generate(&request(Kind::App, &args.common), &args.common),
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "scaffold",
-                &mut std::io::stdout(),
-            );
+            // Into memory first: clap_complete panics on a failed write, and a closed pipe is
+            // no reason to crash.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "scaffold", &mut script);
+            let _ = std::io::stdout().write_all(&script);
             ExitCode::SUCCESS
         }
         Command::Man { command, dir } => match man(command.as_deref(), dir) {
@@ -336,10 +335,15 @@ fn generate(request: &Request, common: &CommonArgs) -> ExitCode {
                 }
             }
             if common.verbosity >= 1 {
+                let mut err = std::io::stderr().lock();
                 for warning in prepared.warnings() {
-                    eprintln!("warning: {warning}");
+                    let _ = writeln!(err, "warning: {warning}");
                 }
-                eprintln!("{}", report::summary(&prepared, common.dry_run, &env.cwd));
+                let _ = writeln!(
+                    err,
+                    "{}",
+                    report::summary(&prepared, common.dry_run, &env.cwd)
+                );
             }
         }
     }
@@ -348,7 +352,9 @@ fn generate(request: &Request, common: &CommonArgs) -> ExitCode {
 
 fn fail(error: &Error, format: OutputFormat) -> ExitCode {
     match format {
-        OutputFormat::Json => print!("{}", report::json_error(error)),
+        OutputFormat::Json => {
+            let _ = std::io::stdout().write_all(report::json_error(error).as_bytes());
+        }
         OutputFormat::Text => {
             let colour = std::io::stderr().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -357,9 +363,11 @@ fn fail(error: &Error, format: OutputFormat) -> ExitCode {
             } else {
                 ("", "")
             };
-            eprintln!("{on}error:{off} {error}");
+            // Writes to a closed stderr fail quietly: the exit status still tells.
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "{on}error:{off} {error}");
             if let Some(hint) = error.hint() {
-                eprintln!("hint: {hint}");
+                let _ = writeln!(err, "hint: {hint}");
             }
         }
     }

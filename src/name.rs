@@ -7,7 +7,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::error::Error;
 use crate::stdlib::is_stdlib_module;
-use crate::template::django_syntax::value::python_title;
+use django_template::python::python_title;
 
 /// What is being created: decides the wording of messages and the template used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -1,6 +1,12 @@
 //! The plan: every directory and file a command will create, as plain data, before anything is written.
 
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::handle::{self, Identity};
 
 /// What a command will create under its target directory.
 #[derive(Debug, Clone, Default)]
@@ -32,20 +38,80 @@ pub enum EntryKind {
 pub enum Content {
     Bytes(Vec<u8>),
     /// Copied byte for byte when written, so that large files are never held in memory.
-    Copy {
-        source: PathBuf,
-        size: u64,
-    },
+    Copy(SourceFile),
 }
 
 impl Content {
     pub fn size(&self) -> u64 {
         match self {
             Content::Bytes(bytes) => bytes.len() as u64,
-            Content::Copy { size, .. } => *size,
+            Content::Copy(source) => source.size,
         }
     }
 }
+
+/// A template directory, held open for as long as the plan's copies point into it.
+#[derive(Debug)]
+pub struct SourceDir {
+    fd: OwnedFd,
+    /// Where it was when opened, for messages.
+    path: PathBuf,
+}
+
+impl SourceDir {
+    /// Opens the directory at `path` (following links in the path itself).
+    pub fn open(path: &Path) -> io::Result<Self> {
+        Ok(SourceDir {
+            fd: handle::open_dir(path)?,
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// A file of a template, copied as it is when the plan is written. It is found again through
+/// the held template directory, one component at a time without following links, and must
+/// still be the very file (same device and inode) the walk saw: a file swapped for a link or
+/// for another file in between is refused, never followed.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub dir: Arc<SourceDir>,
+    /// Relative to `dir`; no component is a link.
+    pub rel: PathBuf,
+    pub size: u64,
+    pub identity: Identity,
+}
+
+impl SourceFile {
+    /// Opens the file for reading, checking that it is still the file the walk saw.
+    pub fn open(&self) -> io::Result<File> {
+        let (file, stat) = handle::open_file_beneath(self.dir.fd(), &self.rel)?;
+        if Identity::of(&stat) != self.identity || stat.st_size as u64 != self.size {
+            return Err(handle::changed());
+        }
+        Ok(file)
+    }
+
+    /// Where the file is, for messages.
+    pub fn path(&self) -> PathBuf {
+        self.dir.path.join(&self.rel)
+    }
+}
+
+impl PartialEq for SourceFile {
+    fn eq(&self, other: &Self) -> bool {
+        self.rel == other.rel && self.size == other.size && self.identity == other.identity
+    }
+}
+
+impl Eq for SourceFile {}
 
 /// Permission bits of a created directory before the umask, as `os.makedirs` uses.
 pub const DIR_MODE: u32 = 0o777;

@@ -1,7 +1,6 @@
 //! What a command tells its user: Django-style progress lines, a summary with next steps, or one
 //! JSON document for CI. Builds strings; printing is the caller's job.
 
-use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
@@ -256,9 +255,9 @@ fn digest(content: &Content) -> io::Result<(String, Option<String>)> {
             hasher.update(bytes);
             kept.extend_from_slice(bytes);
         }
-        Content::Copy { source, size } => {
-            let keep = *size <= MAX_REPORTED_CONTENT;
-            let mut file = File::open(source)?;
+        Content::Copy(source) => {
+            let keep = source.size <= MAX_REPORTED_CONTENT;
+            let mut file = source.open()?;
             let mut buffer = vec![0u8; 64 * 1024];
             loop {
                 let n = file.read(&mut buffer)?;

@@ -1,145 +1,454 @@
-//! Writing a plan: everything goes into a staging directory first and is then moved into place,
-//! so a failure at any point leaves nothing behind and changes nothing that existed.
+//! Writing a plan: every file's content goes into a staging directory first, then directories
+//! are made and files moved into place through directory handles, and on any failure exactly
+//! what this run made is taken back.
+//!
+//! Why it is built this way:
+//! - Staging first: the steps that can fail for ordinary reasons (a full disk, an unreadable
+//!   template file, Ctrl-C) happen before anything appears in the destination.
+//! - Handles, not paths: below the directory the checks saw (identified by device and inode),
+//!   every directory is opened one component at a time without following links, so a path
+//!   swapped for a link meanwhile is refused, never written through.
+//! - Rollback by identity: the run records each directory and file it made (its device and
+//!   inode); a rollback unlinks those files and removes those directories only when empty, so
+//!   whatever another process wrote meanwhile, even into a directory this run made, survives.
 
-use std::fs::{self, DirBuilder, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::destination::existing_ancestor;
+use rustix::fs::{Mode, OFlags, RenameFlags};
+use rustix::io::Errno;
+
+use crate::destination::Anchor;
 use crate::error::Error;
+use crate::handle::{self, Identity};
+use crate::name::Kind;
 use crate::plan::{Content, EntryKind, Plan, DIR_MODE};
 
-/// Writes `plan` under `root`, creating `root` and its missing parents. Either every entry ends
-/// up in place or, on error or when `cancel` is raised, nothing new is left and nothing that
-/// existed is changed.
-pub fn write(plan: &Plan, root: &Path, cancel: &AtomicBool) -> Result<(), Error> {
-    let (anchor, missing) = existing_ancestor(root)?;
-    let staging = tempfile::Builder::new()
-        .prefix(".scaffold-staging-")
-        .tempdir_in(&anchor)
-        .map_err(Error::io("cannot create a staging directory in", &anchor))?;
+/// Where a plan goes: the target directory and the anchor the checks saw.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// The absolute target directory, for messages.
+    pub root: &'a Path,
+    pub anchor: &'a Anchor,
+    /// True when the target may exist (DIRECTORY was given).
+    pub overlay: bool,
+    /// For the wording of conflicts.
+    pub kind: Kind,
+}
 
-    let staged_root = missing
-        .iter()
-        .fold(staging.path().to_owned(), |p, c| p.join(c));
-    let mut builder = DirBuilder::new();
-    builder.mode(DIR_MODE).recursive(true);
-    builder
-        .create(&staged_root)
-        .map_err(Error::io("cannot create a directory in", &anchor))?;
+/// Writes `plan` into `target`, creating the target and its missing parents. Either every entry
+/// ends up in place or, on error or when `cancel` is raised, nothing this run made is left and
+/// nothing that existed is changed.
+pub fn write(plan: &Plan, target: Target<'_>, cancel: &AtomicBool) -> Result<(), Error> {
+    let anchor = target.anchor;
+    let anchor_fd =
+        handle::open_dir(&anchor.path).map_err(Error::io("cannot open", &anchor.path))?;
+    let identity =
+        Identity::of_fd(&anchor_fd).map_err(Error::io("cannot inspect", &anchor.path))?;
+    if identity != anchor.identity {
+        return Err(Error::Changed(anchor.path.clone()));
+    }
+    let staging = Staging::create(anchor_fd.as_fd(), &anchor.path)?;
 
-    for entry in &plan.entries {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(Error::Interrupted);
-        }
-        let staged = staged_root.join(&entry.path);
-        let shown = root.join(&entry.path);
-        match &entry.kind {
-            EntryKind::Dir => builder
-                .create(&staged)
-                .map_err(Error::io("cannot create", shown))?,
-            EntryKind::File { mode, content } => {
-                write_file(&staged, *mode, content).map_err(Error::io("cannot write", shown))?
-            }
+    let mut staged = Vec::new();
+    for (index, entry) in plan.entries.iter().enumerate() {
+        if let EntryKind::File { mode, content } = &entry.kind {
+            let shown = target.root.join(&entry.path);
+            let identity = staging
+                .write_file(index, *mode, content, cancel)
+                .map_err(|e| file_error(e, content, shown, cancel))?;
+            staged.push(identity);
         }
     }
     if cancel.load(Ordering::Relaxed) {
         return Err(Error::Interrupted);
     }
 
-    let mut moved = Vec::new();
-    let result = match missing.first() {
-        Some(first) => move_new(&staging.path().join(first), &anchor.join(first), &mut moved),
-        None => merge(staging.path(), root, &mut moved),
-    };
+    let mut made = Made::default();
+    let result = place(
+        plan,
+        target,
+        anchor_fd.as_fd(),
+        &staging,
+        &staged,
+        &mut made,
+        cancel,
+    );
     if result.is_err() {
-        for path in moved.iter().rev() {
-            let _ = remove(path);
-        }
+        made.take_back(anchor_fd.as_fd());
     }
     result
 }
 
-fn write_file(path: &Path, mode: u32, content: &Content) -> io::Result<()> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(path)?;
-    match content {
-        Content::Bytes(bytes) => file.write_all(bytes)?,
-        Content::Copy { source, .. } => {
-            io::copy(&mut fs::File::open(source)?, &mut file)?;
-        }
+/// How a failure while staging a file is told: an interrupt as such; a template file that
+/// cannot be read (or changed) names that file; anything else names the file being written.
+fn file_error(e: io::Error, content: &Content, shown: PathBuf, cancel: &AtomicBool) -> Error {
+    if cancel.load(Ordering::Relaxed) {
+        return Error::Interrupted;
     }
-    file.flush()
+    match (content, e.kind()) {
+        (Content::Copy(source), _)
+            if e.get_ref().is_some_and(|inner| inner.is::<SourceError>()) =>
+        {
+            let inner = e
+                .into_inner()
+                .and_then(|b| b.downcast::<SourceError>().ok());
+            let source_error = inner.map_or_else(|| io::Error::other("unreadable"), |b| b.0);
+            Error::io("cannot read the template file", source.path())(source_error)
+        }
+        _ => Error::io("cannot write", shown)(e),
+    }
 }
 
-/// Moves each staged child of `staged` into `dest`: a child `dest` lacks moves whole, a directory
-/// both have is merged one level down. Records what it moved, for the rollback.
-fn merge(staged: &Path, dest: &Path, moved: &mut Vec<PathBuf>) -> Result<(), Error> {
-    let mut children: Vec<_> = fs::read_dir(staged)
-        .and_then(|entries| {
-            entries
-                .map(|e| e.map(|e| e.file_name()))
-                .collect::<io::Result<Vec<_>>>()
-        })
-        .map_err(Error::io("cannot read the staging directory", staged))?;
-    children.sort();
-    for child in children {
-        let from = staged.join(&child);
-        let to = dest.join(&child);
-        match fs::symlink_metadata(&to) {
-            Ok(meta) if meta.is_dir() && from.is_dir() => merge(&from, &to, moved)?,
-            Ok(meta) if meta.is_dir() => return Err(Error::NotADirectory(to)),
-            Ok(_) if from.is_dir() => return Err(Error::NotADirectory(to)),
-            Ok(_) => return Err(Error::TargetExists(to)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => move_new(&from, &to, moved)?,
-            Err(e) => return Err(Error::io("cannot inspect", &to)(e)),
+/// An error reading a template file, told apart from errors writing the staged copy.
+#[derive(Debug)]
+struct SourceError(io::Error);
+
+impl std::fmt::Display for SourceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for SourceError {}
+
+fn source_error(e: io::Error) -> io::Error {
+    io::Error::other(SourceError(e))
+}
+
+/// Makes the directories and moves the staged files into place, in plan order (parents first).
+fn place(
+    plan: &Plan,
+    target: Target<'_>,
+    anchor_fd: BorrowedFd<'_>,
+    staging: &Staging,
+    staged: &[Identity],
+    made: &mut Made,
+    cancel: &AtomicBool,
+) -> Result<(), Error> {
+    let anchor = target.anchor;
+    // Down from the anchor to the target, making what is missing.
+    let mut root_fd = anchor_fd
+        .try_clone_to_owned()
+        .map_err(Error::io("cannot open", &anchor.path))?;
+    let mut rel = PathBuf::new();
+    for (i, name) in anchor.missing.iter().enumerate() {
+        rel.push(name);
+        let shown = anchor.path.join(&rel);
+        let last = i + 1 == anchor.missing.len();
+        let must_be_new = last && !target.overlay;
+        root_fd = match make_dir(root_fd.as_fd(), name, &rel, made, must_be_new) {
+            Ok(fd) => fd,
+            Err(e) => return Err(e.into_error(shown)),
+        };
+    }
+    let base = rel;
+
+    let mut dirs = DirStack::new(root_fd);
+    let mut staged = staged.iter();
+    for (index, entry) in plan.entries.iter().enumerate() {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(Error::Interrupted);
+        }
+        let shown = target.root.join(&entry.path);
+        let (Some(parent), Some(name)) = (entry.path.parent(), entry.path.file_name()) else {
+            continue;
+        };
+        let parent_fd = dirs
+            .open(parent)
+            .map_err(|e| Error::io("cannot open", target.root.join(parent))(e))?;
+        match &entry.kind {
+            EntryKind::Dir => {
+                let fd = make_dir(parent_fd, name, &base.join(&entry.path), made, false)
+                    .map_err(|e| e.into_error(shown))?;
+                dirs.push(entry.path.clone(), fd);
+            }
+            EntryKind::File { .. } => {
+                let identity = *staged.next().ok_or(Error::Interrupted)?;
+                let from = index.to_string();
+                move_file(staging.fd.as_fd(), &from, parent_fd, name).map_err(|e| {
+                    match e.kind() {
+                        io::ErrorKind::AlreadyExists => Error::Conflict {
+                            path: shown,
+                            article: target.kind.article(),
+                            kind: target.kind.as_str(),
+                        },
+                        _ => Error::io("cannot move into place", shown)(e),
+                    }
+                })?;
+                made.push(base.join(&entry.path), identity, false);
+            }
         }
     }
     Ok(())
 }
 
-/// Renames `from` to `to`, refusing to replace anything that appeared at `to` meanwhile.
-fn move_new(from: &Path, to: &Path, moved: &mut Vec<PathBuf>) -> Result<(), Error> {
-    rename_no_replace(from, to).map_err(|e| match e.kind() {
-        io::ErrorKind::AlreadyExists => Error::TargetExists(to.to_owned()),
-        _ => Error::io("cannot move into place", to)(e),
-    })?;
-    moved.push(to.to_owned());
-    Ok(())
+/// What [`make_dir`] found in the way.
+enum MakeDirError {
+    /// An existing directory, where a new one was required (the `./NAME` case).
+    Exists,
+    Link,
+    NotADirectory,
+    Io(io::Error),
 }
 
-fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
-    use rustix::fs::{renameat_with, RenameFlags, CWD};
-    match renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
+impl MakeDirError {
+    fn into_error(self, shown: PathBuf) -> Error {
+        match self {
+            MakeDirError::Exists => Error::TargetExists(shown),
+            MakeDirError::Link => Error::SymlinkInTheWay(shown),
+            MakeDirError::NotADirectory => Error::NotADirectory(shown),
+            MakeDirError::Io(e) => Error::io("cannot create", shown)(e),
+        }
+    }
+}
+
+/// Makes the directory `name` in `parent` and opens it, recording it as made by this run; an
+/// existing directory is opened and used (it is not this run's), unless `must_be_new`.
+fn make_dir(
+    parent: BorrowedFd<'_>,
+    name: &OsStr,
+    rel: &Path,
+    made: &mut Made,
+    must_be_new: bool,
+) -> Result<OwnedFd, MakeDirError> {
+    match rustix::fs::mkdirat(parent, name, Mode::from_raw_mode(DIR_MODE)) {
+        Ok(()) => {
+            let fd = handle::open_child_dir(parent, name).map_err(MakeDirError::Io)?;
+            let identity = Identity::of_fd(&fd).map_err(MakeDirError::Io)?;
+            made.push(rel.to_owned(), identity, true);
+            Ok(fd)
+        }
+        Err(Errno::EXIST) => match handle::stat_child(parent, name) {
+            Ok(Some(stat)) => match handle::file_type(&stat) {
+                rustix::fs::FileType::Directory if must_be_new => Err(MakeDirError::Exists),
+                rustix::fs::FileType::Directory => {
+                    handle::open_child_dir(parent, name).map_err(MakeDirError::Io)
+                }
+                rustix::fs::FileType::Symlink => Err(MakeDirError::Link),
+                _ => Err(MakeDirError::NotADirectory),
+            },
+            Ok(None) => Err(MakeDirError::Io(handle::changed())),
+            Err(e) => Err(MakeDirError::Io(e)),
+        },
+        Err(e) => Err(MakeDirError::Io(e.into())),
+    }
+}
+
+/// Renames a staged file into place without replacing anything that is there.
+fn move_file(
+    staging: BorrowedFd<'_>,
+    from: &str,
+    parent: BorrowedFd<'_>,
+    name: &OsStr,
+) -> io::Result<()> {
+    match rustix::fs::renameat_with(staging, from, parent, name, RenameFlags::NOREPLACE) {
         Ok(()) => Ok(()),
         // File systems without RENAME_NOREPLACE: check, then rename.
-        Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {
-            if fs::symlink_metadata(to).is_ok() {
+        Err(Errno::INVAL) | Err(Errno::NOSYS) => {
+            if handle::stat_child(parent, name)?.is_some() {
                 return Err(io::Error::from(io::ErrorKind::AlreadyExists));
             }
-            fs::rename(from, to)
+            Ok(rustix::fs::renameat(staging, from, parent, name)?)
         }
         Err(e) => Err(e.into()),
     }
 }
 
-fn remove(path: &Path) -> io::Result<()> {
-    if fs::symlink_metadata(path)?.is_dir() {
-        fs::remove_dir_all(path)
-    } else {
-        fs::remove_file(path)
+/// The open directories from the target down to the one last used: plans are sorted, so
+/// consecutive entries share most of their parents, and at most one handle per level is open.
+struct DirStack {
+    stack: Vec<(PathBuf, OwnedFd)>,
+}
+
+impl DirStack {
+    fn new(root: OwnedFd) -> Self {
+        DirStack {
+            stack: vec![(PathBuf::new(), root)],
+        }
     }
+
+    /// The open directory `rel` (relative to the target), refusing links on the way.
+    fn open(&mut self, rel: &Path) -> io::Result<BorrowedFd<'_>> {
+        while self.stack.len() > 1 && !rel.starts_with(&self.stack[self.stack.len() - 1].0) {
+            self.stack.pop();
+        }
+        let depth = self.stack[self.stack.len() - 1].0.components().count();
+        for name in rel.components().skip(depth) {
+            let (top_rel, top_fd) = &self.stack[self.stack.len() - 1];
+            let fd = handle::open_child_dir(top_fd.as_fd(), name.as_os_str())?;
+            let next = top_rel.join(name);
+            self.stack.push((next, fd));
+        }
+        Ok(self.stack[self.stack.len() - 1].1.as_fd())
+    }
+
+    fn push(&mut self, rel: PathBuf, fd: OwnedFd) {
+        self.stack.push((rel, fd));
+    }
+}
+
+/// What this run made, relative to the anchor, in the order made.
+#[derive(Default)]
+struct Made {
+    entries: Vec<(PathBuf, Identity, bool)>,
+}
+
+impl Made {
+    fn push(&mut self, rel: PathBuf, identity: Identity, is_dir: bool) {
+        self.entries.push((rel, identity, is_dir));
+    }
+
+    /// Removes what this run made, newest first: files that are still the ones it made,
+    /// directories only when empty. Never follows a link; what it cannot reach it leaves.
+    fn take_back(&self, anchor: BorrowedFd<'_>) {
+        for (rel, identity, is_dir) in self.entries.iter().rev() {
+            let (Some(parent), Some(name)) = (rel.parent(), rel.file_name()) else {
+                continue;
+            };
+            if let Ok(dir) = handle::open_dir_beneath(anchor, parent) {
+                let _ = handle::remove_if_same(dir.as_fd(), name, *identity, *is_dir);
+            }
+        }
+    }
+}
+
+/// A private directory beside the target holding each file's content until it is moved into
+/// place, one flat file per plan entry (named by its index). Removed when dropped.
+struct Staging<'a> {
+    anchor: BorrowedFd<'a>,
+    name: String,
+    fd: OwnedFd,
+    identity: Identity,
+}
+
+/// Chunks copied or written between two looks at the cancel flag.
+const CHUNK: usize = 4 << 20;
+
+impl<'a> Staging<'a> {
+    fn create(anchor: BorrowedFd<'a>, anchor_path: &Path) -> Result<Self, Error> {
+        let error = Error::io("cannot create a staging directory in", anchor_path);
+        let mut attempts = 0;
+        loop {
+            let mut random = [0u8; 6];
+            getrandom::fill(&mut random).map_err(|e| Error::Random(e.to_string()))?;
+            let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
+            let name = format!(".scaffold-staging-{suffix}");
+            match rustix::fs::mkdirat(anchor, name.as_str(), Mode::from_raw_mode(0o700)) {
+                Ok(()) => {
+                    let fd = handle::open_child_dir(anchor, OsStr::new(&name)).map_err(error)?;
+                    let identity = Identity::of_fd(&fd)
+                        .map_err(Error::io("cannot inspect", anchor_path.join(&name)))?;
+                    return Ok(Staging {
+                        anchor,
+                        name,
+                        fd,
+                        identity,
+                    });
+                }
+                Err(Errno::EXIST) if attempts < 10 => attempts += 1,
+                Err(e) => return Err(error(e.into())),
+            }
+        }
+    }
+
+    /// Writes one file's content into the staging directory and returns its identity.
+    fn write_file(
+        &self,
+        index: usize,
+        mode: u32,
+        content: &Content,
+        cancel: &AtomicBool,
+    ) -> io::Result<Identity> {
+        let fd = rustix::fs::openat(
+            self.fd.as_fd(),
+            index.to_string().as_str(),
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(mode),
+        )?;
+        let mut file = File::from(fd);
+        match content {
+            Content::Bytes(bytes) => {
+                for chunk in bytes.chunks(CHUNK) {
+                    interrupted(cancel)?;
+                    file.write_all(chunk)?;
+                }
+            }
+            Content::Copy(source) => {
+                let from = source.open().map_err(source_error)?;
+                copy_exact(&from, &file, source.size, cancel)?;
+            }
+        }
+        Identity::of_fd(&file)
+    }
+}
+
+impl Drop for Staging<'_> {
+    fn drop(&mut self) {
+        if let Ok(names) = handle::list_dir(self.fd.as_fd()) {
+            for name in names {
+                let _ = rustix::fs::unlinkat(self.fd.as_fd(), &name, rustix::fs::AtFlags::empty());
+            }
+        }
+        let _ = handle::remove_if_same(self.anchor, OsStr::new(&self.name), self.identity, true);
+    }
+}
+
+fn interrupted(cancel: &AtomicBool) -> io::Result<()> {
+    if cancel.load(Ordering::Relaxed) {
+        return Err(io::Error::other("interrupted"));
+    }
+    Ok(())
+}
+
+/// Copies exactly `size` bytes from `from` to `to`, in chunks with a look at the cancel flag
+/// between them (in the kernel with `copy_file_range` where the file systems allow it). A source
+/// that turns out shorter or longer than `size` has changed since it was planned: refused.
+fn copy_exact(from: &File, to: &File, size: u64, cancel: &AtomicBool) -> io::Result<()> {
+    let mut left = size;
+    let mut in_kernel = true;
+    let mut buffer = Vec::new();
+    while left > 0 {
+        interrupted(cancel)?;
+        let want = usize::try_from(left).unwrap_or(usize::MAX).min(CHUNK);
+        let n = if in_kernel {
+            match rustix::fs::copy_file_range(from, None, to, None, want) {
+                Ok(n) => n,
+                Err(Errno::XDEV | Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP | Errno::PERM) => {
+                    in_kernel = false;
+                    continue;
+                }
+                Err(e) => return Err(source_error(e.into())),
+            }
+        } else {
+            buffer.resize(want.min(256 << 10), 0);
+            let n = (&*from).read(&mut buffer).map_err(source_error)?;
+            (&*to).write_all(&buffer[..n])?;
+            n
+        };
+        if n == 0 {
+            return Err(source_error(handle::changed()));
+        }
+        left -= n as u64;
+    }
+    let mut probe = [0u8; 1];
+    if (&*from).read(&mut probe).map_err(source_error)? != 0 {
+        return Err(source_error(handle::changed()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Content;
+    use crate::destination::existing_ancestor;
+    use crate::plan::{SourceDir, SourceFile};
+    use std::fs;
+    use std::sync::Arc;
 
     fn listing(root: &Path) -> Vec<String> {
         let mut out = Vec::new();
@@ -178,11 +487,22 @@ mod tests {
         plan
     }
 
+    fn write_to(plan: &Plan, root: &Path, overlay: bool, cancel: bool) -> Result<(), Error> {
+        let anchor = existing_ancestor(root)?;
+        let target = Target {
+            root,
+            anchor: &anchor,
+            overlay,
+            kind: Kind::Project,
+        };
+        write(plan, target, &AtomicBool::new(cancel))
+    }
+
     #[test]
     fn writes_the_plan_and_leaves_no_staging_directory() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("new/site");
-        write(&plan(), &root, &AtomicBool::new(false)).unwrap();
+        write_to(&plan(), &root, true, false).unwrap();
         assert_eq!(
             listing(dir.path()),
             [
@@ -203,7 +523,7 @@ mod tests {
     #[test]
     fn a_raised_cancel_flag_writes_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let err = write(&plan(), &dir.path().join("site"), &AtomicBool::new(true)).unwrap_err();
+        let err = write_to(&plan(), &dir.path().join("site"), false, true).unwrap_err();
         assert!(matches!(err, Error::Interrupted), "{err}");
         assert!(listing(dir.path()).is_empty());
     }
@@ -212,18 +532,25 @@ mod tests {
     fn a_failing_entry_midway_writes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let mut plan = plan();
-        let missing = dir.path().join("no-such-source");
-        plan.add_file(
-            "pkg/z.bin".into(),
-            0o644,
-            Content::Copy {
-                source: missing,
-                size: 1,
-            },
+        let source_dir = dir.path().join("template");
+        fs::create_dir(&source_dir).unwrap();
+        fs::write(source_dir.join("z.bin"), "z").unwrap();
+        let stat = rustix::fs::stat(source_dir.join("z.bin")).unwrap();
+        let source = SourceFile {
+            dir: Arc::new(SourceDir::open(&source_dir).unwrap()),
+            rel: "z.bin".into(),
+            size: 1,
+            identity: Identity::of(&stat),
+        };
+        fs::remove_file(source_dir.join("z.bin")).unwrap();
+        plan.add_file("pkg/z.bin".into(), 0o644, Content::Copy(source));
+        let err = write_to(&plan, &dir.path().join("site"), false, false).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("cannot read the template file "),
+            "{err}"
         );
-        let err = write(&plan, &dir.path().join("site"), &AtomicBool::new(false)).unwrap_err();
-        assert!(err.to_string().starts_with("cannot write "), "{err}");
-        assert!(listing(dir.path()).is_empty());
+        assert_eq!(listing(dir.path()), ["template"]);
     }
 
     /// A file that appears after the checks, between staging and moving into place: what was
@@ -234,12 +561,54 @@ mod tests {
         let root = dir.path();
         fs::create_dir(root.join("pkg")).unwrap();
         fs::write(root.join("pkg/b.py"), "mine\n").unwrap();
-        let err = write(&plan(), root, &AtomicBool::new(false)).unwrap_err();
+        let err = write_to(&plan(), root, true, false).unwrap_err();
         assert!(
-            matches!(err, Error::TargetExists(ref p) if p.ends_with("pkg/b.py")),
+            matches!(err, Error::Conflict { ref path, .. } if path.ends_with("pkg/b.py")),
             "{err}"
         );
         assert_eq!(listing(root), ["pkg", "pkg/b.py"]);
         assert_eq!(fs::read_to_string(root.join("pkg/b.py")).unwrap(), "mine\n");
+    }
+
+    /// The rollback spares what another process put into a directory this run made.
+    #[test]
+    fn a_rollback_spares_files_of_others_in_directories_it_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let anchor = existing_ancestor(root).unwrap();
+        let anchor_fd = handle::open_dir(root).unwrap();
+        let mut made = Made::default();
+        let fd = make_dir(
+            anchor_fd.as_fd(),
+            OsStr::new("pkg"),
+            Path::new("pkg"),
+            &mut made,
+            false,
+        )
+        .ok()
+        .unwrap();
+        fs::write(root.join("pkg/mine.py"), "").unwrap();
+        let mine = Identity::of_fd(File::open(root.join("pkg/mine.py")).unwrap()).unwrap();
+        made.push("pkg/mine.py".into(), mine, false);
+        fs::write(root.join("pkg/theirs.py"), "theirs\n").unwrap();
+        drop(fd);
+        made.take_back(anchor_fd.as_fd());
+        assert_eq!(listing(root), ["pkg", "pkg/theirs.py"]);
+        assert_eq!(anchor.missing.len(), 0);
+    }
+
+    /// A directory of the plan that became a link is refused, not written through.
+    #[test]
+    fn a_link_in_place_of_a_directory_is_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("site");
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir_all(&root).unwrap();
+        fs::create_dir_all(&elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, root.join("pkg")).unwrap();
+        let err = write_to(&plan(), &root, true, false).unwrap_err();
+        assert!(matches!(err, Error::SymlinkInTheWay(_)), "{err}");
+        assert!(listing(&elsewhere).is_empty());
+        assert_eq!(listing(&root), ["pkg"]);
     }
 }

@@ -385,16 +385,16 @@ fn refused(template: &Path, extra: &[&str]) -> String {
 fn template_errors_name_file_and_line_and_write_nothing() {
     let cases: &[(&str, &str)] = &[
         (
-            "a\nb\n{% with x=1 %}{% endwith %}\n",
-            "line 3: the tag {% with %} is not supported",
+            "a\nb\n{% include 'x.html' %}\n",
+            "line 3: the tag {% include %} is not supported",
         ),
         (
             "{% if project_name %}\n",
             "line 1: Unclosed tag on line 1: 'if'",
         ),
         (
-            "\n{{ project_name|date:'Y' }}\n",
-            "line 2: the filter 'date' is not supported",
+            "\n{{ project_name|random }}\n",
+            "line 2: the filter 'random' is not supported",
         ),
         (
             "\n\n\n{% load static %}\n",
@@ -504,4 +504,40 @@ fn conflicts_and_missing_templates_are_refused() {
         stderr.contains("--settings split only applies to the built-in template"),
         "{stderr}"
     );
+}
+
+/// Five nested loops over the 50-character secret key: 165 bytes of template asking for
+/// 312 million copies of the key.
+const EXPLOSIVE: &str =
+    "{% for a in secret_key %}{% for b in secret_key %}{% for c in secret_key %}\
+{% for d in secret_key %}{% for e in secret_key %}{{ secret_key }}{% endfor %}{% endfor %}\
+{% endfor %}{% endfor %}{% endfor %}";
+
+#[test]
+fn rendered_output_is_bounded_per_template_and_refused_early() {
+    let t = tempfile::tempdir().unwrap();
+    make_template(t.path(), &[("boom.py", EXPLOSIVE.as_bytes(), 0o644)], &[]);
+    let started = std::time::Instant::now();
+    let stderr = refused(t.path(), &["--max-template-size", "1M"]);
+    assert!(started.elapsed().as_secs() < 10);
+    assert!(
+        stderr.contains("boom.py (template ")
+            && stderr.contains("rendered output passes the limit of 1048576 bytes")
+            && stderr.contains("--max-template-size"),
+        "{stderr}"
+    );
+    // The limit counts all rendered files together: two files of 600 KiB each pass 1 MiB.
+    let t = tempfile::tempdir().unwrap();
+    let big = "x".repeat(600 * 1024);
+    make_template(
+        t.path(),
+        &[
+            ("a.py", big.as_bytes(), 0o644),
+            ("b.py", big.as_bytes(), 0o644),
+        ],
+        &[],
+    );
+    let stderr = refused(t.path(), &["--max-template-size", "1M"]);
+    assert!(stderr.contains("b.py (template "), "{stderr}");
+    assert!(stderr.contains("passes the limit"), "{stderr}");
 }

@@ -128,3 +128,38 @@ fn a_second_ctrl_c_ends_a_blocked_download_at_once() {
     assert_eq!(code, Some(128 + libc::SIGINT));
     assert!(listing(work.path()).is_empty());
 }
+
+#[test]
+fn ctrl_c_during_a_long_render_gives_up_at_once() {
+    let work = tempfile::tempdir().unwrap();
+    let template = tempfile::tempdir().unwrap();
+    // Loops that print nothing: billions of steps and no output to hit a limit with.
+    std::fs::write(
+        template.path().join("slow.py"),
+        "{% for a in secret_key %}{% for b in secret_key %}{% for c in secret_key %}\
+         {% for d in secret_key %}{% for e in secret_key %}{% for f in secret_key %}\
+         {% endfor %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}",
+    )
+    .unwrap();
+    let child = Command::new(scaffold_path())
+        .current_dir(work.path())
+        .args(["startproject", "mysite", "--template"])
+        .arg(template.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let signalled = Instant::now();
+    interrupt(&child);
+    let (code, stderr) = wait(child, Duration::from_secs(5));
+    // 0.2 s is the aim; allow for a loaded test machine.
+    assert!(
+        signalled.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        signalled.elapsed()
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(stderr, "error: interrupted; nothing was written\n");
+    assert!(listing(work.path()).is_empty());
+}

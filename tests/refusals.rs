@@ -10,8 +10,18 @@ use std::path::Path;
 use support::{listing, scaffold, scaffold_path, scaffold_with_umask, FIXED_KEY};
 
 /// Runs scaffold in `cwd` and checks the refusal: status 1, the message on the first stderr
-/// line, nothing on stdout, and `watched` unchanged.
+/// line, nothing on stdout, and `watched` unchanged. The same command with `--dry-run` must be
+/// refused with the same words: a dry run makes every check the real run makes.
 fn assert_refused(cwd: &Path, watched: &Path, args: &[&str], message: &str) -> String {
+    let real = assert_refused_once(cwd, watched, args, message);
+    let mut dry_args = args.to_vec();
+    dry_args.push("--dry-run");
+    let dry = assert_refused_once(cwd, watched, &dry_args, message);
+    assert_eq!(dry, real, "{args:?}: the dry run is refused otherwise");
+    real
+}
+
+fn assert_refused_once(cwd: &Path, watched: &Path, args: &[&str], message: &str) -> String {
     let before = listing(watched);
     let out = scaffold().current_dir(cwd).args(args).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -266,22 +276,83 @@ fn read_only_parent_directory() {
     fs::set_permissions(&ro, fs::Permissions::from_mode(0o555)).unwrap();
     let before = listing(dir.path());
 
+    // The dry run makes the same check and the same refusal as the real run.
     for args in [
         vec!["startproject", "mysite"],
         vec!["startproject", "mysite", "sub/dir"],
         vec!["startapp", "blog", "."],
+        vec!["startproject", "mysite", "--dry-run"],
+        vec!["startproject", "mysite", "sub/dir", "--dry-run"],
+        vec!["startapp", "blog", ".", "--dry-run"],
     ] {
         let out = unprivileged(&ro, &args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
         assert!(
-            stderr.starts_with("error: cannot create a staging directory in "),
-            "{stderr}"
+            stderr.starts_with(&format!("error: cannot write into {}: ", ro.display())),
+            "{args:?}: {stderr}"
         );
         assert!(stderr.contains("Permission denied"), "{stderr}");
         assert!(stderr.contains("hint: "), "{stderr}");
         assert_eq!(listing(dir.path()), before, "{args:?}");
     }
+}
+
+/// A directory to overlay into whose subdirectory may not be written: refused before anything
+/// is written, by the real run and the dry run alike (the dry run used to say yes).
+#[test]
+fn read_only_subdirectory_to_overlay() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    let pkg = dir.path().join("mysite");
+    fs::create_dir(&pkg).unwrap();
+    fs::set_permissions(&pkg, fs::Permissions::from_mode(0o555)).unwrap();
+    let before = listing(dir.path());
+    let mut outputs = Vec::new();
+    for dry in [false, true] {
+        let mut args = vec!["startproject", "mysite", "."];
+        if dry {
+            args.push("--dry-run");
+        }
+        let out = unprivileged(dir.path(), &args);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("error: cannot write into {}: ", pkg.display())),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(listing(dir.path()), before, "{args:?}");
+        outputs.push(stderr);
+    }
+    assert_eq!(outputs[0], outputs[1]);
+}
+
+/// `./NAME` that is a link to a directory exists: refused both ways, and the directory it
+/// points to is untouched.
+#[test]
+fn a_link_at_the_target_is_refused() {
+    let dir = workspace();
+    let d = dir.path();
+    fs::create_dir(d.join("real")).unwrap();
+    std::os::unix::fs::symlink(d.join("real"), d.join("mysite")).unwrap();
+    assert_refused(
+        d,
+        d,
+        &["startproject", "mysite"],
+        &format!("'{}' already exists", d.join("mysite").display()),
+    );
+    // Overlaying: a directory of the plan that is a link is not written through.
+    fs::create_dir(d.join("over")).unwrap();
+    std::os::unix::fs::symlink(d.join("real"), d.join("over/mysite")).unwrap();
+    assert_refused(
+        d,
+        d,
+        &["startproject", "mysite", "over"],
+        &format!(
+            "{} is a symbolic link; scaffold writes only into real directories, never through a link",
+            d.join("over/mysite").display()
+        ),
+    );
 }
 
 #[test]

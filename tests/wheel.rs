@@ -342,6 +342,9 @@ fn sdist_carries_what_cargo_builds_from() {
         "templates/project/manage.py-tpl",
         "templates/project/project_name/settings/production.py-tpl",
         "templates/app/apps.py-tpl",
+        // The template language, a path dependency in the workspace.
+        "crates/django-template/Cargo.toml",
+        "crates/django-template/src/lib.rs",
     ] {
         assert!(
             listing.lines().any(|l| l == format!("{prefix}{needed}")),

@@ -3,18 +3,28 @@
 //! how names are mapped, and what links may do.
 //!
 //! Links: a link whose target (resolved) lies outside the template is refused, as is a broken
-//! one. A link that stays inside is treated as Django's `os.walk` + `shutil.copyfile` treat it:
-//! a link to a file becomes a regular file with the target's content and mode; a link to a
-//! directory is not descended into, and creates nothing.
+//! one, and one to anything but a regular file or a directory (a fifo, a device). A link that
+//! stays inside is treated as Django's `os.walk` + `shutil.copyfile` treat it: a link to a file
+//! becomes a regular file with the target's content and mode; a link to a directory is not
+//! descended into, and creates nothing.
+//!
+//! The walk goes through directory handles (see [`crate::handle`]): each directory is opened
+//! below the held template root without following links, and each copied file is recorded with
+//! its identity, so that a file swapped for a link or another file before it is copied is
+//! refused rather than followed.
 
-use std::fs::{self, Metadata};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::io::Read;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use super::django_syntax::{Template, Value};
+use rustix::fs::{FileType, Stat};
+
 use crate::error::Error;
+use crate::handle::{self, Identity};
 use crate::path_map::target_path;
-use crate::plan::{Content, Entry, EntryKind, Plan};
+use crate::plan::{Content, Entry, EntryKind, Plan, SourceDir, SourceFile};
+use django_template::{ErrorKind, RenderLimits, Template, Value};
 
 /// Files Django never copies: byte-compiled Python.
 const SKIPPED_SUFFIXES: &[&str] = &[".pyo", ".pyc", ".py.class"];
@@ -23,8 +33,8 @@ const ALWAYS_EXCLUDED: &[&str] = &[".git", "__pycache__"];
 
 /// What to walk and how; the parts of Django's options that shape the plan.
 pub struct Walk<'a> {
-    /// The template's canonical root directory.
-    pub root: &'a Path,
+    /// The template's root directory, held open; its path is canonical.
+    pub root: &'a Arc<SourceDir>,
     /// How the template is named in errors (`--template` as given).
     pub shown_as: &'a str,
     /// `project_name` or `app_name`.
@@ -39,6 +49,11 @@ pub struct Walk<'a> {
     /// None without `-x`; otherwise the named directories.
     pub excluded: Option<&'a [String]>,
     pub context: &'a [(String, Value)],
+    /// Most bytes that all rendered files of the template may hold together, and the largest
+    /// template file read to be rendered (`--max-template-size`).
+    pub max_output: u64,
+    /// Bytes rendered so far, counted against `max_output`.
+    pub rendered: std::cell::Cell<u64>,
 }
 
 /// Builds the plan: every kept directory and file of the template.
@@ -47,7 +62,11 @@ pub fn plan(walk: &Walk) -> Result<Plan, Error> {
         walk,
         plan: Plan::default(),
     };
-    builder.directory(walk.root, Path::new(""))?;
+    let root = walk.root.fd().try_clone_to_owned().map_err(Error::io(
+        "cannot read the template directory",
+        walk.root.path(),
+    ))?;
+    builder.directory(root.as_fd(), Path::new(""))?;
     let mut plan = builder.plan;
     plan.sort();
     // Two template paths may map to one target path (`project_name/` and `mysite/`): fine for
@@ -81,63 +100,91 @@ impl Builder<'_> {
         }
     }
 
-    fn directory(&mut self, dir: &Path, rel: &Path) -> Result<(), Error> {
-        let mut entries: Vec<_> = fs::read_dir(dir)
-            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-            .map_err(Error::io("cannot read the template directory", dir))?;
-        entries.sort_by_key(|e| e.file_name());
-        for entry in entries {
+    fn directory(&mut self, dir: BorrowedFd<'_>, rel: &Path) -> Result<(), Error> {
+        let shown = self.walk.root.path().join(rel);
+        let names = handle::list_dir(dir)
+            .map_err(Error::io("cannot read the template directory", &shown))?;
+        for file_name in names {
             if crate::interrupt::raised() {
                 return Err(Error::Interrupted);
             }
-            let path = entry.path();
-            let file_name = entry.file_name();
             let entry_rel = rel.join(&file_name);
-            let meta = fs::symlink_metadata(&path).map_err(Error::io("cannot inspect", &path))?;
-            let file_type = meta.file_type();
-            if file_type.is_symlink() {
-                let target = fs::canonicalize(&path).map_err(|_| {
-                    self.hostile(format!("the link {} is broken", entry_rel.display()))
-                })?;
-                if !target.starts_with(self.walk.root) {
+            let path = shown.join(&file_name);
+            let stat = handle::stat_child(dir, &file_name)
+                .map_err(Error::io("cannot inspect", &path))?
+                .ok_or_else(|| self.changed(&entry_rel))?;
+            match handle::file_type(&stat) {
+                FileType::Symlink => self.link(&path, &entry_rel)?,
+                FileType::Directory => {
+                    let name = file_name.to_string_lossy();
+                    let skip = match self.walk.excluded {
+                        None => name.starts_with('.') || name == "__pycache__",
+                        Some(named) => {
+                            ALWAYS_EXCLUDED.contains(&name.as_ref())
+                                || named.iter().any(|n| *n == name)
+                        }
+                    };
+                    if skip {
+                        continue;
+                    }
+                    let target = dir_target(&entry_rel, self.walk.placeholder, self.walk.name)
+                        .ok_or_else(|| self.unmappable("directory", &entry_rel))?;
+                    self.add(target, EntryKind::Dir);
+                    let child = handle::open_child_dir(dir, &file_name)
+                        .map_err(|_| self.changed(&entry_rel))?;
+                    if Identity::of_fd(&child).ok() != Some(Identity::of(&stat)) {
+                        return Err(self.changed(&entry_rel));
+                    }
+                    self.directory(child.as_fd(), &entry_rel)?;
+                }
+                FileType::RegularFile => self.file(&entry_rel, &entry_rel, &stat)?,
+                other => {
                     return Err(self.hostile(format!(
-                        "the link {} points outside the template (to {})",
+                        "{} is {}, not a regular file or directory",
                         entry_rel.display(),
-                        target.display()
+                        handle::type_name(other)
                     )));
                 }
-                let target_meta =
-                    fs::metadata(&target).map_err(Error::io("cannot inspect", &target))?;
-                if target_meta.is_dir() {
-                    // os.walk lists it among the directories but does not descend into it.
-                    continue;
-                }
-                self.file(&target, &entry_rel, &target_meta)?;
-            } else if file_type.is_dir() {
-                let name = file_name.to_string_lossy();
-                let skip = match self.walk.excluded {
-                    None => name.starts_with('.') || name == "__pycache__",
-                    Some(named) => {
-                        ALWAYS_EXCLUDED.contains(&name.as_ref()) || named.iter().any(|n| *n == name)
-                    }
-                };
-                if skip {
-                    continue;
-                }
-                let target = dir_target(&entry_rel, self.walk.placeholder, self.walk.name)
-                    .ok_or_else(|| self.unmappable("directory", &entry_rel))?;
-                self.add(target, EntryKind::Dir);
-                self.directory(&path, &entry_rel)?;
-            } else if file_type.is_file() {
-                self.file(&path, &entry_rel, &meta)?;
-            } else {
-                return Err(self.hostile(format!(
-                    "{} is not a regular file or directory",
-                    entry_rel.display()
-                )));
             }
         }
         Ok(())
+    }
+
+    /// A link met in the walk: resolved, and kept only if it stays inside the template and ends
+    /// at a regular file (copied with that file's content) or a directory (skipped).
+    fn link(&mut self, path: &Path, rel: &Path) -> Result<(), Error> {
+        let root = self.walk.root.path();
+        let target = std::fs::canonicalize(path)
+            .map_err(|_| self.hostile(format!("the link {} is broken", rel.display())))?;
+        let Ok(target_rel) = target.strip_prefix(root) else {
+            return Err(self.hostile(format!(
+                "the link {} points outside the template (to {})",
+                rel.display(),
+                target.display()
+            )));
+        };
+        if target_rel.as_os_str().is_empty() {
+            // A link to the template's root: a directory, not descended into.
+            return Ok(());
+        }
+        // The resolved path has no links; reached again below the held root, without following
+        // any, it cannot lead outside even if the template changes meanwhile.
+        let stat =
+            handle::stat_beneath(self.walk.root.fd(), target_rel).map_err(|_| self.changed(rel))?;
+        match handle::file_type(&stat) {
+            // os.walk lists it among the directories but does not descend into it.
+            FileType::Directory => Ok(()),
+            FileType::RegularFile => self.file(target_rel, rel, &stat),
+            other => Err(self.hostile(format!(
+                "the link {} points to {}, not a regular file or directory",
+                rel.display(),
+                handle::type_name(other)
+            ))),
+        }
+    }
+
+    fn changed(&self, rel: &Path) -> Error {
+        Error::Changed(self.walk.root.path().join(rel))
     }
 
     /// Why `rel` has no target path: a name that is not UTF-8 (Django's str paths cannot hold
@@ -155,7 +202,9 @@ impl Builder<'_> {
         self.plan.entries.push(Entry { path: target, kind });
     }
 
-    fn file(&mut self, source: &Path, rel: &Path, meta: &Metadata) -> Result<(), Error> {
+    /// A regular file of the template: `source` is where its content is (below the root),
+    /// `rel` the name it has in the walk (they differ for a link).
+    fn file(&mut self, source: &Path, rel: &Path, stat: &Stat) -> Result<(), Error> {
         let file_name = rel
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -174,28 +223,46 @@ impl Builder<'_> {
             .any(|ext| full.ends_with(ext.as_str()))
             || self.walk.extra_files.contains(&file_name);
         // shutil.copymode, then make_writeable; never set-id bits.
-        let mode = (meta.permissions().mode() & 0o777) | 0o200;
+        let mode = (stat.st_mode & 0o777) | 0o200;
+        let source = SourceFile {
+            dir: Arc::clone(self.walk.root),
+            rel: source.to_owned(),
+            #[allow(clippy::unnecessary_cast)] // the field's type differs between platforms
+            size: stat.st_size as u64,
+            identity: Identity::of(stat),
+        };
         let content = if render {
-            Content::Bytes(self.render(source, rel)?.into_bytes())
+            Content::Bytes(self.render(&source, rel)?.into_bytes())
         } else {
-            Content::Copy {
-                source: source.to_owned(),
-                size: meta.size(),
-            }
+            Content::Copy(source)
         };
         self.add(target, EntryKind::File { mode, content });
         Ok(())
     }
 
     /// Reads as Python's text mode does (UTF-8, universal newlines) and renders.
-    fn render(&self, source: &Path, rel: &Path) -> Result<String, Error> {
+    fn render(&self, source: &SourceFile, rel: &Path) -> Result<String, Error> {
         let template_error = |line: Option<usize>, message: String| Error::Template {
             file: rel.to_owned(),
             template: self.walk.shown_as.to_owned(),
             line,
             message,
         };
-        let bytes = fs::read(source).map_err(Error::io("cannot read", source))?;
+        if source.size > self.walk.max_output {
+            return Err(Error::TemplateTooLarge {
+                template: self.walk.shown_as.to_owned(),
+                limit: self.walk.max_output,
+            });
+        }
+        let read_error = Error::io("cannot read the template file", source.path());
+        let mut bytes = Vec::new();
+        source
+            .open()
+            .and_then(|file| file.take(source.size + 1).read_to_end(&mut bytes))
+            .map_err(read_error)?;
+        if bytes.len() as u64 != source.size {
+            return Err(Error::Changed(source.path()));
+        }
         let text = String::from_utf8(bytes).map_err(|e| {
             template_error(
                 None,
@@ -210,9 +277,27 @@ impl Builder<'_> {
         } else {
             text
         };
-        Template::parse(&text)
-            .and_then(|t| t.render(self.walk.context))
-            .map_err(|e| template_error(Some(e.line), e.message))
+        let used = self.walk.rendered.get();
+        let limits = RenderLimits::new(
+            self.walk.max_output.saturating_sub(used),
+            crate::interrupt::flag(),
+        );
+        let rendered = Template::parse_owned(text)
+            .and_then(|t| t.render_with(self.walk.context, &limits))
+            .map_err(|e| match e.kind {
+                ErrorKind::Cancelled => Error::Interrupted,
+                ErrorKind::OutputLimit => template_error(
+                    Some(e.line),
+                    format!(
+                        "rendered output passes the limit of {} bytes (all rendered files of the \
+                         template together); raise it with --max-template-size",
+                        self.walk.max_output
+                    ),
+                ),
+                _ => template_error(Some(e.line), e.message),
+            })?;
+        self.walk.rendered.set(used + rendered.len() as u64);
+        Ok(rendered)
     }
 }
 

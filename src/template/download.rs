@@ -40,20 +40,7 @@ pub fn download(
     limit: u64,
     timeout: Duration,
 ) -> Result<(PathBuf, ArchiveKind), DownloadError> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .user_agent(user_agent())
-        .http_status_as_error(true)
-        .build()
-        .into();
-    let mut response = agent.get(url).call().map_err(|e| match e {
-        ureq::Error::Timeout(_) => DownloadError::TimedOut,
-        ureq::Error::Io(io) if io.kind() == io::ErrorKind::TimedOut => DownloadError::TimedOut,
-        ureq::Error::StatusCode(code) => {
-            DownloadError::Failed(format!("the server answered HTTP {code}"))
-        }
-        other => DownloadError::Failed(other.to_string()),
-    })?;
+    let mut response = get_following_redirects(url, timeout)?;
 
     let header = |name: &str| {
         response
@@ -109,6 +96,100 @@ pub fn download(
     }
     file.flush().map_err(DownloadError::Io)?;
     Ok((path, kind))
+}
+
+/// Redirects followed at most, as browsers and Python's urllib do.
+const MAX_REDIRECTS: usize = 10;
+
+/// GETs `url`, following redirects here rather than in ureq, so that a redirect to anything but
+/// http or https is named as such, and the whole chain shares one deadline.
+fn get_following_redirects(
+    url: &str,
+    timeout: Duration,
+) -> Result<ureq::http::Response<ureq::Body>, DownloadError> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .user_agent(user_agent())
+        .http_status_as_error(true)
+        .max_redirects(0)
+        .build()
+        .into();
+    let deadline = std::time::Instant::now() + timeout;
+    let mut current = url.to_owned();
+    for _ in 0..=MAX_REDIRECTS {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(DownloadError::TimedOut);
+        }
+        let response = agent
+            .get(&current)
+            .config()
+            .timeout_global(Some(left))
+            .build()
+            .call()
+            .map_err(|e| match e {
+                ureq::Error::Timeout(_) => DownloadError::TimedOut,
+                ureq::Error::Io(io) if io.kind() == io::ErrorKind::TimedOut => {
+                    DownloadError::TimedOut
+                }
+                ureq::Error::StatusCode(code) => {
+                    DownloadError::Failed(format!("the server answered HTTP {code}"))
+                }
+                other => DownloadError::Failed(other.to_string()),
+            })?;
+        if !response.status().is_redirection() {
+            return Ok(response);
+        }
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                DownloadError::Failed(format!(
+                    "the server answered HTTP {} without a Location",
+                    response.status().as_u16()
+                ))
+            })?;
+        current = redirect_target(&current, location)?;
+    }
+    Err(DownloadError::Failed(format!(
+        "more than {MAX_REDIRECTS} redirects"
+    )))
+}
+
+/// Where a redirect from `from` to `location` leads: an absolute http(s) URL, or a location
+/// relative to `from`. Any other scheme is refused by name.
+fn redirect_target(from: &str, location: &str) -> Result<String, DownloadError> {
+    let location = location.trim();
+    if let Some((scheme, _)) = location.split_once(':').filter(|(scheme, _)| {
+        !scheme.is_empty()
+            && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    }) {
+        let scheme = scheme.to_ascii_lowercase();
+        if scheme == "http" || scheme == "https" {
+            return Ok(location.to_owned());
+        }
+        return Err(DownloadError::Failed(format!(
+            "the server redirected to a {scheme}: URL ({}), and only http and https are followed",
+            crate::template::archive::shown(location)
+        )));
+    }
+    let (scheme, rest) = from.split_once("://").unwrap_or(("http", from));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if let Some(scheme_relative) = location.strip_prefix("//") {
+        return Ok(format!("{scheme}://{scheme_relative}"));
+    }
+    if location.starts_with('/') {
+        return Ok(format!("{scheme}://{authority}{location}"));
+    }
+    let path = rest[authority.len()..]
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("");
+    let directory = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+    Ok(format!("{scheme}://{authority}{directory}/{location}"))
 }
 
 /// The last segment of the URL's path, without query or fragment and ignoring a trailing
@@ -212,6 +293,35 @@ fn safe_file_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redirect_targets() {
+        let to = |from: &str, location: &str| redirect_target(from, location).ok();
+        assert_eq!(
+            to("http://h:1/a/b.zip", "https://x/t.zip").as_deref(),
+            Some("https://x/t.zip")
+        );
+        assert_eq!(
+            to("http://h:1/a/b.zip", "/c.zip").as_deref(),
+            Some("http://h:1/c.zip")
+        );
+        assert_eq!(
+            to("http://h:1/a/b.zip?q", "c.zip").as_deref(),
+            Some("http://h:1/a/c.zip")
+        );
+        assert_eq!(
+            to("https://h/a", "//g/t.zip").as_deref(),
+            Some("https://g/t.zip")
+        );
+        for bad in ["file:///etc/passwd", "ftp://x/t.zip", "FILE:/etc/passwd"] {
+            match redirect_target("http://h/a", bad) {
+                Err(DownloadError::Failed(message)) => {
+                    assert!(message.contains("redirected to a"), "{message}")
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn names_from_urls_and_headers() {

@@ -3,13 +3,12 @@
 //!
 //! The journey: [`source::acquire`] finds or unpacks the template (refusing hostile archives and
 //! bounding size and time), [`custom::plan`] walks it into a [`Plan`] (copied files stay on disk
-//! as [`crate::plan::Content::Copy`], rendered ones go through [`django_syntax`]). Nothing is
+//! as [`crate::plan::Content::Copy`], rendered ones go through the `django-template` crate). Nothing is
 //! written to the destination here; an unpacked archive lives in a temporary workspace that the
 //! caller keeps until the plan is written.
 
 pub mod archive;
 pub mod custom;
-pub mod django_syntax;
 pub mod download;
 pub mod source;
 
@@ -25,7 +24,8 @@ use crate::name::{Kind, PackageName};
 use crate::plan::Plan;
 use crate::secret::SecretKey;
 use crate::Environment;
-use django_syntax::Value;
+use django_template::python::python_strip;
+use django_template::Value;
 
 /// Default limit on an archive's unpacked size and on a download: 256 MiB.
 pub const DEFAULT_MAX_SIZE: u64 = 256 * 1024 * 1024;
@@ -96,7 +96,7 @@ impl TemplateOptions {
         self.files
             .iter()
             .flat_map(|f| f.split(','))
-            .map(|f| django_syntax::value::python_strip(f).to_owned())
+            .map(|f| python_strip(f).to_owned())
             .collect()
     }
 }
@@ -130,14 +130,19 @@ pub fn render(
     let placeholder = format!("{kind}_name");
     let extensions = options.rendered_extensions();
     let extra_files = options.extra_files();
-    let excluded: Option<Vec<String>> = options.exclude.as_ref().map(|x| {
-        x.iter()
-            .map(|d| django_syntax::value::python_strip(d).to_owned())
-            .collect()
-    });
+    let excluded: Option<Vec<String>> = options
+        .exclude
+        .as_ref()
+        .map(|x| x.iter().map(|d| python_strip(d).to_owned()).collect());
     let values = template_context(options, context);
+    let root = Arc::new(
+        crate::plan::SourceDir::open(&acquired.root).map_err(Error::io(
+            "cannot read the template directory",
+            &acquired.root,
+        ))?,
+    );
     let plan = custom::plan(&custom::Walk {
-        root: &acquired.root,
+        root: &root,
         shown_as: &options.source,
         placeholder: &placeholder,
         name: context.name.as_str(),
@@ -146,6 +151,8 @@ pub fn render(
         extra_files: &extra_files,
         excluded: excluded.as_deref(),
         context: &values,
+        max_output: options.max_size,
+        rendered: std::cell::Cell::new(0),
     })?;
     Ok(Rendered {
         plan,

@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// The scaffold binary built by cargo for these tests, with no active venv (whose Django would
-/// choose the release).
+/// The scaffold binary built by cargo for these tests (or `SCAFFOLD_TEST_BIN`, to show that a
+/// new test fails on an older build), with no active venv (whose Django would choose the
+/// release).
 pub fn scaffold() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("scaffold").expect("the scaffold binary is built");
+    let mut cmd = assert_cmd::Command::new(scaffold_path());
     cmd.env_remove("VIRTUAL_ENV");
     cmd
 }
@@ -27,7 +28,10 @@ pub fn scaffold_with_umask(umask: &str) -> assert_cmd::Command {
 }
 
 pub fn scaffold_path() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("scaffold")
+    match std::env::var_os("SCAFFOLD_TEST_BIN") {
+        Some(bin) => PathBuf::from(bin),
+        None => assert_cmd::cargo::cargo_bin("scaffold"),
+    }
 }
 
 /// A secret key of Django's shape, fixed so that output is reproducible.

@@ -2,7 +2,7 @@
 //! `{# comment #}` tokens exactly as `tag_re` does, including `{% verbatim %}` handling, and
 //! `smart_split` for a tag's arguments.
 
-use super::value::python_strip;
+use crate::python::python_strip;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenType {
@@ -12,35 +12,47 @@ pub enum TokenType {
     Comment,
 }
 
+/// A token, borrowing its text from the template source.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token {
+pub struct Token<'a> {
     pub kind: TokenType,
     /// For text, the text as written; for the others, what is between the delimiters, stripped.
-    pub contents: String,
+    pub contents: &'a str,
+    /// Where `contents` starts in the source (bytes).
+    pub start: usize,
     /// 1-based line the token starts on.
     pub line: usize,
 }
 
 /// Finds the next tag of `tag_re = ({%.*?%}|{{.*?}}|{#.*?#})` at or after `from`: an opener
 /// and the nearest matching closer on the same line (`.` does not match a newline).
-fn next_tag(text: &str, from: usize) -> Option<(usize, usize)> {
+///
+/// `misses` remembers, for each kind of closer, a stretch `[start, end)` known to hold none (up
+/// to a line end), so that a line of many openers and no closer is scanned once, not once per
+/// opener.
+fn next_tag(text: &str, from: usize, misses: &mut [(usize, usize); 3]) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
     let mut i = from;
     while i + 1 < bytes.len() {
         if bytes[i] == b'{' {
-            let closer: Option<&[u8]> = match bytes[i + 1] {
-                b'%' => Some(b"%}"),
-                b'{' => Some(b"}}"),
-                b'#' => Some(b"#}"),
+            let kind = match bytes[i + 1] {
+                b'%' => Some((0, b"%}")),
+                b'{' => Some((1, b"}}")),
+                b'#' => Some((2, b"#}")),
                 _ => None,
             };
-            if let Some(closer) = closer {
-                let mut j = i + 2;
-                while j + 1 < bytes.len() && bytes[j] != b'\n' {
-                    if &bytes[j..j + 2] == closer {
-                        return Some((i, j + 2));
+            if let Some((k, closer)) = kind {
+                let start = i + 2;
+                let (miss_start, miss_end) = misses[k];
+                if !(miss_start <= start && start < miss_end) {
+                    let mut j = start;
+                    while j + 1 < bytes.len() && bytes[j] != b'\n' {
+                        if &bytes[j..j + 2] == closer {
+                            return Some((i, j + 2));
+                        }
+                        j += 1;
                     }
-                    j += 1;
+                    misses[k] = (start, j + 1);
                 }
             }
         }
@@ -49,56 +61,99 @@ fn next_tag(text: &str, from: usize) -> Option<(usize, usize)> {
     None
 }
 
-/// Django's `Lexer.tokenize`.
-pub fn tokenize(text: &str) -> Vec<Token> {
-    let mut tokens = Vec::new();
-    let mut line = 1;
-    let mut verbatim: Option<String> = None;
-    let mut pos = 0;
-    let push = |tokens: &mut Vec<Token>, kind, contents: String, raw: &str, line: &mut usize| {
-        tokens.push(Token {
+/// Django's `Lexer.tokenize`, one token at a time: tokens are spans of the source, never
+/// copies, so a large template costs its own size and little more.
+pub struct Lexer<'a> {
+    text: &'a str,
+    pos: usize,
+    line: usize,
+    /// The end tag that closes the current `{% verbatim %}` block.
+    verbatim: Option<String>,
+    /// A tag found after a text token, returned next.
+    pending: Option<(usize, usize)>,
+    misses: [(usize, usize); 3],
+}
+
+impl<'a> Lexer<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Lexer {
+            text,
+            pos: 0,
+            line: 1,
+            verbatim: None,
+            pending: None,
+            misses: [(0, 0); 3],
+        }
+    }
+
+    fn token(&mut self, kind: TokenType, contents: &'a str, raw: &str) -> Token<'a> {
+        let start = contents.as_ptr() as usize - self.text.as_ptr() as usize;
+        let token = Token {
             kind,
             contents,
-            line: *line,
-        });
-        *line += raw.matches('\n').count();
-    };
-    while pos < text.len() {
-        let (start, end) = next_tag(text, pos).unwrap_or((text.len(), text.len()));
-        if start > pos {
-            let raw = &text[pos..start];
-            push(&mut tokens, TokenType::Text, raw.to_owned(), raw, &mut line);
-        }
-        if start == end {
-            break;
-        }
+            start,
+            line: self.line,
+        };
+        self.line += raw.bytes().filter(|b| *b == b'\n').count();
+        token
+    }
+
+    fn tag(&mut self, start: usize, end: usize) -> Token<'a> {
+        let text = self.text;
         let raw = &text[start..end];
-        let inner = python_strip(&raw[2..raw.len() - 2]).to_owned();
+        let inner = python_strip(&raw[2..raw.len() - 2]);
         let (kind, contents) = match &raw[..2] {
             "{%" => {
-                if let Some(end_tag) = &verbatim {
-                    if &inner != end_tag {
-                        (TokenType::Text, raw.to_owned())
+                if let Some(end_tag) = &self.verbatim {
+                    if inner != end_tag {
+                        (TokenType::Text, raw)
                     } else {
-                        verbatim = None;
+                        self.verbatim = None;
                         (TokenType::Block, inner)
                     }
                 } else {
                     // content[:9] in ("verbatim", "verbatim ")
                     if inner == "verbatim" || inner.starts_with("verbatim ") {
-                        verbatim = Some(format!("end{inner}"));
+                        self.verbatim = Some(format!("end{inner}"));
                     }
                     (TokenType::Block, inner)
                 }
             }
-            _ if verbatim.is_some() => (TokenType::Text, raw.to_owned()),
+            _ if self.verbatim.is_some() => (TokenType::Text, raw),
             "{{" => (TokenType::Var, inner),
             _ => (TokenType::Comment, inner),
         };
-        push(&mut tokens, kind, contents, raw, &mut line);
-        pos = end;
+        self.token(kind, contents, raw)
     }
-    tokens
+}
+
+impl<'a> Iterator for Lexer<'a> {
+    type Item = Token<'a>;
+
+    fn next(&mut self) -> Option<Token<'a>> {
+        if let Some((start, end)) = self.pending.take() {
+            return Some(self.tag(start, end));
+        }
+        let text = self.text;
+        if self.pos >= text.len() {
+            return None;
+        }
+        let (start, end) =
+            next_tag(text, self.pos, &mut self.misses).unwrap_or((text.len(), text.len()));
+        let from = self.pos;
+        self.pos = end;
+        if start > from {
+            if start < end {
+                self.pending = Some((start, end));
+            }
+            let raw = &text[from..start];
+            return Some(self.token(TokenType::Text, raw, raw));
+        }
+        if start == end {
+            return None;
+        }
+        Some(self.tag(start, end))
+    }
 }
 
 /// Django's `smart_split`: splits on whitespace, keeping quoted parts (with backslash escapes)
@@ -171,9 +226,8 @@ mod tests {
     use super::*;
 
     fn kinds(text: &str) -> Vec<(TokenType, String, usize)> {
-        tokenize(text)
-            .into_iter()
-            .map(|t| (t.kind, t.contents, t.line))
+        Lexer::new(text)
+            .map(|t| (t.kind, t.contents.to_owned(), t.line))
             .collect()
     }
 

@@ -106,7 +106,8 @@ pub fn variable(text: &str) -> Result<Operand, String> {
         ));
     }
     if let Some(literal) = unescape_string_literal(text) {
-        return Ok(Operand::Literal(Value::Str(literal)));
+        // Django marks string literals safe.
+        return Ok(Operand::Literal(Value::Safe(literal)));
     }
     if text.contains("._") || text.starts_with('_') {
         return Err(format!(
@@ -133,6 +134,14 @@ fn unescape_string_literal(s: &str) -> Option<String> {
 }
 
 impl FilterExpr {
+    /// The name, when the expression is a bare name without lookups or filters.
+    pub fn plain_name(&self) -> Option<&str> {
+        match &self.operand {
+            Operand::Lookup(bits) if bits.len() == 1 && self.filters.is_empty() => Some(&bits[0]),
+            _ => None,
+        }
+    }
+
     /// Parses `token` as `FilterExpression.__init__` does with `filter_re`.
     pub fn parse(token: &str) -> Result<FilterExpr, String> {
         let operand = if let Some(n) = constant_len(token) {
@@ -173,15 +182,29 @@ impl FilterExpr {
         let mut value = match resolve_operand(&self.operand, scope) {
             Ok(v) => v,
             Err(Failure::Missing) if ignore_failures => Value::None,
-            Err(Failure::Missing) => Value::str(""),
+            Err(Failure::Missing) => {
+                let invalid = scope.string_if_invalid();
+                if invalid.is_empty() {
+                    Value::str("")
+                } else if invalid.contains("%s") {
+                    let name = match &self.operand {
+                        Operand::Lookup(bits) => bits.join("."),
+                        Operand::Literal(v) => v.to_python_str(),
+                    };
+                    return Ok(Value::Str(invalid.replacen("%s", &name, 1)));
+                } else {
+                    return Ok(Value::str(invalid));
+                }
+            }
             Err(other) => return Err(other),
         };
+        let cx = scope.filter_context();
         for (name, arg) in &self.filters {
             let arg = match arg {
                 Some(operand) => Some(resolve_operand(operand, scope)?),
                 None => None,
             };
-            value = filters::apply(name, value, arg)?;
+            value = filters::apply(name, value, arg, &cx)?;
         }
         Ok(value)
     }
@@ -226,11 +249,18 @@ pub fn resolve_operand(operand: &Operand, scope: &Scope) -> Result<Value, Failur
     }
 }
 
-/// An `{% if %}` condition, as `smartif.IfParser` builds it.
+/// An `{% if %}` condition, as `smartif.IfParser` builds it, except that chains of `or` and of
+/// `and` are one node each (`a or b or c`), not a left-leaning tree: a line of 200,000 operands
+/// must not become a tree 200,000 levels deep, which evaluating or dropping would walk
+/// recursively.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Condition {
     Literal(FilterExpr),
     Not(Box<Condition>),
+    /// `a or b or ...`, at least two operands.
+    Any(Vec<Condition>),
+    /// `a and b and ...`, at least two operands.
+    All(Vec<Condition>),
     Binary(Op, Box<Condition>, Box<Condition>),
 }
 
@@ -332,7 +362,8 @@ impl IfParser {
         self.tokens.next().unwrap_or(IfToken::End)
     }
 
-    fn expression(&mut self, rbp: u8) -> Result<Condition, String> {
+    /// The next expression and the depth of its tree.
+    fn expression(&mut self, rbp: u8) -> Result<(Condition, usize), String> {
         self.depth += 1;
         if self.depth > MAX_EXPRESSION_DEPTH {
             return Err(format!(
@@ -344,33 +375,60 @@ impl IfParser {
         result
     }
 
-    fn expression_inner(&mut self, rbp: u8) -> Result<Condition, String> {
+    fn expression_inner(&mut self, rbp: u8) -> Result<(Condition, usize), String> {
         let token = std::mem::replace(&mut self.current, IfToken::End);
         self.current = self.next();
-        let mut left = self.nud(token)?;
+        let (mut left, mut depth) = self.nud(token)?;
         while rbp < self.current.lbp() {
             let token = std::mem::replace(&mut self.current, IfToken::End);
             self.current = self.next();
-            left = match token {
-                IfToken::Infix(op, _) => {
-                    let bp = IfToken::Infix(op, "").lbp();
-                    Condition::Binary(op, Box::new(left), Box::new(self.expression(bp)?))
-                }
-                other => {
-                    return Err(format!(
-                        "Not expecting '{}' as infix operator in if tag.",
-                        other.display()
-                    ))
-                }
+            let IfToken::Infix(op, _) = token else {
+                return Err(format!(
+                    "Not expecting '{}' as infix operator in if tag.",
+                    token.display()
+                ));
             };
+            let bp = IfToken::Infix(op, "").lbp();
+            let (right, right_depth) = self.expression(bp)?;
+            // A chain that grows keeps its depth; a new node is one level above its operands.
+            let (node, grows) = match (op, left) {
+                (Op::Or, Condition::Any(mut operands)) => {
+                    operands.push(right);
+                    (Condition::Any(operands), true)
+                }
+                (Op::And, Condition::All(mut operands)) => {
+                    operands.push(right);
+                    (Condition::All(operands), true)
+                }
+                (Op::Or, left) => (Condition::Any(vec![left, right]), false),
+                (Op::And, left) => (Condition::All(vec![left, right]), false),
+                (op, left) => (
+                    Condition::Binary(op, Box::new(left), Box::new(right)),
+                    false,
+                ),
+            };
+            left = node;
+            depth = if grows {
+                depth.max(right_depth + 1)
+            } else {
+                depth.max(right_depth) + 1
+            };
+            if depth > MAX_EXPRESSION_DEPTH {
+                return Err(format!(
+                    "if expression too deeply nested (more than {MAX_EXPRESSION_DEPTH} levels)"
+                ));
+            }
         }
-        Ok(left)
+        Ok((left, depth))
     }
 
-    fn nud(&mut self, token: IfToken) -> Result<Condition, String> {
+    fn nud(&mut self, token: IfToken) -> Result<(Condition, usize), String> {
         match token {
-            IfToken::Literal(expr, _) => Ok(Condition::Literal(expr)),
-            IfToken::Not => Ok(Condition::Not(Box::new(self.expression(8)?))),
+            IfToken::Literal(expr, _) => Ok((Condition::Literal(expr), 1)),
+            IfToken::Not => {
+                let (inner, depth) = self.expression(8)?;
+                Ok((Condition::Not(Box::new(inner)), depth + 1))
+            }
             IfToken::End => Err("Unexpected end of expression in if tag.".into()),
             other => Err(format!(
                 "Not expecting '{}' in this position in if tag.",
@@ -406,7 +464,7 @@ impl Condition {
             depth: 0,
         };
         parser.current = parser.next();
-        let condition = parser.expression(0)?;
+        let (condition, _) = parser.expression(0)?;
         if parser.current != IfToken::End {
             return Err(format!(
                 "Unused '{}' at end of if expression.",
@@ -425,12 +483,44 @@ impl Condition {
                 Err(_) => Ok(Value::Bool(false)),
                 Ok(v) => Ok(Value::Bool(!v.truthy())),
             },
+            Condition::Any(operands) => Self::chain(operands, scope, Value::truthy),
+            Condition::All(operands) => Self::chain(operands, scope, |v| !v.truthy()),
             Condition::Binary(op, left, right) => match self.binary(*op, left, right, scope) {
                 Err(Failure::Unsupported(what)) => Err(Failure::Unsupported(what)),
                 Err(_) => Ok(Value::Bool(false)),
                 Ok(v) => Ok(v),
             },
         }
+    }
+
+    /// Python's `a or b or ...` (`stop` = truthy) or `a and b and ...` (`stop` = falsy): the
+    /// first operand that stops the chain, else the last; exactly as the left-leaning tree of
+    /// smartif's binary nodes evaluates, where a node whose left operand raises is False
+    /// (without evaluating its right one) and a node whose right operand raises is False.
+    fn chain(
+        operands: &[Condition],
+        scope: &Scope,
+        stop: fn(&Value) -> bool,
+    ) -> Result<Value, Failure> {
+        let swallow = |result: Result<Value, Failure>| match result {
+            Err(Failure::Unsupported(what)) => Err(Failure::Unsupported(what)),
+            Err(_) => Ok(None),
+            Ok(v) => Ok(Some(v)),
+        };
+        let Some((first, rest)) = operands.split_first() else {
+            return Ok(Value::Bool(false));
+        };
+        let (mut value, rest) = match swallow(first.eval(scope))? {
+            Some(v) => (v, rest),
+            None => (Value::Bool(false), rest.get(1..).unwrap_or(&[])),
+        };
+        for operand in rest {
+            if stop(&value) {
+                break;
+            }
+            value = swallow(operand.eval(scope))?.unwrap_or(Value::Bool(false));
+        }
+        Ok(value)
     }
 
     fn binary(
@@ -442,13 +532,6 @@ impl Condition {
     ) -> Result<Value, Failure> {
         use std::cmp::Ordering::*;
         let x = left.eval(scope)?;
-        match op {
-            Op::Or if x.truthy() => return Ok(x),
-            Op::Or => return right.eval(scope),
-            Op::And if !x.truthy() => return Ok(x),
-            Op::And => return right.eval(scope),
-            _ => {}
-        }
         let y = right.eval(scope)?;
         let b = match op {
             Op::In => x.py_in(&y)?,
@@ -461,7 +544,11 @@ impl Condition {
             Op::Ge => x.py_cmp(&y)? != Less,
             Op::Lt => x.py_cmp(&y)? == Less,
             Op::Le => x.py_cmp(&y)? != Greater,
-            Op::Or | Op::And => unreachable!("handled above"),
+            Op::Or | Op::And => {
+                return Err(Failure::Unsupported(
+                    "internal: or/and as a binary node".into(),
+                ))
+            }
         };
         Ok(Value::Bool(b))
     }
@@ -495,7 +582,10 @@ mod tests {
         assert_eq!(e.operand, Operand::Lookup(vec!["project_name".into()]));
         assert_eq!(
             e.filters[0],
-            ("default".into(), Some(Operand::Literal(Value::str("x y"))))
+            (
+                "default".into(),
+                Some(Operand::Literal(Value::Safe("x y".into())))
+            )
         );
         assert_eq!(
             FilterExpr::parse("1.5").unwrap().operand,
@@ -507,14 +597,14 @@ mod tests {
         );
         assert_eq!(
             FilterExpr::parse(r"'it\'s'").unwrap().operand,
-            Operand::Literal(Value::str("it's"))
+            Operand::Literal(Value::Safe("it's".into()))
         );
         assert!(FilterExpr::parse("a|lower:1").is_err());
         assert!(FilterExpr::parse("a|default").is_err());
         assert!(FilterExpr::parse("a|nosuch")
             .unwrap_err()
             .contains("Invalid filter"));
-        assert!(FilterExpr::parse("a|date")
+        assert!(FilterExpr::parse("a|random")
             .unwrap_err()
             .contains("not supported"));
         assert!(FilterExpr::parse("a b").unwrap_err().contains("remainder"));
@@ -526,10 +616,13 @@ mod tests {
     fn if_precedence_as_smartif() {
         // not binds tighter than and, and tighter than or.
         let c = Condition::parse(&words("a or b and not c")).unwrap();
-        let Condition::Binary(Op::Or, _, right) = c else {
+        let Condition::Any(operands) = c else {
             panic!("{c:?}")
         };
-        assert!(matches!(*right, Condition::Binary(Op::And, _, _)));
+        assert!(matches!(operands[1], Condition::All(_)));
+        // Chains are flat, however long.
+        let long = Condition::parse(&words(&["a"; 1000].join(" or "))).unwrap();
+        assert!(matches!(long, Condition::Any(ref v) if v.len() == 1000));
         assert!(Condition::parse(&words("a =="))
             .unwrap_err()
             .contains("end of expression"));

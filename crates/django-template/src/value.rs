@@ -1,7 +1,10 @@
 //! The values a template sees, with the Python behaviour Django gives them: `str()`, `repr()`,
 //! truthiness, comparisons, `in`, and the dot lookups of `Variable._resolve_lookup`.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
+
+use crate::python::{float_repr, is_python_space, python_capitalize, python_title, str_repr};
 
 /// A Python value as Django's template engine handles it. Only the types that the context of
 /// `startproject`/`startapp` and template literals can produce.
@@ -12,6 +15,9 @@ pub enum Value {
     Int(i64),
     Float(f64),
     Str(String),
+    /// A string marked safe (Django's `SafeString`): printed without escaping when autoescape
+    /// is on. Everywhere else it behaves as a `str`.
+    Safe(String),
     List(Vec<Value>),
     /// A dict with string keys in insertion order (the `forloop` variable).
     Map(Vec<(String, Value)>),
@@ -34,10 +40,31 @@ impl Value {
         Value::Str(s.into())
     }
 
+    /// The value with a safe string turned into a plain one, for the operations where Python
+    /// treats a `SafeString` as the `str` it is.
+    pub fn plain(&self) -> Cow<'_, Value> {
+        match self {
+            Value::Safe(s) => Cow::Owned(Value::Str(s.clone())),
+            other => Cow::Borrowed(other),
+        }
+    }
+
+    /// The text of a string, safe or not.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) | Value::Safe(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn is_safe(&self) -> bool {
+        matches!(self, Value::Safe(_))
+    }
+
     /// Python's `str(value)`, which is what a `{{ variable }}` prints with autoescape off.
     pub fn to_python_str(&self) -> String {
         match self {
-            Value::Str(s) => s.clone(),
+            Value::Str(s) | Value::Safe(s) => s.clone(),
             other => other.repr(),
         }
     }
@@ -50,7 +77,7 @@ impl Value {
             Value::Bool(false) => "False".into(),
             Value::Int(i) => i.to_string(),
             Value::Float(f) => float_repr(*f),
-            Value::Str(s) => str_repr(s),
+            Value::Str(s) | Value::Safe(s) => str_repr(s),
             Value::List(items) => {
                 let inner: Vec<String> = items.iter().map(Value::repr).collect();
                 format!("[{}]", inner.join(", "))
@@ -72,7 +99,7 @@ impl Value {
             Value::Bool(b) => *b,
             Value::Int(i) => *i != 0,
             Value::Float(f) => *f != 0.0,
-            Value::Str(s) => !s.is_empty(),
+            Value::Str(s) | Value::Safe(s) => !s.is_empty(),
             Value::List(items) => !items.is_empty(),
             Value::Map(pairs) => !pairs.is_empty(),
         }
@@ -89,7 +116,7 @@ impl Value {
 
     /// Python's `==`.
     pub fn py_eq(&self, other: &Value) -> bool {
-        match (self, other) {
+        match (&*self.plain(), &*other.plain()) {
             (Value::Int(a), Value::Int(b)) => a == b,
             (Value::None, Value::None) => true,
             (Value::Str(a), Value::Str(b)) => a == b,
@@ -110,7 +137,7 @@ impl Value {
 
     /// Python's ordering comparisons; `TypeError` between unorderable types.
     pub fn py_cmp(&self, other: &Value) -> Result<Ordering, Failure> {
-        match (self, other) {
+        match (&*self.plain(), &*other.plain()) {
             (Value::Int(a), Value::Int(b)) => Ok(a.cmp(b)),
             (Value::Str(a), Value::Str(b)) => Ok(a.cmp(b)),
             (Value::List(a), Value::List(b)) => {
@@ -136,7 +163,7 @@ impl Value {
 
     /// Python's `self in container`.
     pub fn py_in(&self, container: &Value) -> Result<bool, Failure> {
-        match (self, container) {
+        match (&*self.plain(), &*container.plain()) {
             (Value::Str(needle), Value::Str(hay)) => Ok(hay.contains(needle.as_str())),
             (_, Value::Str(_)) => Err(Failure::Python(
                 "'in <string>' requires string as left operand".into(),
@@ -170,6 +197,7 @@ impl Value {
             Value::Int(_) => "int",
             Value::Float(_) => "float",
             Value::Str(_) => "str",
+            Value::Safe(_) => "SafeString",
             Value::List(_) => "list",
             Value::Map(_) => "dict",
         }
@@ -178,7 +206,7 @@ impl Value {
     /// Python's `len(value)`.
     pub fn py_len(&self) -> Result<usize, Failure> {
         match self {
-            Value::Str(s) => Ok(s.chars().count()),
+            Value::Str(s) | Value::Safe(s) => Ok(s.chars().count()),
             Value::List(items) => Ok(items.len()),
             Value::Map(pairs) => Ok(pairs.len()),
             other => Err(Failure::Python(format!(
@@ -196,7 +224,7 @@ impl Value {
             (0..len).contains(&i).then_some(i as usize)
         };
         match self {
-            Value::Str(s) => {
+            Value::Str(s) | Value::Safe(s) => {
                 let n = s.chars().count();
                 let i =
                     pick(n).ok_or_else(|| Failure::Python("string index out of range".into()))?;
@@ -220,7 +248,9 @@ impl Value {
     pub fn iterate(&self) -> Result<Vec<Value>, Failure> {
         match self {
             Value::None => Ok(Vec::new()),
-            Value::Str(s) => Ok(s.chars().map(|c| Value::Str(c.to_string())).collect()),
+            Value::Str(s) | Value::Safe(s) => {
+                Ok(s.chars().map(|c| Value::Str(c.to_string())).collect())
+            }
             Value::List(items) => Ok(items.clone()),
             Value::Map(pairs) => Ok(pairs.iter().map(|(k, _)| Value::Str(k.clone())).collect()),
             other => Err(Failure::Python(format!(
@@ -242,7 +272,7 @@ impl Value {
             return Ok(found);
         }
         match bit.parse::<i64>() {
-            Ok(i) if matches!(self, Value::Str(_) | Value::List(_)) => {
+            Ok(i) if matches!(self, Value::Str(_) | Value::Safe(_) | Value::List(_)) => {
                 self.index(i).map_err(|_| Failure::Missing)
             }
             _ => Err(Failure::Missing),
@@ -253,7 +283,7 @@ impl Value {
     /// attribute Python has but scaffold does not implement.
     fn attribute(&self, name: &str) -> Result<Option<Value>, Failure> {
         let known: &[&str] = match self {
-            Value::Str(s) => {
+            Value::Str(s) | Value::Safe(s) => {
                 let implemented = match name {
                     "upper" => Some(Value::Str(s.to_uppercase())),
                     "lower" => Some(Value::Str(s.to_lowercase())),
@@ -277,7 +307,27 @@ impl Value {
                 STR_ATTRIBUTES
             }
             Value::List(_) => LIST_ATTRIBUTES,
-            Value::Map(_) => DICT_ATTRIBUTES,
+            Value::Map(pairs) => {
+                // dict views as lists (of [key, value] pairs for items): enough to loop over and
+                // unpack, which is what templates do with them.
+                let implemented = match name {
+                    "items" => Some(Value::List(
+                        pairs
+                            .iter()
+                            .map(|(k, v)| Value::List(vec![Value::str(k.as_str()), v.clone()]))
+                            .collect(),
+                    )),
+                    "keys" => Some(Value::List(
+                        pairs.iter().map(|(k, _)| Value::str(k.as_str())).collect(),
+                    )),
+                    "values" => Some(Value::List(pairs.iter().map(|(_, v)| v.clone()).collect())),
+                    _ => None,
+                };
+                if implemented.is_some() {
+                    return Ok(implemented);
+                }
+                DICT_ATTRIBUTES
+            }
             Value::Int(_) | Value::Bool(_) => INT_ATTRIBUTES,
             Value::Float(_) => FLOAT_ATTRIBUTES,
             Value::None => &[],
@@ -381,150 +431,12 @@ const FLOAT_ATTRIBUTES: &[&str] = &[
     "real",
 ];
 
-/// Python's `str.isspace()` for one character: Unicode White_Space plus the four ASCII
-/// separators \x1c-\x1f that Python also counts.
-pub fn is_python_space(c: char) -> bool {
-    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
-}
-
-/// Python's `str.strip()` without arguments.
-pub fn python_strip(s: &str) -> &str {
-    s.trim_matches(is_python_space)
-}
-
-fn is_cased(c: char) -> bool {
-    c.is_lowercase() || c.is_uppercase() || titlecase_only(c)
-}
-
-/// The titlecase letters (Lt), cased but neither upper nor lower.
-fn titlecase_only(c: char) -> bool {
-    matches!(c, 'ǅ' | 'ǈ' | 'ǋ' | 'ǲ' | 'ᾈ'..='ᾏ' | 'ᾘ'..='ᾟ' | 'ᾨ'..='ᾯ' | 'ᾼ' | 'ῌ' | 'ῼ')
-}
-
-/// Unicode's full titlecase mapping, where it differs from the uppercase one (Rust has only the
-/// latter).
-fn to_titlecase(c: char, out: &mut String) {
-    let special = match c {
-        'ß' => "Ss",
-        'ﬀ' => "Ff",
-        'ﬁ' => "Fi",
-        'ﬂ' => "Fl",
-        'ﬃ' => "Ffi",
-        'ﬄ' => "Ffl",
-        'ﬅ' | 'ﬆ' => "St",
-        'և' => "Եւ",
-        'ﬓ' => "Մն",
-        'ﬔ' => "Մե",
-        'ﬕ' => "Մի",
-        'ﬖ' => "Վն",
-        'ﬗ' => "Մխ",
-        'Ǆ' | 'ǅ' | 'ǆ' => "ǅ",
-        'Ǉ' | 'ǈ' | 'ǉ' => "ǈ",
-        'Ǌ' | 'ǋ' | 'ǌ' => "ǋ",
-        'Ǳ' | 'ǲ' | 'ǳ' => "ǲ",
-        _ => {
-            if titlecase_only(c) {
-                out.push(c);
-            } else {
-                out.extend(c.to_uppercase());
-            }
-            return;
-        }
-    };
-    out.push_str(special);
-}
-
-/// Python's `str.title()`: a cased character after a cased one is lowered, any other is
-/// titlecased.
-pub fn python_title(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut previous_cased = false;
-    for c in s.chars() {
-        if previous_cased {
-            out.extend(c.to_lowercase());
-        } else {
-            to_titlecase(c, &mut out);
-        }
-        previous_cased = is_cased(c);
-    }
-    out
-}
-
-/// Python's `str.capitalize()`: the first character titlecased, the rest lowered.
-fn python_capitalize(s: &str) -> String {
-    let mut chars = s.chars();
-    let mut out = String::with_capacity(s.len());
-    if let Some(first) = chars.next() {
-        to_titlecase(first, &mut out);
-    }
-    out.push_str(&chars.as_str().to_lowercase());
-    out
-}
-
-/// Python's `repr(str)`: single quotes unless the text holds a single quote and no double one.
-pub fn str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || (0x7f..0xa0).contains(&(c as u32)) => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
-
-/// Python's `repr(float)`: the shortest round-tripping digits, in positional notation for
-/// 1e-4 <= |f| < 1e16 and in exponent notation otherwise.
-pub fn float_repr(f: f64) -> String {
-    if f.is_nan() {
-        return "nan".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    let magnitude = f.abs();
-    if magnitude != 0.0 && !(1e-4..1e16).contains(&magnitude) {
-        let text = format!("{f:e}");
-        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
-        let (sign, digits) = match exponent.strip_prefix('-') {
-            Some(d) => ('-', d),
-            None => ('+', exponent),
-        };
-        return format!("{mantissa}e{sign}{digits:0>2}");
-    }
-    let text = format!("{f}");
-    if text.contains('.') {
-        text
-    } else {
-        format!("{text}.0")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn python_reprs() {
-        assert_eq!(str_repr("it's"), "\"it's\"");
-        assert_eq!(str_repr("a'b\"c"), "'a\\'b\"c'");
         assert_eq!(
             Value::List(vec![Value::str("py"), Value::Int(3)]).repr(),
             "['py', 3]"
@@ -534,14 +446,6 @@ mod tests {
         assert_eq!(float_repr(1e20), "1e+20");
         assert_eq!(float_repr(1.5e-5), "1.5e-05");
         assert_eq!(float_repr(0.0001), "0.0001");
-    }
-
-    #[test]
-    fn python_title_and_capitalize() {
-        assert_eq!(python_title("my_site 2nd they're"), "My_Site 2Nd They'Re");
-        assert_eq!(python_title("straße"), "Straße");
-        assert_eq!(python_title("ßa"), "Ssa");
-        assert_eq!(python_capitalize("hELLO world"), "Hello world");
     }
 
     #[test]

@@ -1,0 +1,161 @@
+//! Python's string rules that Django's behaviour rests on, for the engine and for anyone who
+//! must agree with it (scaffold's name checks use the same `str.title()`): `str.isspace()`,
+//! `str.strip()`, `str.title()`, `str.capitalize()`, `repr()` of a str and of a float.
+
+/// Python's `str.isspace()` for one character: Unicode White_Space plus the four ASCII
+/// separators \x1c-\x1f that Python also counts.
+pub fn is_python_space(c: char) -> bool {
+    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
+}
+
+/// Python's `str.strip()` without arguments.
+pub fn python_strip(s: &str) -> &str {
+    s.trim_matches(is_python_space)
+}
+
+fn is_cased(c: char) -> bool {
+    c.is_lowercase() || c.is_uppercase() || titlecase_only(c)
+}
+
+/// The titlecase letters (Lt), cased but neither upper nor lower.
+fn titlecase_only(c: char) -> bool {
+    matches!(c, 'ǅ' | 'ǈ' | 'ǋ' | 'ǲ' | 'ᾈ'..='ᾏ' | 'ᾘ'..='ᾟ' | 'ᾨ'..='ᾯ' | 'ᾼ' | 'ῌ' | 'ῼ')
+}
+
+/// Unicode's full titlecase mapping, where it differs from the uppercase one (Rust has only the
+/// latter).
+fn to_titlecase(c: char, out: &mut String) {
+    let special = match c {
+        'ß' => "Ss",
+        'ﬀ' => "Ff",
+        'ﬁ' => "Fi",
+        'ﬂ' => "Fl",
+        'ﬃ' => "Ffi",
+        'ﬄ' => "Ffl",
+        'ﬅ' | 'ﬆ' => "St",
+        'և' => "Եւ",
+        'ﬓ' => "Մն",
+        'ﬔ' => "Մե",
+        'ﬕ' => "Մի",
+        'ﬖ' => "Վն",
+        'ﬗ' => "Մխ",
+        'Ǆ' | 'ǅ' | 'ǆ' => "ǅ",
+        'Ǉ' | 'ǈ' | 'ǉ' => "ǈ",
+        'Ǌ' | 'ǋ' | 'ǌ' => "ǋ",
+        'Ǳ' | 'ǲ' | 'ǳ' => "ǲ",
+        _ => {
+            if titlecase_only(c) {
+                out.push(c);
+            } else {
+                out.extend(c.to_uppercase());
+            }
+            return;
+        }
+    };
+    out.push_str(special);
+}
+
+/// Python's `str.title()`: a cased character after a cased one is lowered, any other is
+/// titlecased.
+pub fn python_title(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut previous_cased = false;
+    for c in s.chars() {
+        if previous_cased {
+            out.extend(c.to_lowercase());
+        } else {
+            to_titlecase(c, &mut out);
+        }
+        previous_cased = is_cased(c);
+    }
+    out
+}
+
+/// Python's `str.capitalize()`: the first character titlecased, the rest lowered.
+pub fn python_capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    let mut out = String::with_capacity(s.len());
+    if let Some(first) = chars.next() {
+        to_titlecase(first, &mut out);
+    }
+    out.push_str(&chars.as_str().to_lowercase());
+    out
+}
+
+/// Python's `repr(str)`: single quotes unless the text holds a single quote and no double one.
+pub fn str_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || (0x7f..0xa0).contains(&(c as u32)) => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// Python's `repr(float)`: the shortest round-tripping digits, in positional notation for
+/// 1e-4 <= |f| < 1e16 and in exponent notation otherwise.
+pub fn float_repr(f: f64) -> String {
+    if f.is_nan() {
+        return "nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let magnitude = f.abs();
+    if magnitude != 0.0 && !(1e-4..1e16).contains(&magnitude) {
+        let text = format!("{f:e}");
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        let (sign, digits) = match exponent.strip_prefix('-') {
+            Some(d) => ('-', d),
+            None => ('+', exponent),
+        };
+        return format!("{mantissa}e{sign}{digits:0>2}");
+    }
+    let text = format!("{f}");
+    if text.contains('.') {
+        text
+    } else {
+        format!("{text}.0")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_title_and_capitalize() {
+        assert_eq!(python_title("my_site 2nd they're"), "My_Site 2Nd They'Re");
+        assert_eq!(python_title("straße"), "Straße");
+        assert_eq!(python_title("ßa"), "Ssa");
+        assert_eq!(python_capitalize("hELLO world"), "Hello world");
+    }
+
+    #[test]
+    fn python_reprs() {
+        assert_eq!(str_repr("it's"), "\"it's\"");
+        assert_eq!(str_repr("a'b\"c"), "'a\\'b\"c'");
+        assert_eq!(float_repr(2.0), "2.0");
+        assert_eq!(float_repr(1e20), "1e+20");
+        assert_eq!(python_strip("\x1c a \u{3000}"), "a");
+    }
+}

@@ -1,0 +1,323 @@
+"""Runs Django's own template tests with every plain-data render sent to django-template.
+
+Usage: python run.py SDIST_DIR SHIM_BINARY MODE REPORT_JSON [TEST_LABEL ...]
+
+MODE "engine" sends each applicable render to SHIM_BINARY (JSON lines) and returns its output
+(or raises TemplateSyntaxError with its message), so that Django's assertions decide. MODE
+"django" classifies and serializes exactly the same way, then renders the decoded copy with
+Django's own engine: every applicable case must pass there, which shows that the shim loses
+nothing on the way. A test is "not applicable" when one of its renders has a context that is
+not plain data or uses a tag that needs more than the template language (load, url,
+csrf_token, include, extends, block, debug, ssi); those renders go to Django as usual.
+"""
+
+import json
+import math
+import os
+import re
+import runpy
+import subprocess
+import sys
+import unittest
+
+sdist, shim_path, MODE, report_path = (os.path.abspath(p) if i != 2 else p for i, p in enumerate(sys.argv[1:5]))
+labels = sys.argv[5:] or ["template_tests.syntax_tests", "template_tests.filter_tests"]
+tests_dir = os.path.join(sdist, "tests")
+sys.path[:0] = [tests_dir, sdist]
+os.chdir(tests_dir)
+
+from django.template import base  # noqa: E402
+from django.template import context as context_module  # noqa: E402
+from django.template.exceptions import TemplateSyntaxError  # noqa: E402
+from django.utils.safestring import SafeString, mark_safe  # noqa: E402
+
+NA_TAG = re.compile(
+    r"{%\s*(load|url|csrf_token|querystring|include|extends|block|debug|ssi)\b"
+)
+# Tests that watch more than the output, which a shim cannot give them: the context after
+# rendering (the engine renders a copy), or how often Python helpers are called.
+WATCHES_MORE_THAN_OUTPUT = {
+    "template_tests.syntax_tests.test_firstof.FirstOfTagTests.test_all_false_arguments_asvar":
+        "reads the context back after rendering",
+    "template_tests.syntax_tests.test_firstof.FirstOfTagTests.test_firstof15":
+        "reads the context back after rendering",
+    "template_tests.filter_tests.test_urlize.FunctionTests.test_caching_repeated_calls":
+        "counts calls to Python helpers (mock)",
+    "template_tests.filter_tests.test_urlize.FunctionTests.test_caching_repeated_words":
+        "counts calls to Python helpers (mock)",
+}
+BUILTIN_NAMES = {"True", "False", "None"}
+
+
+class NotPlain(Exception):
+    pass
+
+
+def encode(v, depth=0):
+    if depth > 100:
+        raise NotPlain("a context nested more than 100 deep")
+    t = type(v)
+    if t is SafeString:
+        return {"__safe__": str(v)}
+    if t in (str, bool) or v is None:
+        return v
+    if t is int:
+        if not -(2**63) <= v < 2**63:
+            raise NotPlain("an int beyond 64 bits")
+        return v
+    if t is float:
+        return v if math.isfinite(v) else {"__float__": repr(v)}
+    if t in (list, tuple):
+        if t is tuple:
+            raise NotPlain("a tuple (printed differently from a list)")
+        return [encode(x, depth + 1) for x in v]
+    if t is dict:
+        if not all(type(k) is str for k in v):
+            raise NotPlain("a dict with keys that are not str")
+        return {"__dict__": [[k, encode(x, depth + 1)] for k, x in v.items()]}
+    raise NotPlain("a %s object" % t.__name__)
+
+
+def decode(v):
+    if isinstance(v, list):
+        return [decode(x) for x in v]
+    if isinstance(v, dict):
+        if "__safe__" in v:
+            return mark_safe(v["__safe__"])
+        if "__float__" in v:
+            return float(v["__float__"])
+        return {k: decode(x) for k, x in v["__dict__"]}
+    return v
+
+
+shim = None
+
+
+def ask(request):
+    global shim
+    if shim is None:
+        shim = subprocess.Popen(
+            [shim_path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8"
+        )
+    shim.stdin.write(json.dumps(request) + "\n")
+    shim.stdin.flush()
+    return json.loads(shim.stdout.readline())
+
+
+STATS = {}
+CURRENT = None
+
+
+def note(kind, detail=None):
+    if CURRENT is None:
+        return
+    entry = STATS.setdefault(CURRENT, {"delegated": 0, "na": []})
+    if kind == "delegated":
+        entry["delegated"] += 1
+    else:
+        entry["na"].append(detail)
+
+
+def locale_reason():
+    """The engine renders as Django's defaults: English, no thousand separator."""
+    from django.conf import settings
+    from django.utils import translation
+
+    language = translation.get_language()
+    if language is None or not language.startswith("en"):
+        return "renders in another language (%s)" % language
+    if settings.USE_THOUSAND_SEPARATOR:
+        return "renders with USE_THOUSAND_SEPARATOR"
+    return None
+
+
+def na_reason(source, context):
+    if CURRENT in WATCHES_MORE_THAN_OUTPUT:
+        return WATCHES_MORE_THAN_OUTPUT[CURRENT]
+    if locale_reason():
+        return locale_reason()
+    if isinstance(context, context_module.RequestContext):
+        return "renders with a request (RequestContext)"
+    m = NA_TAG.search(source)
+    if m:
+        return "uses {%% %s %%}" % m.group(1)
+    try:
+        flat = {k: v for k, v in context.flatten().items() if k not in BUILTIN_NAMES}
+        return None, encode(flat)
+    except NotPlain as e:
+        return "context holds %s" % e
+    except Exception as e:  # flatten() on odd contexts
+        return "context cannot be flattened (%s)" % type(e).__name__
+
+
+orig_render = base.Template.render
+orig_init = base.Template.__init__
+
+
+def render(self, context):
+    if context.template is not None:
+        return orig_render(self, context)
+    reason = na_reason(self.source, context)
+    if isinstance(reason, str):
+        note("na", reason)
+        return orig_render(self, context)
+    encoded = reason[1]
+    request = {
+        "template": self.source,
+        "context": encoded,
+        "autoescape": bool(context.autoescape),
+        "string_if_invalid": self.engine.string_if_invalid,
+    }
+    note("delegated")
+    if MODE == "django":
+        copy = json.loads(json.dumps(request))
+        template = base.Template(copy["template"], engine=self.engine)
+        ctx = context_module.Context(decode(copy["context"]), autoescape=copy["autoescape"])
+        return orig_render(template, ctx)
+    reply = ask(request)
+    if "ok" in reply:
+        return SafeString(reply["ok"])
+    raise TemplateSyntaxError(reply["error"])
+
+
+def init(self, template_string, origin=None, name=None, engine=None):
+    try:
+        orig_init(self, template_string, origin, name, engine)
+    except TemplateSyntaxError:
+        source = str(template_string)
+        if CURRENT is not None and not NA_TAG.search(source):
+            note("delegated")
+        if MODE == "engine" and CURRENT is not None and not NA_TAG.search(source):
+            reply = ask({"template": source, "parse_only": True})
+            if "ok" in reply:
+                raise AssertionError(
+                    "Django refuses this template at compile time; django-template accepts it"
+                )
+        raise
+
+
+base.Template.render = render
+base.Template.__init__ = init
+
+# The filter tests' FunctionTests call the filter functions directly. Each such call whose
+# value and argument are plain data, and whose result is a str, is answered by rendering
+# `{{ v|name:a }}` instead (autoescape as the call asks for it), so that these checks judge the
+# engine too.
+from django.template import defaultfilters  # noqa: E402
+from django.template.engine import Engine  # noqa: E402
+
+IN_FILTER = False
+
+
+def wrap_filter(name, func):
+    import inspect
+
+    takes_autoescape = getattr(func, "needs_autoescape", False)
+    try:
+        default_autoescape = inspect.signature(func).parameters["autoescape"].default
+    except (KeyError, ValueError, TypeError):
+        default_autoescape = True
+
+    def wrapper(value, *args, **kwargs):
+        global IN_FILTER
+        if IN_FILTER or CURRENT is None:
+            return func(value, *args, **kwargs)
+        if CURRENT in WATCHES_MORE_THAN_OUTPUT:
+            note("na", WATCHES_MORE_THAN_OUTPUT[CURRENT])
+            return func(value, *args, **kwargs)
+        IN_FILTER = True
+        try:
+            result = func(value, *args, **kwargs)
+        finally:
+            IN_FILTER = False
+        if type(result) not in (str, SafeString) or len(args) > 1:
+            return result
+        autoescape = kwargs.get("autoescape", default_autoescape) if takes_autoescape else False
+        if locale_reason():
+            note("na", locale_reason())
+            return result
+        values = {"v": value}
+        if args:
+            values["a"] = args[0]
+        try:
+            encoded = encode(values)
+        except NotPlain as e:
+            note("na", "calls a filter function with %s" % e)
+            return result
+        source = "{{ v|%s%s }}" % (name, ":a" if args else "")
+        note("delegated")
+        if MODE == "django":
+            copy = json.loads(json.dumps(encoded))
+            t = base.Template(source, engine=Engine())
+            out = orig_render(t, context_module.Context(decode(copy), autoescape=autoescape))
+        else:
+            reply = ask(
+                {"template": source, "context": encoded, "autoescape": autoescape, "string_if_invalid": ""}
+            )
+            if "ok" not in reply:
+                raise AssertionError("django-template: " + reply["error"])
+            out = reply["ok"]
+        return SafeString(out) if isinstance(result, SafeString) else str(out)
+
+    return wrapper
+
+
+for filter_name, filter_func in list(defaultfilters.register.filters.items()):
+    for attr, obj in list(vars(defaultfilters).items()):
+        if obj is filter_func:
+            setattr(defaultfilters, attr, wrap_filter(filter_name, filter_func))
+
+orig_run = unittest.TestCase.run
+FAILURES = {}
+
+
+def run(self, result=None):
+    global CURRENT
+    CURRENT = self.id()
+    STATS.setdefault(CURRENT, {"delegated": 0, "na": []})
+    before = (len(result.failures), len(result.errors), len(result.skipped)) if result else (0, 0, 0)
+    try:
+        return orig_run(self, result)
+    finally:
+        if result is not None:
+            new = result.failures[before[0]:] + result.errors[before[1]:]
+            STATS[CURRENT]["failed"] = bool(new)
+            STATS[CURRENT]["skipped"] = len(result.skipped) > before[2]
+            if new:
+                lines = [l for l in new[0][1].strip().splitlines() if l.strip()]
+                FAILURES[CURRENT] = lines[-1][:300] if lines else "?"
+        CURRENT = None
+
+
+unittest.TestCase.run = run
+
+sys.argv = ["runtests.py", *labels, "--parallel", "1", "-v", "0", "--noinput"]
+try:
+    runpy.run_path(os.path.join(tests_dir, "runtests.py"), run_name="__main__")
+except SystemExit:
+    pass
+
+passed = failed = 0
+na = {}
+failures = {}
+for test, entry in sorted(STATS.items()):
+    if entry.get("skipped"):
+        na["skipped by Django"] = na.get("skipped by Django", 0) + 1
+    elif entry["na"]:
+        na[entry["na"][0]] = na.get(entry["na"][0], 0) + 1
+    elif entry["delegated"] == 0:
+        na["renders no template (tests Python functions)"] = na.get("renders no template (tests Python functions)", 0) + 1
+        if os.environ.get("SHOW_NO_RENDER"):
+            print("no render:", test)
+    elif entry.get("failed"):
+        failed += 1
+        failures[test] = FAILURES.get(test, "?")
+    else:
+        passed += 1
+not_applicable = sum(na.values())
+with open(report_path, "w") as f:
+    json.dump({"passed": passed, "failed": failed, "not_applicable": na, "failures": failures}, f,
+              indent=1, sort_keys=True)
+print("%s: %d passed, %d failed, %d not applicable" % (MODE, passed, failed, not_applicable))
+for reason, n in sorted(na.items(), key=lambda x: -x[1]):
+    print("  not applicable: %4d  %s" % (n, reason))

@@ -1,0 +1,945 @@
+//! Attacks on all-or-nothing, as an adversary would make them: concurrent runs into one
+//! directory, files and directories swapped for links while scaffold runs, crafted archives,
+//! render bombs, links to fifos and devices, signals and closed pipes. Each test checks whole
+//! listings (paths, modes, bytes) before and after.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use support::{listing, scaffold_path, FIXED_KEY};
+
+fn write_tree(root: &Path, files: &[(String, String)]) {
+    for (rel, content) in files {
+        let path = root.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, content).unwrap();
+    }
+}
+
+fn run(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(scaffold_path())
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs a command to its end and returns its exit code, stderr, peak resident memory in KiB
+/// and time taken. The peak is measured by GNU time, which forks the command itself: a child
+/// of this (large, multi-threaded) test process would be charged, at exec, with the test
+/// process's own peak.
+fn run_measured(cmd: Command) -> (i32, String, i64, Duration) {
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let program = cmd.get_program().to_owned();
+    let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
+    let mut timed = Command::new("/usr/bin/time");
+    timed
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(report.path())
+        .arg(program)
+        .args(args);
+    if let Some(dir) = cmd.get_current_dir() {
+        timed.current_dir(dir);
+    }
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(value) => timed.env(key, value),
+            None => timed.env_remove(key),
+        };
+    }
+    let start = Instant::now();
+    let out = timed
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("GNU time at /usr/bin/time (Debian package time)");
+    let elapsed = start.elapsed();
+    let text = fs::read_to_string(report.path()).unwrap();
+    let peak_kib = text
+        .lines()
+        .filter_map(|l| l.trim().parse::<i64>().ok())
+        .next_back()
+        .unwrap_or_else(|| panic!("no peak in {text:?}"));
+    (
+        out.status.code().unwrap_or(-1),
+        stderr(&out),
+        peak_kib,
+        elapsed,
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Concurrent runs into one directory.
+
+/// The issue's reproduction: run A (a large template) has made `D/sub` and is moving its files
+/// when run B (a small template with the same `sub/` and a file A also has) starts. Whichever
+/// fails must take back only its own files; the other's must all be there.
+#[test]
+fn a_failed_run_never_removes_what_a_concurrent_run_wrote() {
+    for round in 0..3 {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let mut a: Vec<(String, String)> = (0..3000)
+            .map(|i| (format!("t{i}.txt"), String::new()))
+            .collect();
+        a.push(("sub/a.txt".into(), "a\n".into()));
+        a.push(("zzz.txt".into(), "A\n".into()));
+        let b: Vec<(String, String)> = vec![
+            ("sub/b.txt".into(), "b\n".into()),
+            ("zzz.txt".into(), "B\n".into()),
+        ];
+        write_tree(&d.join("tA"), &a);
+        write_tree(&d.join("tB"), &b);
+        fs::create_dir(d.join("D")).unwrap();
+
+        let run_a = Command::new(scaffold_path())
+            .current_dir(d)
+            .args(["startproject", "p", "D", "--template", "tA"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !d.join("D/sub").exists() && Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        let out_b = run(d, &["startproject", "p", "D", "--template", "tB"]);
+        let out_a = run_a.wait_with_output().unwrap();
+
+        let ok_a = out_a.status.success();
+        let ok_b = out_b.status.success();
+        assert!(
+            !(ok_a && ok_b),
+            "round {round}: both cannot succeed, zzz.txt is in both"
+        );
+        assert!(out_a.status.code() == Some(0) || out_a.status.code() == Some(1));
+        assert!(out_b.status.code() == Some(0) || out_b.status.code() == Some(1));
+        check_outcome(&d.join("D"), &a, ok_a, &stderr(&out_a), round);
+        check_outcome(&d.join("D"), &b, ok_b, &stderr(&out_b), round);
+        if !ok_a {
+            assert!(
+                stderr(&out_a).contains("Overlaying a project into an existing directory"),
+                "round {round}: {}",
+                stderr(&out_a)
+            );
+            assert!(
+                !stderr(&out_a).contains("pass a DIRECTORY"),
+                "{}",
+                stderr(&out_a)
+            );
+        }
+    }
+}
+
+/// A run that exited 0 has every file with its content; a run that failed left none of the
+/// files only it has (`zzz.txt` is shared, so it is judged by its content).
+fn check_outcome(root: &Path, files: &[(String, String)], ok: bool, err: &str, round: usize) {
+    for (rel, content) in files {
+        let found = fs::read_to_string(root.join(rel)).ok();
+        if ok {
+            assert_eq!(
+                found.as_deref(),
+                Some(content.as_str()),
+                "round {round}: {rel} of a run that succeeded"
+            );
+        } else {
+            assert_ne!(
+                found.as_deref(),
+                Some(content.as_str()),
+                "round {round}: {rel} of a failed run remains ({err})"
+            );
+        }
+    }
+}
+
+/// Many runs at once into one directory, each template with files of its own, a directory
+/// shared by all, and (for half of them) one file they all want: afterwards every run that
+/// exited 0 has all its files, no failed run has any, and no staging directory is left.
+#[test]
+fn many_concurrent_runs_each_succeed_whole_or_leave_nothing() {
+    const RUNS: usize = 8;
+    for round in 0..3 {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::create_dir(d.join("D")).unwrap();
+        fs::write(d.join("D/existing.txt"), "keep").unwrap();
+        let templates: Vec<Vec<(String, String)>> = (0..RUNS)
+            .map(|k| {
+                let mut files: Vec<(String, String)> = (0..150)
+                    .map(|i| (format!("shared/r{k}_{i}.txt"), format!("{k}\n")))
+                    .collect();
+                files.push((format!("own{k}/only.txt"), format!("{k}\n")));
+                if k % 2 == 0 {
+                    files.push(("shared/contested.txt".into(), format!("{k}\n")));
+                }
+                files
+            })
+            .collect();
+        for (k, files) in templates.iter().enumerate() {
+            write_tree(&d.join(format!("t{k}")), files);
+        }
+        let children: Vec<Child> = (0..RUNS)
+            .map(|k| {
+                Command::new(scaffold_path())
+                    .current_dir(d)
+                    .args(["startproject", "p", "D", "--template"])
+                    .arg(format!("t{k}"))
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let outputs: Vec<Output> = children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect();
+        let mut contested_winners = 0;
+        for (k, out) in outputs.iter().enumerate() {
+            let code = out.status.code();
+            assert!(
+                code == Some(0) || code == Some(1),
+                "round {round} run {k}: {code:?} {}",
+                stderr(out)
+            );
+            if out.status.success() && k % 2 == 0 {
+                contested_winners += 1;
+            }
+            check_outcome(
+                &d.join("D"),
+                &templates[k],
+                out.status.success(),
+                &stderr(out),
+                round,
+            );
+        }
+        assert!(contested_winners <= 1, "round {round}");
+        // Every run without the contested file has no reason to fail.
+        for (k, out) in outputs.iter().enumerate().filter(|(k, _)| k % 2 == 1) {
+            assert!(
+                out.status.success(),
+                "round {round} run {k}: {}",
+                stderr(out)
+            );
+        }
+        assert_eq!(
+            fs::read_to_string(d.join("D/existing.txt")).unwrap(),
+            "keep"
+        );
+        let leftovers: Vec<_> = fs::read_dir(d.join("D"))
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".scaffold-staging")
+            })
+            .collect();
+        assert!(leftovers.is_empty(), "round {round}: {leftovers:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Swap races, driven by a thread that exchanges a path with a symbolic link in a loop.
+
+/// Exchanges `a` and `b` (`renameat2(RENAME_EXCHANGE)`) as fast as it can until dropped.
+struct Swapper {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<usize>>,
+}
+
+impl Swapper {
+    fn start(a: PathBuf, b: PathBuf) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let mut swaps = 0;
+            while !flag.load(Ordering::Relaxed) {
+                if rustix::fs::renameat_with(
+                    rustix::fs::CWD,
+                    &a,
+                    rustix::fs::CWD,
+                    &b,
+                    rustix::fs::RenameFlags::EXCHANGE,
+                )
+                .is_ok()
+                {
+                    swaps += 1;
+                }
+            }
+            swaps
+        });
+        Swapper {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn stop(mut self) -> usize {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.take().unwrap().join().unwrap()
+    }
+}
+
+/// Files with content and mode, for comparing trees where modes and bytes matter.
+fn hashed(root: &Path) -> BTreeMap<String, (String, Vec<u8>)> {
+    listing(root)
+}
+
+/// A template file (one copied, one rendered) exchanged again and again with a link to a
+/// secret outside the template: the secret never reaches the output; every run either
+/// succeeds with the template's own content or fails with nothing written.
+#[test]
+fn a_template_file_swapped_for_a_link_is_never_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let secret = d.join("secret/key.txt");
+    write_tree(
+        d,
+        &[
+            ("secret/key.txt".into(), "SECRET\n".into()),
+            ("t/data.txt".into(), "data\n".into()),
+            (
+                "t/code.py-tpl".into(),
+                "name = '{{ project_name }}'\n".into(),
+            ),
+            ("t/other.txt".into(), "other\n".into()),
+        ],
+    );
+    fs::create_dir(d.join("links")).unwrap();
+    symlink(&secret, d.join("links/data.txt")).unwrap();
+    symlink(&secret, d.join("links/code.py-tpl")).unwrap();
+    let secret_before = hashed(&d.join("secret"));
+    let swappers = [
+        Swapper::start(d.join("t/data.txt"), d.join("links/data.txt")),
+        Swapper::start(d.join("t/code.py-tpl"), d.join("links/code.py-tpl")),
+    ];
+    let (mut ok, mut refused) = (0, 0);
+    for i in 0..150 {
+        let target = format!("out{i}");
+        let out = run(d, &["startproject", "p", &target, "--template", "t"]);
+        match out.status.code() {
+            Some(0) => {
+                ok += 1;
+                let files = hashed(&d.join(&target));
+                for (rel, (_, bytes)) in &files {
+                    assert!(
+                        !String::from_utf8_lossy(bytes).contains("SECRET"),
+                        "run {i}: {rel} holds the secret"
+                    );
+                }
+                assert_eq!(
+                    fs::read_to_string(d.join(&target).join("data.txt")).unwrap(),
+                    "data\n"
+                );
+                assert_eq!(
+                    fs::read_to_string(d.join(&target).join("code.py")).unwrap(),
+                    "name = 'p'\n"
+                );
+            }
+            Some(1) => {
+                refused += 1;
+                assert!(!d.join(&target).exists(), "run {i}: {}", stderr(&out));
+            }
+            other => panic!("run {i}: {other:?} {}", stderr(&out)),
+        }
+    }
+    let swaps: usize = swappers.into_iter().map(Swapper::stop).sum();
+    assert!(swaps > 0);
+    assert_eq!(hashed(&d.join("secret")), secret_before);
+    eprintln!("template swaps: {swaps}; runs ok {ok}, refused {refused}");
+}
+
+/// The project package directory (`DIR/p`) exchanged again and again with a link to another
+/// directory that holds files: nothing is ever written into that directory or removed from it,
+/// and nothing that existed in DIR is changed.
+#[test]
+fn a_destination_swapped_for_a_link_is_never_written_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_tree(
+        d,
+        &[
+            ("other/settings.py".into(), "precious\n".into()),
+            ("other/keep.txt".into(), "keep\n".into()),
+            ("D/existing.txt".into(), "existing\n".into()),
+        ],
+    );
+    fs::create_dir(d.join("D/p")).unwrap();
+    fs::create_dir(d.join("links")).unwrap();
+    symlink(d.join("other"), d.join("links/p")).unwrap();
+    let other_before = hashed(&d.join("other"));
+    let (mut ok, mut refused, mut swaps) = (0, 0, 0);
+    for i in 0..150 {
+        let swapper = Swapper::start(d.join("D/p"), d.join("links/p"));
+        let out = run(
+            d,
+            &[
+                "startproject",
+                "p",
+                "D",
+                "--secret-key",
+                FIXED_KEY,
+                "--django",
+                "5.2",
+            ],
+        );
+        swaps += swapper.stop();
+        match out.status.code() {
+            Some(0) => ok += 1,
+            Some(1) => refused += 1,
+            other => panic!("run {i}: {other:?} {}", stderr(&out)),
+        }
+        assert_eq!(
+            hashed(&d.join("other")),
+            other_before,
+            "run {i}: {}",
+            stderr(&out)
+        );
+        assert_eq!(
+            fs::read_to_string(d.join("D/existing.txt")).unwrap(),
+            "existing\n"
+        );
+        // Clear what a successful run wrote (the swapper is stopped), so that the next run is
+        // not a conflict.
+        let _ = fs::remove_file(d.join("D/manage.py"));
+        for p in [d.join("D/p"), d.join("links/p")] {
+            if p.is_dir() && !p.is_symlink() {
+                for entry in fs::read_dir(&p).unwrap().flatten() {
+                    let _ = fs::remove_file(entry.path());
+                }
+            }
+        }
+    }
+    assert!(swaps > 0);
+    assert_eq!(hashed(&d.join("other")), other_before);
+    eprintln!("destination swaps: {swaps}; runs ok {ok}, refused {refused}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Crafted archives: refused quickly, with bounded memory, nothing written, no temporary
+//    directory left.
+
+/// A raw 512-byte tar header.
+fn tar_header(name: &str, size: u64, kind: u8) -> [u8; 512] {
+    let mut h = [0u8; 512];
+    h[..name.len()].copy_from_slice(name.as_bytes());
+    h[100..107].copy_from_slice(b"0000644");
+    h[108..115].copy_from_slice(b"0000000");
+    h[116..123].copy_from_slice(b"0000000");
+    let size_field = format!("{size:011o}");
+    h[124..135].copy_from_slice(size_field.as_bytes());
+    h[136..147].copy_from_slice(b"00000000000");
+    h[156] = kind;
+    h[257..263].copy_from_slice(b"ustar ");
+    h[263..265].copy_from_slice(b" \0");
+    h[148..156].copy_from_slice(b"        ");
+    let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+    let field = format!("{sum:06o}\0 ");
+    h[148..156].copy_from_slice(field.as_bytes());
+    h
+}
+
+/// A gzip-compressed tar: `prefix` (an extension entry with `size` bytes of `fill`) followed by
+/// one small regular file.
+fn crafted_tgz(kind: u8, name: &str, size: u64, fill: u8) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&tar_header(name, size, kind)).unwrap();
+    let chunk = vec![fill; 1 << 20];
+    let mut left = size;
+    while left > 0 {
+        let n = left.min(chunk.len() as u64) as usize;
+        gz.write_all(&chunk[..n]).unwrap();
+        left -= n as u64;
+    }
+    let pad = (512 - size % 512) % 512;
+    gz.write_all(&vec![0u8; pad as usize]).unwrap();
+    gz.write_all(&tar_header("t/a.txt", 2, b'0')).unwrap();
+    let mut data = [0u8; 512];
+    data[..2].copy_from_slice(b"a\n");
+    gz.write_all(&data).unwrap();
+    gz.write_all(&[0u8; 1024]).unwrap();
+    gz.finish().unwrap()
+}
+
+/// A zip archive written by hand (stored entries), so that it can hold what zip writers refuse:
+/// two entries of one name, an entry whose Unix mode is a device.
+fn crafted_zip(entries: &[(&str, u32, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, mode, data) in entries {
+        let offset = out.len() as u32;
+        let crc = crc32(data);
+        let mut local = Vec::new();
+        local.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+        local.extend_from_slice(&20u16.to_le_bytes());
+        local.extend_from_slice(&0u16.to_le_bytes());
+        local.extend_from_slice(&0u16.to_le_bytes());
+        local.extend_from_slice(&0u32.to_le_bytes());
+        local.extend_from_slice(&crc.to_le_bytes());
+        local.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        local.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        local.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        local.extend_from_slice(&0u16.to_le_bytes());
+        local.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(&local);
+        out.extend_from_slice(data);
+        central.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+        central.extend_from_slice(&(0x0300u16 | 20).to_le_bytes()); // made by Unix
+        central.extend_from_slice(&20u16.to_le_bytes());
+        central.extend_from_slice(&0u16.to_le_bytes());
+        central.extend_from_slice(&0u16.to_le_bytes());
+        central.extend_from_slice(&0u32.to_le_bytes());
+        central.extend_from_slice(&crc.to_le_bytes());
+        central.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        central.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        central.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        central.extend_from_slice(&[0u8; 8]);
+        central.extend_from_slice(&(mode << 16).to_le_bytes());
+        central.extend_from_slice(&offset.to_le_bytes());
+        central.extend_from_slice(name.as_bytes());
+    }
+    let start = out.len() as u32;
+    out.extend_from_slice(&central);
+    out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+    out.extend_from_slice(&[0u8; 4]);
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
+    out.extend_from_slice(&start.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in data {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// Runs scaffold on `archive` with `limit`, in a sandbox with its own TMPDIR, and checks the
+/// refusal: status 1, the expected words, a short message, nothing written, no temporary
+/// directory left, and memory and time bounded.
+fn assert_archive_refused(file_name: &str, bytes: &[u8], limit: &str, expect: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::create_dir(d.join("tmp")).unwrap();
+    fs::create_dir(d.join("work")).unwrap();
+    let archive = d.join(file_name);
+    fs::write(&archive, bytes).unwrap();
+    let before = listing(&d.join("work"));
+    let mut cmd = Command::new(scaffold_path());
+    cmd.current_dir(d.join("work"))
+        .env("TMPDIR", d.join("tmp"))
+        .args([
+            "startproject",
+            "p",
+            "--max-template-size",
+            limit,
+            "--template",
+        ])
+        .arg(&archive);
+    let (code, err, peak_kib, elapsed) = run_measured(cmd);
+    assert_eq!(code, 1, "{file_name}: {err}");
+    assert!(err.contains(expect), "{file_name}: {err}");
+    assert!(
+        err.lines().all(|l| l.len() < 400),
+        "{file_name}: a long line: {} bytes",
+        err.len()
+    );
+    assert_eq!(listing(&d.join("work")), before, "{file_name}");
+    assert!(
+        listing(&d.join("tmp")).is_empty(),
+        "{file_name}: temporary files left"
+    );
+    assert!(peak_kib < 64 * 1024, "{file_name}: peak RSS {peak_kib} KiB");
+    assert!(
+        elapsed < Duration::from_secs(20),
+        "{file_name}: {elapsed:?}"
+    );
+}
+
+#[test]
+fn crafted_archives_are_refused_quickly_with_bounded_memory() {
+    // A GNU long name of 64 MiB in a small .tar.gz, under a 1 KiB limit.
+    assert_archive_refused(
+        "longname.tar.gz",
+        &crafted_tgz(b'L', "././@LongLink", 64 << 20, b'a'),
+        "1K",
+        "refusing template",
+    );
+    // The same under the default limit: the name is refused by its length, not read whole.
+    assert_archive_refused(
+        "longname-default.tar.gz",
+        &crafted_tgz(b'L', "././@LongLink", 64 << 20, b'a'),
+        "256M",
+        "long name longer than",
+    );
+    // A pax extended header of 32 MiB: refused at 64 KiB.
+    assert_archive_refused(
+        "pax.tar.gz",
+        &crafted_tgz(b'x', "././@PaxHeader", 32 << 20, b'\n'),
+        "256M",
+        "pax header longer than",
+    );
+    // 8 MiB of pax global data skipped between entries, under a 1 MiB limit: counted.
+    assert_archive_refused(
+        "global.tar.gz",
+        &crafted_tgz(b'g', "pax_global_header", 8 << 20, b'\n'),
+        "1M",
+        "larger than the limit of 1 MiB",
+    );
+    assert_archive_refused(
+        "dup.zip",
+        &crafted_zip(&[
+            ("t/a.txt", 0o100_644, b"first"),
+            ("t/a.txt", 0o100_644, b"second"),
+        ]),
+        "256M",
+        "entry 't/a.txt' appears twice in the archive",
+    );
+    assert_archive_refused(
+        "dev.zip",
+        &crafted_zip(&[("t/b.txt", 0o100_644, b"b"), ("t/zero", 0o020_644, b"x")]),
+        "256M",
+        "entry 't/zero' is not a file or directory",
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Render bombs.
+
+#[test]
+fn render_bombs_stop_at_the_limit_with_bounded_memory() {
+    let loops = |n: usize| {
+        let open: String = (0..n)
+            .map(|i| format!("{{% for c{i} in secret_key %}}"))
+            .collect();
+        let close = "{% endfor %}".repeat(n);
+        format!("{open}{{{{ secret_key }}}}{close}\n")
+    };
+    let repeated = "{{ secret_key }}".repeat(200_000);
+    // (case, template text, limit in MiB, packed in a .tgz, as the issue's 204-byte bomb was)
+    for (name, text, limit_mib, packed) in [
+        ("loops4", loops(4), 1, false),
+        ("loops5", loops(5), 16, false),
+        ("loops5-tgz", loops(5), 16, true),
+        ("repeated", repeated, 1, false),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let template = if packed {
+            let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
+                Vec::new(),
+                flate2::Compression::best(),
+            ));
+            let mut header = tar::Header::new_gnu();
+            header.set_size(text.len() as u64);
+            header.set_mode(0o644);
+            tar.append_data(&mut header, "t/bomb.py-tpl", text.as_bytes())
+                .unwrap();
+            let bytes = tar.into_inner().unwrap().finish().unwrap();
+            fs::write(d.join("bomb.tgz"), bytes).unwrap();
+            "bomb.tgz"
+        } else {
+            write_tree(d, &[("t/bomb.py-tpl".into(), text)]);
+            "t"
+        };
+        fs::create_dir(d.join("tmp")).unwrap();
+        let limit = format!("{limit_mib}M");
+        let mut cmd = Command::new(scaffold_path());
+        cmd.current_dir(d).env("TMPDIR", d.join("tmp")).args([
+            "startproject",
+            "p",
+            "--max-template-size",
+            &limit,
+            "--template",
+            template,
+        ]);
+        let (code, err, peak_kib, elapsed) = run_measured(cmd);
+        assert_eq!(code, 1, "{name}: {err}");
+        assert!(err.contains("limit"), "{name}: {err}");
+        assert!(!d.join("p").exists(), "{name}");
+        assert!(listing(&d.join("tmp")).is_empty(), "{name}");
+        // The output budget is the limit, held once by the plan: memory stays near it.
+        let bound_kib = 64 * 1024 + 3 * limit_mib * 1024;
+        assert!(peak_kib < bound_kib, "{name}: peak RSS {peak_kib} KiB");
+        assert!(elapsed < Duration::from_secs(30), "{name}: {elapsed:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Links to a fifo or a device inside a directory template.
+
+#[test]
+fn links_to_a_fifo_or_a_device_are_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut cases = vec![("fifo", rustix::fs::FileType::Fifo, 0)];
+    // A device node needs root (CI runs as root); elsewhere the fifo case still runs.
+    let dev_ok = rustix::fs::mknodat(
+        rustix::fs::CWD,
+        d.join("probe"),
+        rustix::fs::FileType::CharacterDevice,
+        rustix::fs::Mode::from_raw_mode(0o666),
+        rustix::fs::makedev(1, 5),
+    )
+    .is_ok();
+    if dev_ok {
+        cases.push((
+            "zero",
+            rustix::fs::FileType::CharacterDevice,
+            rustix::fs::makedev(1, 5),
+        ));
+    } else {
+        eprintln!("not root: the character-device case is skipped");
+    }
+    for (node, file_type, dev) in cases {
+        let t = d.join(format!("t-{node}"));
+        fs::create_dir_all(t.join("sub")).unwrap();
+        fs::write(t.join("a.txt"), "a").unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            t.join("sub").join(node),
+            file_type,
+            rustix::fs::Mode::from_raw_mode(0o666),
+            dev,
+        )
+        .unwrap();
+        // Only the link is walked: the node itself sits in a directory that is skipped.
+        fs::rename(t.join("sub"), t.join(".hidden")).unwrap();
+        symlink(Path::new(".hidden").join(node), t.join("link.txt")).unwrap();
+        let start = Instant::now();
+        let mut child = Command::new(scaffold_path())
+            .current_dir(d)
+            .args(["startproject", "p", "--template"])
+            .arg(&t)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if start.elapsed() > Duration::from_secs(10) {
+                let _ = child.kill();
+                panic!("{node}: still running after 10 s");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(status.code(), Some(1), "{node}: {}", stderr(&out));
+        let expected = if node == "fifo" {
+            "a fifo"
+        } else {
+            "a character device"
+        };
+        assert!(
+            stderr(&out).contains(&format!("the link link.txt points to {expected}")),
+            "{node}: {}",
+            stderr(&out)
+        );
+        assert!(!d.join("p").exists(), "{node}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Signals and closed pipes.
+
+/// Ctrl-C while a 2 GiB file is being copied: scaffold exits within half a second, with
+/// status 1, and leaves nothing behind.
+#[test]
+fn ctrl_c_is_prompt_during_a_large_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::create_dir_all(d.join("t")).unwrap();
+    let big = fs::File::create(d.join("t/big.bin")).unwrap();
+    // Sparse: cheap to make, but every byte is read and written by the copy.
+    big.set_len(2 << 30).unwrap();
+    drop(big);
+    fs::write(d.join("t/a.txt"), "a").unwrap();
+    let before = listing(d);
+    let started = Instant::now();
+    let child = Command::new(scaffold_path())
+        .current_dir(d)
+        .args([
+            "startproject",
+            "p",
+            "--max-template-size",
+            "4G",
+            "--template",
+            "t",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    let sent = Instant::now();
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let latency = sent.elapsed();
+    assert!(
+        started.elapsed() > Duration::from_millis(400),
+        "the copy ended before the signal: the test proves nothing"
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+    assert!(latency < Duration::from_millis(500), "{latency:?}");
+    assert_eq!(listing(d), before);
+}
+
+/// stdout and stderr closed or broken: no abort, and the exit status is the command's.
+#[test]
+fn closed_stdout_and_stderr_do_not_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let shell = |script: &str, args: &[&str]| {
+        Command::new("sh")
+            .current_dir(d)
+            .arg("-c")
+            .arg(script)
+            .arg(scaffold_path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // Closed stderr: success, then a refusal.
+    let out = shell(
+        "exec \"$0\" \"$@\" 2>&-",
+        &["startproject", "one", "-v", "3"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(d.join("one/manage.py").exists());
+    let out = shell("exec \"$0\" \"$@\" 2>&-", &["startproject", "os"]);
+    assert_eq!(out.status.code(), Some(1));
+    // A pipe whose reader has gone (as `| head -0`), for text and JSON on stdout and stderr.
+    for (name, extra) in [
+        ("two", "-v 2"),
+        ("three", "--output-format json"),
+        ("four", "-v 1"),
+    ] {
+        let mut child = Command::new(scaffold_path())
+            .current_dir(d)
+            .arg("startproject")
+            .arg(name)
+            .args(extra.split(' '))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        drop(child.stderr.take());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "{name}");
+        assert!(d.join(name).join("manage.py").exists(), "{name}");
+    }
+}
+
+/// A server on 127.0.0.1 that answers every request with a redirect to `location`.
+fn redirecting_server(location: &'static str) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(4) {
+            let Ok(mut stream) = stream else { return };
+            let mut request = [0u8; 4096];
+            let _ = std::io::Read::read(&mut stream, &mut request);
+            let answer = format!(
+                "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    port
+}
+
+/// A redirect to file: (or any scheme but http and https) is refused by name, not followed and
+/// not mistaken for a network error.
+#[test]
+fn a_redirect_to_another_scheme_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    for location in ["file:///etc/passwd", "ftp://127.0.0.1/t.zip"] {
+        let port = redirecting_server(location);
+        let url = format!("http://127.0.0.1:{port}/t.zip");
+        let out = run(dir.path(), &["startproject", "p", "--template", &url]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let scheme = location.split(':').next().unwrap();
+        assert!(
+            stderr(&out).contains(&format!("the server redirected to a {scheme}: URL")),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!dir.path().join("p").exists());
+    }
+}
+
+/// Ctrl-C during a long render (twenty files of four nested loops, each under the engine's step
+/// limit, together many seconds of work): scaffold exits within half a second, status 1,
+/// nothing left behind.
+#[test]
+fn ctrl_c_is_prompt_during_a_long_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let slow = "{% for a in secret_key %}{% for b in secret_key %}{% for c in secret_key %}\
+                {% for e in secret_key %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}\n";
+    let files: Vec<(String, String)> = (0..20)
+        .map(|i| (format!("t/slow{i:02}.py-tpl"), slow.to_owned()))
+        .collect();
+    write_tree(d, &files);
+    fs::create_dir(d.join("tmp")).unwrap();
+    let before = listing(d);
+    let started = Instant::now();
+    let child = Command::new(scaffold_path())
+        .current_dir(d)
+        .env("TMPDIR", d.join("tmp"))
+        .args([
+            "startproject",
+            "p",
+            "--secret-key",
+            FIXED_KEY,
+            "--template",
+            "t",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let sent = Instant::now();
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let latency = sent.elapsed();
+    assert!(started.elapsed() > Duration::from_millis(500));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+    assert!(latency < Duration::from_millis(500), "{latency:?}");
+    assert_eq!(listing(d), before);
+}
