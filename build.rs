@@ -12,6 +12,7 @@
 #[allow(dead_code)]
 mod path_map;
 #[path = "src/releases.rs"]
+#[allow(dead_code)] // min_python is for the library
 mod releases;
 
 use std::fmt::Write as _;

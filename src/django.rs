@@ -38,7 +38,20 @@ impl DjangoVersion {
         self.facts().patch
     }
 
-    fn supported_list() -> String {
+    /// The oldest Python this release runs on, as (major, minor).
+    pub fn min_python(self) -> (u32, u32) {
+        self.facts().min_python
+    }
+
+    /// The supported release of a feature release (`5.2` for Django 5.2.x), if there is one.
+    pub fn from_feature(major: u32, minor: u32) -> Option<DjangoVersion> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.docs_version() == format!("{major}.{minor}"))
+    }
+
+    /// `5.2, 6.0, 6.1`
+    pub fn supported_list() -> String {
         Self::ALL.map(Self::docs_version).join(", ")
     }
 }
@@ -109,6 +122,15 @@ mod tests {
                 .release()
                 .starts_with(&format!("{}.", release.feature)));
         }
+    }
+
+    #[test]
+    fn feature_releases_and_their_python() {
+        assert_eq!(DjangoVersion::from_feature(5, 2), Some(DjangoVersion::V5_2));
+        assert_eq!(DjangoVersion::from_feature(4, 2), None);
+        assert_eq!(DjangoVersion::from_feature(6, 2), None);
+        assert_eq!(DjangoVersion::V5_2.min_python(), (3, 10));
+        assert_eq!(DjangoVersion::V6_1.min_python(), (3, 12));
     }
 
     #[test]

@@ -95,6 +95,17 @@ pub enum Error {
 
     #[error("{0} only applies to the built-in template, not with --template")]
     BuiltinOnly(&'static str),
+
+    #[error(
+        "Django {version} is installed in {place}, but scaffold emits only Django {}",
+        supported_text()
+    )]
+    UnsupportedInstalledDjango {
+        version: String,
+        place: String,
+        /// The supported release to suggest instead.
+        nearest: crate::DjangoVersion,
+    },
 }
 
 impl Error {
@@ -131,6 +142,10 @@ impl Error {
             ),
             Error::TemplateTooLarge { .. } => Some("raise the limit with --max-template-size, e.g. --max-template-size 1G".into()),
             Error::Download { timed_out: true, .. } => Some("allow more time with --timeout SECS".into()),
+            Error::UnsupportedInstalledDjango { nearest, .. } => Some(format!(
+                "pass --django {nearest} to emit Django {nearest} anyway, or install a supported Django there: \
+                 python -m pip install \"Django~={nearest}.0\""
+            )),
             _ => None,
         }
     }
@@ -157,6 +172,15 @@ fn template_error(
             file.display()
         ),
         None => format!("{} (template {template}) {message}", file.display()),
+    }
+}
+
+/// `5.2, 6.0 and 6.1`
+fn supported_text() -> String {
+    let all = crate::DjangoVersion::supported_list();
+    match all.rsplit_once(", ") {
+        Some((head, last)) => format!("{head} and {last}"),
+        None => all,
     }
 }
 

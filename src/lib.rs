@@ -12,6 +12,7 @@ pub mod destination;
 pub mod django;
 pub mod error;
 pub mod handle;
+pub mod installed;
 pub mod interrupt;
 pub mod module_search;
 pub mod name;
@@ -42,7 +43,9 @@ pub struct Request {
     pub kind: Kind,
     pub name: String,
     pub directory: Option<PathBuf>,
-    pub django: DjangoVersion,
+    /// `--django`; None: the release installed where the project will run, else the newest
+    /// (see [`installed`]).
+    pub django: Option<DjangoVersion>,
     /// None: a new random key.
     pub secret_key: Option<String>,
     pub settings: SettingsLayout,
@@ -58,7 +61,7 @@ impl Request {
             kind,
             name: name.into(),
             directory: None,
-            django: DjangoVersion::NEWEST,
+            django: None,
             secret_key: None,
             settings: SettingsLayout::Single,
             settings_module: None,
@@ -67,7 +70,8 @@ impl Request {
     }
 }
 
-/// Where relative paths and `~` are resolved from, and where Python would look for modules.
+/// Where relative paths and `~` are resolved from, where Python would look for modules, and
+/// the active venv.
 #[derive(Debug, Clone)]
 pub struct Environment {
     pub cwd: PathBuf,
@@ -75,6 +79,8 @@ pub struct Environment {
     /// The directories a NAME must not be importable from: the working directory, `PYTHONPATH`
     /// and the virtual environment's site-packages (see [`module_search`]).
     pub module_search: Vec<module_search::SearchDir>,
+    /// `VIRTUAL_ENV`: where the installed Django is looked for first.
+    pub virtual_env: Option<PathBuf>,
 }
 
 impl Environment {
@@ -92,6 +98,9 @@ impl Environment {
                 .filter(|h| !h.is_empty())
                 .map(PathBuf::from),
             module_search,
+            virtual_env: std::env::var_os("VIRTUAL_ENV")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
         })
     }
 }
@@ -102,6 +111,12 @@ pub struct Prepared {
     pub kind: Kind,
     pub name: PackageName,
     pub django: DjangoVersion,
+    /// Why that release: `--django`, found installed, or the newest.
+    pub django_origin: installed::Origin,
+    /// The environment the project will run in, if one was found.
+    pub installed: Option<installed::Installed>,
+    /// About that environment: its Python is too old for the release.
+    pub environment_warning: Option<String>,
     pub destination: Destination,
     /// Where writing starts, as the checks saw it.
     pub anchor: Anchor,
@@ -180,6 +195,9 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
     if purpose == Purpose::Write {
         check_not_importable(&name, kind, request.directory.is_some(), &destination, env)?;
     }
+    let installed = installed::find(env.virtual_env.as_deref(), &destination.root, &env.cwd);
+    let choice = installed::choose(request.django, installed.as_ref())?;
+    let django = choice.version;
 
     if let Some(options) = &request.template {
         if request.settings == SettingsLayout::Split {
@@ -192,7 +210,7 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
             kind,
             name: &name,
             directory: &destination.root,
-            django: request.django,
+            django,
             secret_key: secret_key.as_ref(),
         };
         let rendered = template::render(options, &context, env)?;
@@ -200,7 +218,10 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
         return Ok(Prepared {
             kind,
             name,
-            django: request.django,
+            django,
+            django_origin: choice.origin,
+            installed,
+            environment_warning: choice.warning,
             destination,
             anchor,
             settings: None,
@@ -222,14 +243,17 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
         kind,
         name: &name,
         directory: &destination.root,
-        django: request.django,
+        django,
         project,
     });
     let anchor = purpose.anchor(&destination, &plan, kind)?;
     Ok(Prepared {
         kind,
         name,
-        django: request.django,
+        django,
+        django_origin: choice.origin,
+        installed,
+        environment_warning: choice.warning,
         destination,
         anchor,
         settings,
@@ -281,10 +305,20 @@ impl Prepared {
         &self.destination.root
     }
 
+    /// Whether the environment the project will run in has the chosen release installed.
+    pub fn django_installed(&self) -> bool {
+        self.installed
+            .as_ref()
+            .and_then(|i| i.django.as_deref())
+            .and_then(installed::feature)
+            .and_then(|(major, minor)| DjangoVersion::from_feature(major, minor))
+            == Some(self.django)
+    }
+
     /// What is allowed but probably a mistake: a default settings module inside the new project
-    /// that the project does not contain.
+    /// that the project does not contain; an environment whose Python is too old for the release.
     pub fn warnings(&self) -> Vec<String> {
-        let mut warnings = Vec::new();
+        let mut warnings: Vec<String> = self.environment_warning.iter().cloned().collect();
         if let Some((_, module)) = &self.settings {
             let inside = module.as_str().starts_with(&format!("{}.", self.name));
             if inside && !module.is_in(&self.plan) {

@@ -5,7 +5,8 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum, ValueHint};
 use scaffold::{
     interrupt, report, DjangoVersion, Environment, Error, Kind, Request, SettingsLayout,
 };
@@ -57,9 +58,21 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff), e.g. `scaffold man > scaffold.1`
-    Man,
+    /// Print a man page (roff), e.g. `scaffold man startproject > scaffold-startproject.1`, or
+    /// write every page with --dir
+    Man {
+        /// The subcommand whose page to print [default: the page of scaffold itself]
+        #[arg(value_parser = PossibleValuesParser::new(SUBCOMMANDS), conflicts_with = "dir")]
+        command: Option<String>,
+        /// Write all pages (scaffold.1, scaffold-startproject.1, ...) into this directory,
+        /// created if missing, and print their paths
+        #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+        dir: Option<PathBuf>,
+    },
 }
+
+/// The subcommands that have a man page of their own (checked against [`Command`] by a test).
+const SUBCOMMANDS: [&str; 4] = ["startproject", "startapp", "completions", "man"];
 
 #[derive(Args)]
 struct CommonArgs {
@@ -67,14 +80,17 @@ struct CommonArgs {
     /// elsewhere (the standard library, the working directory, PYTHONPATH, the virtualenv)
     name: String,
     /// Destination directory, created if missing; an existing one is overlaid [default: ./NAME]
+    #[arg(value_hint = ValueHint::DirPath)]
     directory: Option<PathBuf>,
-    /// Django release whose templates to emit: 5.2, 6.0 or 6.1
-    #[arg(long, value_name = "VERSION", default_value_t = DjangoVersion::NEWEST, value_parser = parse_django)]
-    django: DjangoVersion,
+    /// Django release whose templates to emit: 5.2, 6.0 or 6.1 [default: the one installed in
+    /// the active venv, else in a .venv in DIRECTORY or above it, else the newest]
+    #[arg(long, value_name = "VERSION", value_parser = DjangoParser)]
+    django: Option<DjangoVersion>,
     /// As django-admin: 0 and 1 print nothing on success, 2 and 3 list every file created (on
     /// stdout). From 1, warnings go to stderr, and a summary with next steps too when stderr
     /// is a terminal
-    #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=3))]
+    #[arg(short, long, default_value_t = 1,
+          value_parser = PossibleValuesParser::new(["0", "1", "2", "3"]).try_map(|v| v.parse::<u8>()))]
     verbosity: u8,
     /// Render and check everything, write nothing, report what would be written
     #[arg(long)]
@@ -89,7 +105,7 @@ struct CommonArgs {
     output_format: OutputFormat,
     /// Use this template instead of the built-in one: a directory, an archive (.zip, .tar,
     /// .tar.gz, .tgz, .tar.bz2, .tbz2, .tar.xz, .txz) or an http(s) URL of an archive
-    #[arg(long, value_name = "SRC", help_heading = "Custom templates")]
+    #[arg(long, value_name = "SRC", value_hint = ValueHint::AnyPath, help_heading = "Custom templates")]
     template: Option<String>,
     /// File extensions to render (repeatable, comma-separated; py is always rendered)
     #[arg(
@@ -160,6 +176,32 @@ fn parse_django(s: &str) -> Result<DjangoVersion, String> {
     s.parse()
 }
 
+/// `--django`: a feature release (`6.0`) or one of its patch releases (`6.0.10`); completions
+/// and --help offer the feature releases.
+#[derive(Clone)]
+struct DjangoParser;
+
+impl TypedValueParser for DjangoParser {
+    type Value = DjangoVersion;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<DjangoVersion, clap::Error> {
+        parse_django.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            DjangoVersion::ALL
+                .into_iter()
+                .map(|v| PossibleValue::new(v.docs_version())),
+        ))
+    }
+}
+
 fn main() -> ExitCode {
     // A write past RLIMIT_FSIZE then fails with EFBIG, which rolls back, instead of killing
     // the process midway.
@@ -193,16 +235,39 @@ fn main() -> ExitCode {
             let _ = std::io::stdout().write_all(&script);
             ExitCode::SUCCESS
         }
-        Command::Man => {
-            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail(
-                    &Error::io("cannot print the man page to", "stdout")(e),
-                    OutputFormat::Text,
-                ),
-            }
-        }
+        Command::Man { command, dir } => match man(command.as_deref(), dir) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&e, OutputFormat::Text),
+        },
     }
+}
+
+/// `scaffold man [COMMAND]` prints one page; `scaffold man --dir DIR` writes them all.
+fn man(command: Option<&str>, dir: Option<PathBuf>) -> Result<(), Error> {
+    // Built once as a whole, so that each subcommand's page is named scaffold-NAME and its
+    // synopsis reads `scaffold NAME`.
+    let mut cli = Cli::command().disable_help_subcommand(true);
+    cli.build();
+    if let Some(dir) = dir {
+        std::fs::create_dir_all(&dir).map_err(Error::io("cannot create", &dir))?;
+        let pages = std::iter::once(cli.clone()).chain(cli.get_subcommands().cloned());
+        let mut out = std::io::stdout().lock();
+        for page in pages {
+            let path = clap_mangen::Man::new(page)
+                .generate_to(&dir)
+                .map_err(Error::io("cannot write a man page into", &dir))?;
+            let _ = writeln!(out, "{}", path.display());
+        }
+        return Ok(());
+    }
+    // clap has checked the name against SUBCOMMANDS.
+    let page = match command.and_then(|name| cli.find_subcommand(name).cloned()) {
+        Some(sub) => sub,
+        None => cli,
+    };
+    clap_mangen::Man::new(page)
+        .render(&mut std::io::stdout())
+        .map_err(Error::io("cannot print the man page to", "stdout"))
 }
 
 fn request(kind: Kind, common: &CommonArgs) -> Request {
@@ -401,4 +466,35 @@ fn fail(error: &Error, format: OutputFormat) -> ExitCode {
         }
     }
     ExitCode::FAILURE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_subcommand_has_a_man_page_name() {
+        let cli = Cli::command();
+        let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+        assert_eq!(names, SUBCOMMANDS);
+    }
+
+    #[test]
+    fn django_values_are_offered_and_patch_releases_accepted() {
+        let cli = Cli::command();
+        let startproject = cli.find_subcommand("startproject").unwrap();
+        let django = startproject
+            .get_arguments()
+            .find(|a| a.get_id() == "django")
+            .unwrap();
+        let offered: Vec<String> = django
+            .get_possible_values()
+            .iter()
+            .map(|v| v.get_name().to_owned())
+            .collect();
+        assert_eq!(offered, DjangoVersion::ALL.map(|v| v.to_string()));
+        let parsed = Cli::try_parse_from(["scaffold", "startapp", "blog", "--django", "5.2.8"]);
+        assert!(parsed.is_ok());
+        assert!(Cli::try_parse_from(["scaffold", "startapp", "blog", "--django", "4.2"]).is_err());
+    }
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
+use crate::installed::Origin;
 use crate::plan::{Content, EntryKind};
 use crate::template::TemplateOptions;
 use crate::{Environment, Kind, Prepared};
@@ -114,7 +115,8 @@ pub fn creating_lines(prepared: &Prepared) -> Vec<String> {
         .collect()
 }
 
-/// One line saying what was (or would be) created and where, then the next steps.
+/// One line saying what was (or would be) created and where, which Django release and why,
+/// then the next steps.
 pub fn summary(prepared: &Prepared, dry_run: bool, cwd: &Path) -> String {
     let shown = prepared
         .root()
@@ -128,7 +130,7 @@ pub fn summary(prepared: &Prepared, dry_run: bool, cwd: &Path) -> String {
         n => format!("{n} files"),
     };
     let verb = if dry_run { "Would create" } else { "Created" };
-    let what = match &prepared.template {
+    let mut what = match &prepared.template {
         None => format!(
             "{verb} Django {} {} '{}' in {shown} ({files})",
             prepared.django,
@@ -141,8 +143,16 @@ pub fn summary(prepared: &Prepared, dry_run: bool, cwd: &Path) -> String {
             prepared.name
         ),
     };
+    what.push_str(if dry_run {
+        "; nothing was written (--dry-run)."
+    } else {
+        "."
+    });
+    if let Some(why) = release_reason(prepared) {
+        what = format!("{what}\n{why}");
+    }
     if dry_run {
-        return format!("{what}; nothing was written (--dry-run).");
+        return what;
     }
     match prepared.kind {
         Kind::Project => {
@@ -150,18 +160,24 @@ pub fn summary(prepared: &Prepared, dry_run: bool, cwd: &Path) -> String {
                 .plan
                 .files()
                 .any(|(p, _, _)| p == Path::new("manage.py"));
-            match (prepared.root() == cwd, has_manage) {
-                (true, false) => format!("{what}."),
-                (false, false) => format!("{what}.\nNext: cd {shown}"),
-                (here, true) => {
-                    let cd = if here {
-                        String::new()
+            let here = prepared.root() == cwd;
+            match (here, has_manage) {
+                (true, false) => what,
+                (false, false) => format!("{what}\nNext: cd {shown}"),
+                (_, true) => {
+                    let mut steps = Vec::new();
+                    if !here {
+                        steps.push(format!("cd {shown}"));
+                    }
+                    steps.extend(install_steps(prepared));
+                    let run = "python manage.py migrate && python manage.py runserver".to_owned();
+                    if steps.len() <= 1 {
+                        steps.push(run);
+                        format!("{what}\nNext: {}", steps.join(" && "))
                     } else {
-                        format!("cd {shown} && ")
-                    };
-                    format!(
-                        "{what}.\nNext: {cd}python manage.py migrate && python manage.py runserver"
-                    )
+                        steps.push(run);
+                        format!("{what}\nNext: {}", steps.join("\n      "))
+                    }
                 }
             }
         }
@@ -173,17 +189,17 @@ pub fn summary(prepared: &Prepared, dry_run: bool, cwd: &Path) -> String {
                 .any(|(p, _, _)| p == Path::new("apps.py"));
             match app_module(prepared.root(), cwd) {
                 Some(module) if module == name.as_str() => format!(
-                    "{what}.\nNext: add '{module}' to INSTALLED_APPS, then python manage.py makemigrations {name}"
+                    "{what}\nNext: add '{module}' to INSTALLED_APPS, then python manage.py makemigrations {name}"
                 ),
                 Some(module) if has_apps_py => format!(
-                    "{what}.\nNext: set name = '{module}' in {shown}/apps.py and add '{module}' to INSTALLED_APPS, \
+                    "{what}\nNext: set name = '{module}' in {shown}/apps.py and add '{module}' to INSTALLED_APPS, \
                      then python manage.py makemigrations {name}"
                 ),
                 Some(module) => format!(
-                    "{what}.\nNext: add '{module}' to INSTALLED_APPS, then python manage.py makemigrations {name}"
+                    "{what}\nNext: add '{module}' to INSTALLED_APPS, then python manage.py makemigrations {name}"
                 ),
                 None => format!(
-                    "{what}.\nNext: add the app to INSTALLED_APPS under the dotted path your project imports it by, \
+                    "{what}\nNext: add the app to INSTALLED_APPS under the dotted path your project imports it by, \
                      then python manage.py makemigrations {name}"
                 ),
             }
@@ -208,6 +224,45 @@ fn app_module(root: &Path, cwd: &Path) -> Option<String> {
                 && chars.all(unicode_ident::is_xid_continue)
         });
     valid.then(|| parts.join("."))
+}
+
+/// Why this release, when scaffold chose it for the built-in template: `Django 5.2 (found in
+/// .venv)`.
+fn release_reason(prepared: &Prepared) -> Option<String> {
+    if prepared.template.is_some() {
+        return None;
+    }
+    let django = prepared.django;
+    match &prepared.django_origin {
+        Origin::Given => None,
+        Origin::Found { place, .. } => Some(format!("Django {django} (found in {place}).")),
+        Origin::Newest => Some(format!(
+            "Django {django} (the newest; no Django found in an active venv or a .venv)."
+        )),
+    }
+}
+
+/// How to get the release the project needs, unless the environment already has it: a venv
+/// (where none was found) and pip.
+fn install_steps(prepared: &Prepared) -> Vec<String> {
+    if prepared.django_installed() {
+        return Vec::new();
+    }
+    let django = prepared.django;
+    let (major, minor) = django.min_python();
+    let mut steps = Vec::new();
+    let needs = format!("# Django {django} needs Python {major}.{minor} or newer");
+    if prepared.installed.is_none() {
+        steps.push(format!(
+            "python3 -m venv .venv && . .venv/bin/activate   {needs}"
+        ));
+        steps.push(format!("python -m pip install \"Django~={django}.0\""));
+    } else {
+        steps.push(format!(
+            "python -m pip install \"Django~={django}.0\"   {needs}"
+        ));
+    }
+    steps
 }
 
 #[derive(Serialize)]

@@ -146,7 +146,7 @@ impl Project {
         };
         let mut request = Request::new(Kind::Project, package);
         request.directory = Some(self.root.clone());
-        request.django = django;
+        request.django = Some(django);
         request.secret_key = Some(
             self.secret_key
                 .clone()
@@ -498,10 +498,12 @@ mod tests {
                 let env = Environment {
                     cwd: dir.path().to_owned(),
                     home: None,
+                    module_search: Vec::new(),
+                    virtual_env: None,
                 };
                 let mut project = Request::new(Kind::Project, "mysite");
                 project.directory = Some(".".into());
-                project.django = django;
+                project.django = Some(django);
                 project.settings = layout;
                 project.secret_key = Some("k".into());
                 let never = std::sync::atomic::AtomicBool::new(false);
@@ -510,7 +512,7 @@ mod tests {
                     .write(&never)
                     .unwrap();
                 let mut app = Request::new(Kind::App, "blog");
-                app.django = django;
+                app.django = Some(django);
                 crate::prepare(&app, &env).unwrap().write(&never).unwrap();
 
                 let found = discover(dir.path()).unwrap();
@@ -563,10 +565,12 @@ mod tests {
                 let env = Environment {
                     cwd: dir.path().to_owned(),
                     home: None,
+                    module_search: Vec::new(),
+                    virtual_env: None,
                 };
                 let mut request = Request::new(Kind::Project, "mysite");
                 request.directory = Some(".".into());
-                request.django = django;
+                request.django = Some(django);
                 request.settings = layout;
                 request.settings_module = module.map(str::to_owned);
                 let never = std::sync::atomic::AtomicBool::new(false);
@@ -580,7 +584,7 @@ mod tests {
                 }
 
                 let base = discover(dir.path()).unwrap().base_request().unwrap();
-                assert_eq!(base.django, django);
+                assert_eq!(base.django, Some(django));
                 assert_eq!(base.settings, layout);
                 assert_eq!(base.settings_module, None);
                 let key = base.secret_key.clone().unwrap();

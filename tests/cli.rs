@@ -323,6 +323,7 @@ fn on_terminal(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
         .current_dir(dir)
         .args(["-qec", &command, "/dev/null"])
         .env("NO_COLOR", "1")
+        .env_remove("VIRTUAL_ENV")
         .output()
         .expect("util-linux script runs the command on a pty");
     (
@@ -341,7 +342,11 @@ fn summary_and_next_steps_only_at_a_terminal() {
         (
             Some(0),
             "Created Django 6.1 project 'mysite' in mysite (6 files).\n\
-             Next: cd mysite && python manage.py migrate && python manage.py runserver\n"
+             Django 6.1 (the newest; no Django found in an active venv or a .venv).\n\
+             Next: cd mysite\n      \
+             python3 -m venv .venv && . .venv/bin/activate   # Django 6.1 needs Python 3.12 or newer\n      \
+             python -m pip install \"Django~=6.1.0\"\n      \
+             python manage.py migrate && python manage.py runserver\n"
                 .to_owned()
         )
     );
@@ -353,6 +358,7 @@ fn summary_and_next_steps_only_at_a_terminal() {
     assert_eq!(
         on_terminal(&project, &["startapp", "blog"]).1,
         "Created Django 6.1 app 'blog' in blog (7 files).\n\
+         Django 6.1 (the newest; no Django found in an active venv or a .venv).\n\
          Next: add 'blog' to INSTALLED_APPS, then python manage.py makemigrations blog\n"
     );
 }
@@ -367,6 +373,7 @@ fn app_next_steps_name_the_dotted_module() {
     assert_eq!(
         shown,
         "Created Django 6.1 app 'blog2' in apps/blog2 (7 files).\n\
+         Django 6.1 (the newest; no Django found in an active venv or a .venv).\n\
          Next: set name = 'apps.blog2' in apps/blog2/apps.py and add 'apps.blog2' to INSTALLED_APPS, \
          then python manage.py makemigrations blog2\n"
     );

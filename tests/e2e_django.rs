@@ -1,5 +1,8 @@
-//! End to end with real Django 5.2 LTS: generated projects pass `check`, migrate, and answer real
-//! requests on 127.0.0.1 under runserver, gunicorn and uvicorn; settings modules are wired right.
+//! End to end with real Django, every supported release on its own Django and a Python it
+//! supports (5.2 on python3, 6.0 on CPython 3.12, 6.1 on 3.13): generated projects, single and
+//! split settings, pass `check`, migrate an app with a model, and answer real requests on
+//! 127.0.0.1 under runserver, gunicorn and uvicorn; settings modules are wired right; a venv with
+//! Django 5.2 gets the 5.2 project without --django.
 
 mod support;
 
@@ -9,48 +12,63 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{python_opted_out, scaffold, venv, venv_bin};
+use scaffold::DjangoVersion;
+use support::{python_opted_out, release_venv, scaffold, venv};
 
 const WELCOME: &str = "The install worked successfully! Congratulations!";
 const NO_ISSUES: &str = "System check identified no issues (0 silenced).";
 /// A key that passes check --deploy: long, varied, without the insecure prefix.
 const STRONG_KEY: &str = "q9v!w2x@e3r#t4y$u5i%o6p^a7s&d8f*g9h(j0k)l-z_x=c+v1b2n3m4Q5W6E7R8T9";
-
-/// A generated project in a temporary directory.
+/// A generated project in a temporary directory, and the venv whose Django runs it.
 struct Project {
     _dir: tempfile::TempDir,
     root: PathBuf,
+    venv: &'static Path,
 }
 
-fn generate(args: &[&str]) -> Project {
+/// `scaffold startproject mysite --django DJANGO ARGS`, run by that release's venv.
+fn generate(django: DjangoVersion, args: &[&str]) -> Project {
+    generate_with(
+        release_venv(django),
+        &["--django", django.docs_version()],
+        args,
+    )
+}
+
+fn generate_with(venv: &'static Path, release_args: &[&str], args: &[&str]) -> Project {
     let dir = tempfile::tempdir().unwrap();
     scaffold()
         .current_dir(dir.path())
         .args(["startproject", "mysite", "-v", "0"])
+        .args(release_args)
         .args(args)
         .assert()
         .success();
     let root = dir.path().join("mysite");
-    Project { _dir: dir, root }
+    Project {
+        _dir: dir,
+        root,
+        venv,
+    }
 }
 
-/// A command in the venv, run from the project, with no DJANGO_SETTINGS_MODULE from outside.
-fn python_command(project: &Path, program: &str) -> Command {
-    let mut cmd = Command::new(venv_bin(program));
-    cmd.current_dir(project)
+/// A command in the project's venv, run from the project, with no DJANGO_SETTINGS_MODULE from
+/// outside.
+fn python_command(p: &Project, program: &str) -> Command {
+    let bin = p.venv.join("bin");
+    let mut cmd = Command::new(bin.join(program));
+    cmd.current_dir(&p.root)
         .env_remove("DJANGO_SETTINGS_MODULE")
         .env_remove("DJANGO_SECRET_KEY")
         .env_remove("DJANGO_ALLOWED_HOSTS")
-        .env(
-            "PATH",
-            format!("{}:/usr/bin:/bin", venv().join("bin").display()),
-        )
+        .env_remove("VIRTUAL_ENV")
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
         .env("PYTHONDONTWRITEBYTECODE", "1");
     cmd
 }
 
-fn manage(project: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = python_command(project, "python");
+fn manage(p: &Project, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = python_command(p, "python");
     cmd.arg("manage.py").args(args).envs(env.iter().copied());
     cmd.output().unwrap()
 }
@@ -157,9 +175,9 @@ impl Drop for Server {
     }
 }
 
-fn runserver(project: &Path) -> Server {
+fn runserver(p: &Project) -> Server {
     let port = free_port();
-    let mut cmd = python_command(project, "python");
+    let mut cmd = python_command(p, "python");
     cmd.args([
         "manage.py",
         "runserver",
@@ -169,13 +187,13 @@ fn runserver(project: &Path) -> Server {
     Server::start(cmd, port, "runserver")
 }
 
-fn gunicorn(project: &Path, env: &[(&str, &str)]) -> Server {
-    gunicorn_with(project, env, &[])
+fn gunicorn(p: &Project, env: &[(&str, &str)]) -> Server {
+    gunicorn_with(p, env, &[])
 }
 
-fn gunicorn_with(project: &Path, env: &[(&str, &str)], args: &[&str]) -> Server {
+fn gunicorn_with(p: &Project, env: &[(&str, &str)], args: &[&str]) -> Server {
     let port = free_port();
-    let mut cmd = python_command(project, "gunicorn");
+    let mut cmd = python_command(p, "gunicorn");
     cmd.args([
         "mysite.wsgi:application",
         "--bind",
@@ -188,9 +206,9 @@ fn gunicorn_with(project: &Path, env: &[(&str, &str)], args: &[&str]) -> Server 
     Server::start(cmd, port, "gunicorn")
 }
 
-fn uvicorn(project: &Path) -> Server {
+fn uvicorn(p: &Project) -> Server {
     let port = free_port();
-    let mut cmd = python_command(project, "uvicorn");
+    let mut cmd = python_command(p, "uvicorn");
     cmd.args([
         "mysite.asgi:application",
         "--host",
@@ -201,71 +219,44 @@ fn uvicorn(project: &Path) -> Server {
     Server::start(cmd, port, "uvicorn")
 }
 
-fn assert_welcome_and_admin(server: &Server) {
+fn assert_welcome_and_admin(server: &Server, what: &str) {
     let (status, _, body) = server.get("/", &[]);
-    assert_eq!(status, 200, "{}: GET /", server.name);
+    assert_eq!(status, 200, "{what}: {}: GET /", server.name);
     assert!(
         body.contains(WELCOME),
-        "{}: GET / is not Django's welcome page:\n{body}",
+        "{what}: {}: GET / is not Django's welcome page:\n{body}",
         server.name
     );
     let (status, _, body) = server.get("/admin/login/", &[]);
-    assert_eq!(status, 200, "{}: GET /admin/login/", server.name);
+    assert_eq!(status, 200, "{what}: {}: GET /admin/login/", server.name);
     assert!(
         body.contains("csrfmiddlewaretoken"),
-        "{}: no login form",
+        "{what}: {}: no login form",
         server.name
     );
 }
 
-#[test]
-fn project_runs_under_runserver_gunicorn_and_uvicorn() {
-    if python_opted_out("project_runs_under_runserver_gunicorn_and_uvicorn") {
-        return;
+/// `startapp blog` in the project (with `release_args`, or with `virtual_env` active), a Post
+/// model, the app installed in `settings`; returns the text of the app's first migration.
+fn add_blog_app(
+    p: &Project,
+    release_args: &[&str],
+    virtual_env: Option<&Path>,
+    settings: &str,
+) -> String {
+    let mut startapp = scaffold();
+    if let Some(env) = virtual_env {
+        startapp.env("VIRTUAL_ENV", env);
     }
-    let p = generate(&["--django", "5.2"]);
-    let check = assert_ok(&manage(&p.root, &["check"], &[]), "manage.py check");
-    assert!(check.contains(NO_ISSUES), "{check}");
-    assert_ok(
-        &manage(&p.root, &["migrate", "--noinput"], &[]),
-        "manage.py migrate",
-    );
-    assert!(
-        p.root.join("db.sqlite3").is_file(),
-        "migrate created no database"
-    );
-
-    assert_welcome_and_admin(&runserver(&p.root));
-    assert_welcome_and_admin(&gunicorn(&p.root, &[]));
-    assert_welcome_and_admin(&uvicorn(&p.root));
-}
-
-/// The README's promise: the default output (newest Django templates) runs as generated.
-#[test]
-fn default_project_shows_the_welcome_page() {
-    if python_opted_out("default_project_shows_the_welcome_page") {
-        return;
-    }
-    let p = generate(&[]);
-    assert_ok(&manage(&p.root, &["check"], &[]), "manage.py check");
-    let (status, _, body) = runserver(&p.root).get("/", &[]);
-    assert_eq!(status, 200);
-    assert!(body.contains(WELCOME));
-}
-
-#[test]
-fn startapp_with_a_model_migrates() {
-    if python_opted_out("startapp_with_a_model_migrates") {
-        return;
-    }
-    let p = generate(&["--django", "5.2"]);
-    scaffold()
+    startapp
         .current_dir(&p.root)
-        .args(["startapp", "blog", "--django", "5.2", "-v", "0"])
+        .args(["startapp", "blog", "-v", "0"])
+        .args(release_args)
         .assert()
         .success();
-    let settings = p.root.join("mysite/settings.py");
+    let settings = p.root.join(settings);
     let text = std::fs::read_to_string(&settings).unwrap();
+    assert!(text.contains("INSTALLED_APPS = [\n"), "{text}");
     let text = text.replace("INSTALLED_APPS = [\n", "INSTALLED_APPS = [\n    'blog',\n");
     std::fs::write(&settings, text).unwrap();
     std::fs::write(
@@ -274,19 +265,17 @@ fn startapp_with_a_model_migrates() {
     )
     .unwrap();
     let out = assert_ok(
-        &manage(&p.root, &["makemigrations", "blog"], &[]),
+        &manage(p, &["makemigrations", "blog"], &[]),
         "makemigrations",
     );
     assert!(out.contains("Create model Post"), "{out}");
-    assert!(p.root.join("blog/migrations/0001_initial.py").is_file());
-    let out = assert_ok(&manage(&p.root, &["migrate", "--noinput"], &[]), "migrate");
-    assert!(out.contains("Applying blog.0001_initial... OK"), "{out}");
+    std::fs::read_to_string(p.root.join("blog/migrations/0001_initial.py")).unwrap()
 }
 
 /// What Django loaded, asked through manage.py, wsgi.py and asgi.py in turn.
-fn loaded_settings_modules(project: &Path, env: &[(&str, &str)]) -> Vec<String> {
+fn loaded_settings_modules(p: &Project, env: &[(&str, &str)]) -> Vec<String> {
     let probe = |program: &str, args: &[&str]| {
-        let mut cmd = python_command(project, program);
+        let mut cmd = python_command(p, program);
         cmd.args(args).envs(env.iter().copied());
         assert_ok(&cmd.output().unwrap(), &format!("{args:?}"))
             .trim()
@@ -303,73 +292,191 @@ fn loaded_settings_modules(project: &Path, env: &[(&str, &str)]) -> Vec<String> 
     ]
 }
 
-#[test]
-fn exported_settings_module_wins_over_the_wired_default() {
-    if python_opted_out("exported_settings_module_wins_over_the_wired_default") {
-        return;
-    }
-    let p = generate(&["--django", "5.2"]);
-    std::fs::write(
-        p.root.join("mysite/other.py"),
-        "from .settings import *  # noqa\n",
-    )
-    .unwrap();
-    assert_eq!(
-        loaded_settings_modules(&p.root, &[]),
-        ["mysite.settings"; 3]
-    );
-    assert_eq!(
-        loaded_settings_modules(&p.root, &[("DJANGO_SETTINGS_MODULE", "mysite.other")]),
-        ["mysite.other"; 3]
-    );
-}
-
-// --- the split settings layout (SPEC 7) -------------------------------------------------------
-
 const PRODUCTION: &[(&str, &str)] = &[
     ("DJANGO_SETTINGS_MODULE", "mysite.settings.production"),
     ("DJANGO_SECRET_KEY", STRONG_KEY),
     ("DJANGO_ALLOWED_HOSTS", "example.com"),
 ];
 
-#[test]
-fn split_settings_default_to_development_and_run() {
-    if python_opted_out("split_settings_default_to_development_and_run") {
-        return;
-    }
-    let p = generate(&["--django", "5.2", "--settings", "split"]);
-    assert_eq!(
-        loaded_settings_modules(&p.root, &[]),
-        ["mysite.settings.development"; 3]
-    );
-    let check = assert_ok(&manage(&p.root, &["check"], &[]), "check");
-    assert!(check.contains(NO_ISSUES), "{check}");
-    assert_ok(&manage(&p.root, &["migrate", "--noinput"], &[]), "migrate");
+/// Everything a release's projects must do on that release's own Django, for both settings
+/// layouts: check, an app with a model migrates, runserver, gunicorn and uvicorn serve the
+/// welcome page and the admin login; split production settings pass check --deploy.
+fn release_runs_end_to_end(django: DjangoVersion) {
+    let started = Instant::now();
+    let venv = release_venv(django);
+    let version = Command::new(venv.join("bin/python"))
+        .args(["-m", "django", "--version"])
+        .output()
+        .unwrap();
+    let version = String::from_utf8_lossy(&version.stdout);
     assert!(
-        p.root.join("db.sqlite3").is_file(),
-        "BASE_DIR must still be the project root"
+        version.starts_with(&format!("{django}.")),
+        "the {django} venv runs Django {version}"
     );
-    assert_welcome_and_admin(&runserver(&p.root));
+    for (layout, settings) in [
+        ("single", "mysite/settings.py"),
+        ("split", "mysite/settings/base.py"),
+    ] {
+        let what = format!("Django {django}, {layout} settings");
+        let p = generate(django, &["--settings", layout]);
+        let check = assert_ok(&manage(&p, &["check"], &[]), &format!("{what}: check"));
+        assert!(check.contains(NO_ISSUES), "{what}: {check}");
+
+        let migration = add_blog_app(&p, &["--django", django.docs_version()], None, settings);
+        assert!(
+            migration.contains("models.BigAutoField"),
+            "{what}: {migration}"
+        );
+        let out = assert_ok(
+            &manage(&p, &["migrate", "--noinput"], &[]),
+            &format!("{what}: migrate"),
+        );
+        assert!(
+            out.contains("Applying blog.0001_initial... OK"),
+            "{what}: {out}"
+        );
+        assert!(
+            p.root.join("db.sqlite3").is_file(),
+            "{what}: the database belongs in the project root (BASE_DIR)"
+        );
+
+        assert_welcome_and_admin(&runserver(&p), &what);
+        assert_welcome_and_admin(&gunicorn(&p, &[]), &what);
+        assert_welcome_and_admin(&uvicorn(&p), &what);
+
+        if layout == "split" {
+            assert_eq!(
+                loaded_settings_modules(&p, &[]),
+                ["mysite.settings.development"; 3],
+                "{what}"
+            );
+            let out = assert_ok(
+                &manage(&p, &["check", "--deploy"], PRODUCTION),
+                &format!("{what}: check --deploy"),
+            );
+            assert!(out.contains(NO_ISSUES), "{what}: {out}");
+            // The development settings, by contrast, are flagged: the check is not vacuous.
+            let dev = manage(&p, &["check", "--deploy"], &[]);
+            let dev_text = String::from_utf8_lossy(&dev.stderr);
+            assert!(
+                dev_text.contains("security.W018"),
+                "{what}: DEBUG on in development should be reported:\n{dev_text}"
+            );
+        }
+    }
+    eprintln!(
+        "Django {django} end to end: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 #[test]
-fn split_production_settings_pass_check_deploy() {
-    if python_opted_out("split_production_settings_pass_check_deploy") {
+fn django_5_2_projects_run_end_to_end() {
+    if python_opted_out("django_5_2_projects_run_end_to_end") {
         return;
     }
-    let p = generate(&["--django", "5.2", "--settings", "split"]);
-    let out = assert_ok(
-        &manage(&p.root, &["check", "--deploy"], PRODUCTION),
-        "check --deploy",
-    );
-    assert!(out.contains(NO_ISSUES), "{out}");
+    release_runs_end_to_end(DjangoVersion::V5_2);
+}
 
-    // The development settings, by contrast, are flagged: the check is not vacuous.
-    let dev = manage(&p.root, &["check", "--deploy"], &[]);
-    let dev_text = String::from_utf8_lossy(&dev.stderr);
+#[test]
+fn django_6_0_projects_run_end_to_end() {
+    if python_opted_out("django_6_0_projects_run_end_to_end") {
+        return;
+    }
+    release_runs_end_to_end(DjangoVersion::V6_0);
+}
+
+#[test]
+fn django_6_1_projects_run_end_to_end() {
+    if python_opted_out("django_6_1_projects_run_end_to_end") {
+        return;
+    }
+    release_runs_end_to_end(DjangoVersion::V6_1);
+}
+
+/// Every supported release has its end-to-end test above.
+#[test]
+fn every_release_has_an_end_to_end_test() {
+    let source = include_str!("e2e_django.rs");
+    for django in DjangoVersion::ALL {
+        let test = format!(
+            "release_runs_end_to_end(DjangoVersion::V{});",
+            django.docs_version().replace('.', "_")
+        );
+        assert!(source.contains(&test), "no end-to-end test calls {test}");
+    }
+}
+
+/// The README's promise: the default output (no flags, no venv: the newest release) runs as
+/// generated.
+#[test]
+fn default_project_shows_the_welcome_page() {
+    if python_opted_out("default_project_shows_the_welcome_page") {
+        return;
+    }
+    let p = generate_with(release_venv(DjangoVersion::NEWEST), &[], &[]);
+    let settings = std::fs::read_to_string(p.root.join("mysite/settings.py")).unwrap();
     assert!(
-        dev_text.contains("security.W018"),
-        "DEBUG on in development should be reported:\n{dev_text}"
+        settings.contains(&format!(
+            "using Django {}.",
+            DjangoVersion::NEWEST.release()
+        )),
+        "{settings}"
+    );
+    assert_ok(&manage(&p, &["check"], &[]), "manage.py check");
+    let (status, _, body) = runserver(&p).get("/", &[]);
+    assert_eq!(status, 200);
+    assert!(body.contains(WELCOME));
+}
+
+/// The issue that made --django default to the installed release: in a venv with Django 5.2,
+/// `scaffold startproject mysite` without flags emits the 5.2 project, whose first model gets
+/// BigAutoField (a 6.1 project there got AutoField and warning W042).
+#[test]
+fn venv_with_django_5_2_gets_the_5_2_project_without_flags() {
+    if python_opted_out("venv_with_django_5_2_gets_the_5_2_project_without_flags") {
+        return;
+    }
+    let venv = venv();
+    let dir = tempfile::tempdir().unwrap();
+    scaffold()
+        .current_dir(dir.path())
+        .env("VIRTUAL_ENV", venv)
+        .args(["startproject", "mysite", "-v", "0"])
+        .assert()
+        .success();
+    let p = Project {
+        root: dir.path().join("mysite"),
+        _dir: dir,
+        venv,
+    };
+    let settings = std::fs::read_to_string(p.root.join("mysite/settings.py")).unwrap();
+    assert!(
+        settings.contains(&format!("using Django {}.", DjangoVersion::V5_2.release())),
+        "{settings}"
+    );
+    // The app is made from inside the project, with the venv active too.
+    let migration = add_blog_app(&p, &[], Some(venv), "mysite/settings.py");
+    assert!(migration.contains("models.BigAutoField"), "{migration}");
+    let check = assert_ok(&manage(&p, &["check"], &[]), "check");
+    assert!(check.contains(NO_ISSUES), "{check}");
+}
+
+#[test]
+fn exported_settings_module_wins_over_the_wired_default() {
+    if python_opted_out("exported_settings_module_wins_over_the_wired_default") {
+        return;
+    }
+    let p = generate(DjangoVersion::V5_2, &[]);
+    std::fs::write(
+        p.root.join("mysite/other.py"),
+        "from .settings import *  # noqa\n",
+    )
+    .unwrap();
+    assert_eq!(loaded_settings_modules(&p, &[]), ["mysite.settings"; 3]);
+    assert_eq!(
+        loaded_settings_modules(&p, &[("DJANGO_SETTINGS_MODULE", "mysite.other")]),
+        ["mysite.other"; 3]
     );
 }
 
@@ -378,12 +485,12 @@ fn split_production_under_gunicorn_redirects_to_https() {
     if python_opted_out("split_production_under_gunicorn_redirects_to_https") {
         return;
     }
-    let p = generate(&["--django", "5.2", "--settings", "split"]);
+    let p = generate(DjangoVersion::V5_2, &["--settings", "split"]);
     let host = [("Host", "example.com")];
     {
         // gunicorn itself trusts X-Forwarded-Proto from 127.0.0.1 by default; turned off here so
         // that what is tested is Django's own decision.
-        let server = gunicorn_with(&p.root, PRODUCTION, &["--forwarded-allow-ips="]);
+        let server = gunicorn_with(&p, PRODUCTION, &["--forwarded-allow-ips="]);
         let (status, head, _) = server.get("/admin/login/", &host);
         assert_eq!(status, 301, "{head}");
         assert!(
@@ -401,12 +508,12 @@ fn split_production_under_gunicorn_redirects_to_https() {
         assert_eq!(status, 400);
     }
     assert_ok(
-        &manage(&p.root, &["migrate", "--noinput"], PRODUCTION),
+        &manage(&p, &["migrate", "--noinput"], PRODUCTION),
         "migrate",
     );
     let mut behind_proxy = PRODUCTION.to_vec();
     behind_proxy.push(("DJANGO_SECURE_PROXY_SSL_HEADER", "1"));
-    let server = gunicorn(&p.root, &behind_proxy);
+    let server = gunicorn(&p, &behind_proxy);
     let (status, head, body) = server.get(
         "/admin/login/",
         &[("Host", "example.com"), ("X-Forwarded-Proto", "https")],
@@ -423,12 +530,12 @@ fn split_production_without_secret_key_fails_naming_it() {
     if python_opted_out("split_production_without_secret_key_fails_naming_it") {
         return;
     }
-    let p = generate(&["--django", "5.2", "--settings", "split"]);
+    let p = generate(DjangoVersion::V5_2, &["--settings", "split"]);
     let env = [
         ("DJANGO_SETTINGS_MODULE", "mysite.settings.production"),
         ("DJANGO_ALLOWED_HOSTS", "example.com"),
     ];
-    let out = manage(&p.root, &["check"], &env);
+    let out = manage(&p, &["check"], &env);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -440,7 +547,7 @@ fn split_production_without_secret_key_fails_naming_it() {
         ("DJANGO_SETTINGS_MODULE", "mysite.settings.production"),
         ("DJANGO_SECRET_KEY", STRONG_KEY),
     ];
-    let out = manage(&p.root, &["check"], &env);
+    let out = manage(&p, &["check"], &env);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("DJANGO_ALLOWED_HOSTS"));
 }

@@ -10,9 +10,12 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// The scaffold binary built by cargo for these tests (or `SCAFFOLD_TEST_BIN`, to show that a
-/// new test fails on an older build).
+/// new test fails on an older build), with no active venv (whose Django would choose the
+/// release).
 pub fn scaffold() -> assert_cmd::Command {
-    assert_cmd::Command::new(scaffold_path())
+    let mut cmd = assert_cmd::Command::new(scaffold_path());
+    cmd.env_remove("VIRTUAL_ENV");
+    cmd
 }
 
 /// The binary run under a given umask (through `sh`, since a process sets only its own).
@@ -98,14 +101,14 @@ pub fn python_opted_out(test: &str) -> bool {
     out
 }
 
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     // tests run from the package root; CARGO_TARGET_DIR may move target/ elsewhere.
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
 }
 
-fn run(cmd: &mut Command, what: &str) {
+pub fn run(cmd: &mut Command, what: &str) {
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("{what}: cannot run {cmd:?}: {e}"));
@@ -164,6 +167,132 @@ pub fn venv() -> &'static Path {
 
 pub fn venv_bin(name: &str) -> PathBuf {
     venv().join("bin").join(name)
+}
+
+/// The Python each release's end-to-end venv is made with: 5.2 on the default `python3` (the
+/// venv above, shared with the parity tests), 6.0 and 6.1 on pyenv's CPython 3.12 and 3.13, so
+/// that every release runs on a Python it supports and three Pythons are covered.
+fn python_minor_for(django: scaffold::DjangoVersion) -> Option<u32> {
+    match django {
+        scaffold::DjangoVersion::V5_2 => None,
+        scaffold::DjangoVersion::V6_0 => Some(12),
+        scaffold::DjangoVersion::V6_1 => Some(13),
+    }
+}
+
+/// `python3.MINOR`: pyenv's newest CPython 3.MINOR.x (`pyenv root`, else `$PYENV_ROOT`, else
+/// `~/.pyenv`), else `python3.MINOR` on PATH; a clear failure when there is none.
+fn pyenv_python(minor: u32) -> PathBuf {
+    let prefix = format!("3.{minor}.");
+    let roots = [
+        Command::new("pyenv")
+            .arg("root")
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())),
+        std::env::var_os("PYENV_ROOT").map(PathBuf::from),
+        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".pyenv")),
+    ];
+    for root in roots.into_iter().flatten() {
+        let mut found: Vec<(u32, PathBuf)> = fs::read_dir(root.join("versions"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let patch = name.strip_prefix(&prefix)?.parse().ok()?;
+                let python = e.path().join("bin/python3");
+                python.is_file().then_some((patch, python))
+            })
+            .collect();
+        found.sort();
+        if let Some((_, python)) = found.pop() {
+            return python;
+        }
+    }
+    let on_path = format!("python3.{minor}");
+    if Command::new(&on_path)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        return PathBuf::from(on_path);
+    }
+    panic!(
+        "the end-to-end tests of Django 6.x need CPython 3.{minor}: install it with pyenv \
+         (pyenv install 3.{minor}) or put python3.{minor} on PATH, or set {SKIP_PYTHON}=1 to skip \
+         the Python tests"
+    )
+}
+
+/// A venv with Django `django` (its newest patch release), gunicorn and uvicorn, on a Python
+/// that release supports; created under target/ on first use, then reused.
+pub fn release_venv(django: scaffold::DjangoVersion) -> &'static Path {
+    static VENVS: [OnceLock<PathBuf>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let Some(minor) = python_minor_for(django) else {
+        return venv();
+    };
+    let index = scaffold::DjangoVersion::ALL
+        .iter()
+        .position(|v| *v == django)
+        .expect("a supported release");
+    VENVS[index].get_or_init(|| {
+        let python = pyenv_python(minor);
+        let (major_min, minor_min) = django.min_python();
+        assert!(
+            (3, minor) >= (major_min, minor_min),
+            "Django {django} needs Python {major_min}.{minor_min}"
+        );
+        cached_venv(
+            &format!("python-venv-{django}"),
+            &python,
+            &[
+                &format!("django=={django}.*"),
+                "gunicorn>=23,<24",
+                "uvicorn>=0.30,<1",
+            ],
+        )
+    })
+}
+
+/// `target/NAME`: a venv made with `python` and these requirements installed with pip; made
+/// once (under a lock), then reused while the interpreter and requirements stay the same.
+pub fn cached_venv(name: &str, python: &Path, requirements: &[&str]) -> PathBuf {
+    with_lock(name, || {
+        let venv = target_dir().join(name);
+        let wanted = format!("{}\n{}", python.display(), requirements.join("\n"));
+        let stamp = venv.join("scaffold-requirements.txt");
+        if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+            return venv;
+        }
+        let _ = fs::remove_dir_all(&venv);
+        run(
+            Command::new(python).args(["-m", "venv"]).arg(&venv),
+            &format!("creating the venv {name} with {}", python.display()),
+        );
+        run(
+            Command::new(venv.join("bin/pip"))
+                .args(["install", "--quiet", "--disable-pip-version-check"])
+                .args(requirements),
+            &format!("installing {} into {name}", requirements.join(" ")),
+        );
+        fs::write(&stamp, wanted).unwrap();
+        venv
+    })
+}
+
+/// The Python that the venvs of the tests are made with: `$PYTHON`, else `python3`; a clear
+/// failure when there is none.
+pub fn default_python() -> PathBuf {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let found = Command::new(&python).arg("--version").output();
+    assert!(
+        found.is_ok_and(|o| o.status.success()),
+        "these tests need Python 3 ('{python}' not found; set PYTHON to another interpreter, \
+         or {SKIP_PYTHON}=1 to skip them)"
+    );
+    PathBuf::from(python)
 }
 
 /// The real release files of Django `series` (e.g. "6.1"), newest patch release, fetched with pip
