@@ -137,9 +137,7 @@ impl FilterExpr {
     /// The name, when the expression is a bare name without lookups or filters.
     pub fn plain_name(&self) -> Option<&str> {
         match &self.operand {
-            Operand::Lookup(bits) if bits.len() == 1 && self.filters.is_empty() => {
-                Some(&bits[0])
-            }
+            Operand::Lookup(bits) if bits.len() == 1 && self.filters.is_empty() => Some(&bits[0]),
             _ => None,
         }
     }

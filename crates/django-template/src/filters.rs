@@ -953,7 +953,12 @@ fn add(value: Value, arg: Value, cx: &FilterContext) -> Result<Value, Failure> {
         (a, b) if a.as_str().is_some() && b.as_str().is_some() => {
             let (a, b) = (a.as_str().unwrap_or(""), b.as_str().unwrap_or(""));
             check_size((a.len() + b.len()) as u64, cx)?;
-            Value::Str(format!("{a}{b}"))
+            // SafeString + SafeString stays safe.
+            if value.is_safe() && arg.is_safe() {
+                Value::Safe(format!("{a}{b}"))
+            } else {
+                Value::Str(format!("{a}{b}"))
+            }
         }
         (Value::List(a), Value::List(b)) => {
             check_size((a.len() + b.len()) as u64, cx)?;

@@ -138,7 +138,8 @@ impl<'a> Iterator for Lexer<'a> {
         if self.pos >= text.len() {
             return None;
         }
-        let (start, end) = next_tag(text, self.pos, &mut self.misses).unwrap_or((text.len(), text.len()));
+        let (start, end) =
+            next_tag(text, self.pos, &mut self.misses).unwrap_or((text.len(), text.len()));
         let from = self.pos;
         self.pos = end;
         if start > from {

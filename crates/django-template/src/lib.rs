@@ -24,8 +24,8 @@ pub mod python;
 mod value;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::sync::Arc;
 
 use expr::{split_contents, Condition, FilterExpr};
 use filters::{conditional_escape, FilterContext};
@@ -126,7 +126,10 @@ struct CycleDef {
 #[derive(Debug, Clone)]
 enum Node {
     /// `source[start..start + len]`.
-    Text { start: u32, len: u32 },
+    Text {
+        start: u32,
+        len: u32,
+    },
     /// One of [`STATIC_TEXT`] (`{% templatetag %}`, or nothing for a comment).
     Static(u8),
     /// A `{{ variable }}` and where its contents start in the source.
@@ -440,10 +443,7 @@ fn kwarg(bit: &str) -> Option<(&str, &str)> {
 impl<'a> Parser<'a> {
     /// `Parser.parse(parse_until)`: the nodes up to a block tag whose first word is in `until`,
     /// and that tag.
-    fn parse(
-        &mut self,
-        until: &[&str],
-    ) -> Result<(Vec<Node>, Option<Token<'a>>), TemplateError> {
+    fn parse(&mut self, until: &[&str]) -> Result<(Vec<Node>, Option<Token<'a>>), TemplateError> {
         let mut nodes = Vec::new();
         while let Some(token) = self.tokens.next() {
             match token.kind {
@@ -1122,7 +1122,9 @@ fn lorem(count: i64, method: char, common: bool) -> Result<String, Failure> {
 
 /// Python's `round(x)` as text: half to even, exact digits.
 fn python_round(x: f64) -> String {
-    format!("{:.0}", x.round_ties_even())
+    // An int has no negative zero.
+    let r = x.round_ties_even() + 0.0;
+    format!("{r:.0}")
 }
 
 impl Template {
@@ -1214,7 +1216,12 @@ impl Template {
         out.push(&text, 0)
     }
 
-    fn render_tag(&self, tag: &Tag, scope: &mut Scope, out: &mut Output) -> Result<(), TemplateError> {
+    fn render_tag(
+        &self,
+        tag: &Tag,
+        scope: &mut Scope,
+        out: &mut Output,
+    ) -> Result<(), TemplateError> {
         match tag {
             Tag::If { branches, line } => {
                 out.step(*line)?;
@@ -1353,7 +1360,17 @@ impl Template {
                 let result = expr.resolve(scope, false);
                 scope.layers.pop();
                 let value = result.map_err(|f| failure(*line, f, "{% filter %}"))?;
-                out.push(&value.to_python_str(), *line)?;
+                // NodeList.render joins the nodes' outputs, which must be strings.
+                let Some(text) = value.as_str() else {
+                    return Err(error(
+                        *line,
+                        format!(
+                            "{{% filter %}}: TypeError: sequence item: expected str instance, {} found",
+                            value.type_name()
+                        ),
+                    ));
+                };
+                out.push(text, *line)?;
             }
             Tag::WidthRatio {
                 value,
@@ -1715,7 +1732,11 @@ mod hostile {
     #[test]
     fn nodes_stay_small() {
         // A large template of ordinary lines costs about its own size in nodes, not 20 times it.
-        assert!(std::mem::size_of::<Node>() <= 16, "{}", std::mem::size_of::<Node>());
+        assert!(
+            std::mem::size_of::<Node>() <= 16,
+            "{}",
+            std::mem::size_of::<Node>()
+        );
         let line = "x = '{{ secret_key }}'  # {{ secret_key|upper }}\n".repeat(3);
         let err = Template::parse(&format!("{line}{{{{ secret_key.swapcase }}}}"))
             .unwrap()
