@@ -538,13 +538,13 @@ impl<'a> Parser<'a> {
         match command {
             "if" => {
                 let mut branches = Vec::new();
-                let mut bits = split_contents(&token.contents).map_err(fail)?;
+                let mut bits = split_contents(token.contents).map_err(fail)?;
                 let mut condition = Condition::parse(&bits[1..]).map_err(fail)?;
                 loop {
                     let (nodes, end) = self.parse_block(&["elif", "else", "endif"])?;
                     branches.push((Some(condition), nodes));
                     if end.contents.starts_with("elif") {
-                        bits = split_contents(&end.contents).map_err(|m| error(end.line, m))?;
+                        bits = split_contents(end.contents).map_err(|m| error(end.line, m))?;
                         condition = Condition::parse(&bits[1..]).map_err(|m| error(end.line, m))?;
                         continue;
                     }
@@ -613,7 +613,7 @@ impl<'a> Parser<'a> {
                 }))
             }
             "with" => {
-                let bits = split_contents(&token.contents).map_err(fail)?;
+                let bits = split_contents(token.contents).map_err(fail)?;
                 let mut rest: Vec<String> = bits[1..].to_vec();
                 let assignments = self.token_kwargs(&mut rest, line)?;
                 if assignments.is_empty() {
@@ -630,7 +630,7 @@ impl<'a> Parser<'a> {
                 }))
             }
             "firstof" => {
-                let mut bits = split_contents(&token.contents).map_err(fail)?;
+                let mut bits = split_contents(token.contents).map_err(fail)?;
                 bits.remove(0);
                 if bits.is_empty() {
                     return Err(fail("'firstof' statement requires at least one argument".into()));
@@ -645,7 +645,7 @@ impl<'a> Parser<'a> {
             }
             "cycle" => self.cycle_tag(token),
             "resetcycle" => {
-                let bits = split_contents(&token.contents).map_err(fail)?;
+                let bits = split_contents(token.contents).map_err(fail)?;
                 if bits.len() > 2 {
                     return Err(fail("'resetcycle' tag accepts at most one argument.".into()));
                 }
@@ -660,7 +660,7 @@ impl<'a> Parser<'a> {
                 Ok(Parsed::Tag(Tag::ResetCycle { id }))
             }
             "ifchanged" => {
-                let bits = split_contents(&token.contents).map_err(fail)?;
+                let bits = split_contents(token.contents).map_err(fail)?;
                 let (body, end) = self.parse_block(&["else", "endifchanged"])?;
                 let otherwise = if end.contents == "else" {
                     self.parse_block(&["endifchanged"])?.0
@@ -698,7 +698,7 @@ impl<'a> Parser<'a> {
                 Ok(Parsed::Tag(Tag::Filter { expr, body, line }))
             }
             "widthratio" => {
-                let bits = split_contents(&token.contents).map_err(fail)?;
+                let bits = split_contents(token.contents).map_err(fail)?;
                 let asvar = match bits.len() {
                     4 => None,
                     6 if bits[4] == "as" => Some(bits[5].clone()),
@@ -718,7 +718,7 @@ impl<'a> Parser<'a> {
                 }))
             }
             "now" => {
-                let mut bits = split_contents(&token.contents).map_err(fail)?;
+                let mut bits = split_contents(token.contents).map_err(fail)?;
                 let mut asvar = None;
                 if bits.len() == 4 && bits[2] == "as" {
                     asvar = bits.pop();
@@ -754,7 +754,7 @@ impl<'a> Parser<'a> {
                 Ok(Parsed::Tag(Tag::Autoescape { on, body, line }))
             }
             "lorem" => {
-                let mut bits = split_contents(&token.contents).map_err(fail)?;
+                let mut bits = split_contents(token.contents).map_err(fail)?;
                 let common = bits.last().is_some_and(|b| b != "random");
                 if !common {
                     bits.pop();
@@ -852,7 +852,7 @@ impl<'a> Parser<'a> {
     fn cycle_tag(&mut self, token: &Token<'a>) -> Result<Parsed, TemplateError> {
         let line = token.line;
         let fail = |m: String| error(line, m);
-        let mut args = split_contents(&token.contents).map_err(fail)?;
+        let mut args = split_contents(token.contents).map_err(fail)?;
         if args.len() < 2 {
             return Err(fail("'cycle' tag requires at least two arguments".into()));
         }
@@ -917,7 +917,7 @@ impl<'a> Parser<'a> {
     fn for_tag(&mut self, token: &Token<'a>) -> Result<Parsed, TemplateError> {
         let line = token.line;
         let fail = |m: String| error(line, m);
-        let bits = split_contents(&token.contents).map_err(fail)?;
+        let bits = split_contents(token.contents).map_err(fail)?;
         if bits.len() < 4 {
             return Err(fail(format!(
                 "'for' statements should have at least four words: {}",
