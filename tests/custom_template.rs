@@ -419,8 +419,14 @@ fn template_errors_name_file_and_line_and_write_nothing() {
             "{% nosuchtag %}",
             "Invalid block tag on line 1: 'nosuchtag'",
         ),
-        ("{{ project_name|urlize }}", "the filter 'urlize' is not supported"),
-        ("{% regroup a by b as c %}", "the tag {% regroup %} is not supported"),
+        (
+            "{{ project_name|urlize }}",
+            "the filter 'urlize' is not supported",
+        ),
+        (
+            "{% regroup a by b as c %}",
+            "the tag {% regroup %} is not supported",
+        ),
     ];
     for (content, expected) in cases {
         let t = tempfile::tempdir().unwrap();

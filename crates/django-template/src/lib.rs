@@ -134,7 +134,16 @@ enum Node {
     Static(u8),
     /// A `{{ variable }}` and where its contents start in the source.
     Var(Arc<FilterExpr>, u32),
+    /// `{% if %}`, the most common block tag, kept lean: conditions are shared by every
+    /// occurrence of the same text.
+    If(Box<IfNode>),
     Tag(Box<Tag>),
+}
+
+#[derive(Debug, Clone)]
+struct IfNode {
+    branches: Box<[(Option<Arc<Condition>>, Box<[Node]>)]>,
+    line: usize,
 }
 
 /// The texts of `{% templatetag %}`, and "" for `{% comment %}`.
@@ -142,10 +151,6 @@ const STATIC_TEXT: [&str; 9] = ["", "{%", "%}", "{{", "}}", "{", "}", "{#", "#}"
 
 #[derive(Debug, Clone)]
 enum Tag {
-    If {
-        branches: Vec<(Option<Condition>, Vec<Node>)>,
-        line: usize,
-    },
     For(Box<ForNode>),
     With {
         assignments: Vec<(String, FilterExpr)>,
@@ -356,6 +361,8 @@ struct Parser<'a> {
     tokens: Lexer<'a>,
     /// Parsed `{{ }}` expressions by their text, shared by every occurrence.
     vars: HashMap<&'a str, Arc<FilterExpr>>,
+    /// Parsed `if`/`elif` conditions by the tag's text.
+    conditions: HashMap<&'a str, Arc<Condition>>,
     /// Open block tags, for the "Unclosed tag" message.
     stack: Vec<(String, usize)>,
     cycles: Vec<CycleDef>,
@@ -521,6 +528,19 @@ impl<'a> Parser<'a> {
         Ok((nodes, end))
     }
 
+    /// The condition of an `if` or `elif` tag, parsed once per distinct text.
+    fn condition(&mut self, token: &Token<'a>) -> Result<Arc<Condition>, TemplateError> {
+        if let Some(c) = self.conditions.get(token.contents) {
+            return Ok(Arc::clone(c));
+        }
+        let fail = |m: String| error(token.line, m);
+        let bits = split_contents(token.contents).map_err(fail)?;
+        let condition = Arc::new(Condition::parse(&bits[1..]).map_err(fail)?);
+        self.conditions
+            .insert(token.contents, Arc::clone(&condition));
+        Ok(condition)
+    }
+
     fn id(&mut self) -> usize {
         self.next_id += 1;
         self.next_id
@@ -538,20 +558,18 @@ impl<'a> Parser<'a> {
         match command {
             "if" => {
                 let mut branches = Vec::new();
-                let mut bits = split_contents(token.contents).map_err(fail)?;
-                let mut condition = Condition::parse(&bits[1..]).map_err(fail)?;
+                let mut condition = self.condition(token)?;
                 loop {
                     let (nodes, end) = self.parse_block(&["elif", "else", "endif"])?;
-                    branches.push((Some(condition), nodes));
+                    branches.push((Some(condition), nodes.into_boxed_slice()));
                     if end.contents.starts_with("elif") {
-                        bits = split_contents(end.contents).map_err(|m| error(end.line, m))?;
-                        condition = Condition::parse(&bits[1..]).map_err(|m| error(end.line, m))?;
+                        condition = self.condition(&end)?;
                         continue;
                     }
                     let mut end = end;
                     if end.contents == "else" {
                         let (nodes, close) = self.parse_block(&["endif"])?;
-                        branches.push((None, nodes));
+                        branches.push((None, nodes.into_boxed_slice()));
                         end = close;
                     }
                     if end.contents != "endif" {
@@ -560,7 +578,10 @@ impl<'a> Parser<'a> {
                             format!("Malformed template tag at line {}: \"{}\"", end.line, end.contents),
                         ));
                     }
-                    return Ok(Parsed::Tag(Tag::If { branches, line }));
+                    return Ok(Parsed::Node(Node::If(Box::new(IfNode {
+                        branches: branches.into_boxed_slice(),
+                        line,
+                    }))));
                 }
             }
             "for" => self.for_tag(token),
@@ -977,10 +998,11 @@ impl Template {
         if u32::try_from(text.len()).is_err() {
             return Err(error(0, "templates larger than 4 GiB are not supported"));
         }
-        let (nodes, cycles) = {
+        let (mut nodes, cycles) = {
             let mut parser = Parser {
                 tokens: Lexer::new(&text),
-                vars: HashMap::new(),
+                vars: HashMap::default(),
+                conditions: HashMap::default(),
                 stack: Vec::new(),
                 cycles: Vec::new(),
                 named_cycles: HashMap::new(),
@@ -990,6 +1012,7 @@ impl Template {
             let (nodes, _) = parser.parse(&[])?;
             (nodes, parser.cycles)
         };
+        nodes.shrink_to_fit();
         Ok(Template {
             source: text,
             nodes,
@@ -1189,6 +1212,24 @@ impl Template {
                     return Err(e);
                 }
             }
+            Node::If(node) => {
+                let IfNode { branches, line } = &**node;
+                out.step(*line)?;
+                for (condition, body) in branches.iter() {
+                    let matched = match condition {
+                        None => true,
+                        Some(c) => match c.eval(scope) {
+                            Ok(v) => v.truthy(),
+                            Err(Failure::Missing) => false,
+                            Err(f) => return Err(failure(*line, f, "an if condition")),
+                        },
+                    };
+                    if matched {
+                        self.render_nodes(body, scope, out)?;
+                        break;
+                    }
+                }
+            }
             Node::Tag(tag) => self.render_tag(tag, scope, out)?,
         }
         Ok(())
@@ -1223,23 +1264,6 @@ impl Template {
         out: &mut Output,
     ) -> Result<(), TemplateError> {
         match tag {
-            Tag::If { branches, line } => {
-                out.step(*line)?;
-                for (condition, body) in branches {
-                    let matched = match condition {
-                        None => true,
-                        Some(c) => match c.eval(scope) {
-                            Ok(v) => v.truthy(),
-                            Err(Failure::Missing) => false,
-                            Err(f) => return Err(failure(*line, f, "an if condition")),
-                        },
-                    };
-                    if matched {
-                        self.render_nodes(body, scope, out)?;
-                        break;
-                    }
-                }
-            }
             Tag::For(node) => {
                 out.step(node.line)?;
                 self.render_for(node, scope, out)?;
