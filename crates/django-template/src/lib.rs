@@ -140,9 +140,12 @@ enum Node {
     Tag(Box<Tag>),
 }
 
+/// A branch of `{% if %}`: its condition (none for `else`) and its body.
+type Branch = (Option<Arc<Condition>>, Box<[Node]>);
+
 #[derive(Debug, Clone)]
 struct IfNode {
-    branches: Box<[(Option<Arc<Condition>>, Box<[Node]>)]>,
+    branches: Box<[Branch]>,
     line: usize,
 }
 
