@@ -1517,6 +1517,19 @@ impl Template {
                 return Err(fail(f));
             }
         };
+        // Looping over a string makes a value per character: bounded like the output.
+        if let Some(text) = values.as_str() {
+            if text.len() as u64 * filters::VALUE_COST > scope.max_size {
+                scope.layers.pop();
+                return Err(error(
+                    node.line,
+                    format!(
+                        "a for loop over a string of {} bytes (more than the output limit allows)",
+                        text.len()
+                    ),
+                ));
+            }
+        }
         let mut items = match values.iterate() {
             Ok(items) => items,
             Err(f) => {
@@ -1830,6 +1843,37 @@ mod hostile {
         let err = template.render_with(&context(), &limits).unwrap_err();
         assert_eq!(err.kind, ErrorKind::StepLimit);
         assert!(err.message.contains("steps"), "{}", err.message);
+    }
+
+    #[test]
+    fn values_that_double_stop_at_the_limit() {
+        let never = AtomicBool::new(false);
+        let limits = RenderLimits::new(1 << 20, &never);
+        let doubling = "{% with x=x|add:x %}".repeat(40);
+        let text = format!(
+            "{{% with x=secret_key %}}{doubling}{{{{ x|length }}}}{}{{% endwith %}}",
+            "{% endwith %}".repeat(40)
+        );
+        let err = Template::parse(&text)
+            .unwrap()
+            .render_with(&context(), &limits)
+            .unwrap_err();
+        assert!(
+            err.message.contains("more than the output limit"),
+            "{}",
+            err.message
+        );
+        // Within the limit, but a value per character would not be.
+        let text = "{% with x=secret_key|add:secret_key|add:secret_key %}\
+                    {% with y=x|add:x|add:x|add:x %}{% with z=y|add:y|add:y|add:y %}\
+                    {% with w=z|add:z|add:z|add:z %}{{ w|make_list|length }}\
+                    {% for c in w %}{% endfor %}{% endwith %}{% endwith %}{% endwith %}{% endwith %}";
+        let limits = RenderLimits::new(16 << 10, &never);
+        let err = Template::parse(text)
+            .unwrap()
+            .render_with(&context(), &limits)
+            .unwrap_err();
+        assert!(err.message.contains("output limit"), "{}", err.message);
     }
 
     #[test]
