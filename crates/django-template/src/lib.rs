@@ -1549,18 +1549,46 @@ impl Template {
             for (i, item) in items.into_iter().enumerate() {
                 out.step(node.line)?;
                 let i = i as i64;
-                scope.set(
-                    "forloop",
-                    Value::Map(vec![
-                        ("parentloop".into(), parentloop.clone()),
-                        ("counter0".into(), Value::Int(i)),
-                        ("counter".into(), Value::Int(i + 1)),
-                        ("revcounter".into(), Value::Int(n - i)),
-                        ("revcounter0".into(), Value::Int(n - i - 1)),
-                        ("first".into(), Value::Bool(i == 0)),
-                        ("last".into(), Value::Bool(i == n - 1)),
-                    ]),
-                );
+                let counters = [
+                    Value::Int(i),
+                    Value::Int(i + 1),
+                    Value::Int(n - i),
+                    Value::Int(n - i - 1),
+                    Value::Bool(i == 0),
+                    Value::Bool(i == n - 1),
+                ];
+                // Django updates one loop_dict in place; so do we, instead of building (and
+                // copying the parent loops into) a new dict on every iteration.
+                let in_place = scope
+                    .layers
+                    .last_mut()
+                    .and_then(|top| top.iter_mut().find(|(k, _)| k == "forloop"))
+                    .and_then(|(_, v)| match v {
+                        Value::Map(pairs) if pairs.len() == 7 && pairs[0].0 == "parentloop" => {
+                            Some(pairs)
+                        }
+                        _ => None,
+                    });
+                match in_place {
+                    Some(pairs) => {
+                        for (slot, value) in pairs[1..].iter_mut().zip(counters) {
+                            slot.1 = value;
+                        }
+                    }
+                    None => {
+                        let names = [
+                            "counter0",
+                            "counter",
+                            "revcounter",
+                            "revcounter0",
+                            "first",
+                            "last",
+                        ];
+                        let mut pairs = vec![("parentloop".to_owned(), parentloop.clone())];
+                        pairs.extend(names.iter().map(|n| (*n).to_owned()).zip(counters));
+                        scope.set("forloop", Value::Map(pairs));
+                    }
+                }
                 if node.vars.len() == 1 {
                     scope.set(&node.vars[0], item);
                     self.render_nodes(&node.body, scope, out)?;
