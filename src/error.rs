@@ -135,9 +135,10 @@ impl Error {
             Error::UnknownArchive { .. } => {
                 Some("use a directory, or an archive ending in .zip, .tar, .tar.gz, .tgz, .tar.bz2, .tbz2, .tar.xz or .txz".into())
             }
+            Error::Template { message, .. } if message.contains("--max-template-size") => None,
             Error::Template { .. } => Some(
-                "scaffold renders Django's template language: variables, the common filters, if/elif/else, for, \
-                 comment, templatetag and verbatim"
+                "scaffold renders Django's built-in template language; it refuses only what needs more than \
+                 the template (load, include, extends, url, ...) or cannot be reproduced (random); see the README"
                     .into(),
             ),
             Error::TemplateTooLarge { .. } => Some("raise the limit with --max-template-size, e.g. --max-template-size 1G".into()),

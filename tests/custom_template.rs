@@ -340,6 +340,17 @@ fn the_django_subset_renders_as_django_5_2_renders_it() {
             ),
             ("assets/logo.bin", BINARY, 0o644),
             ("assets/readme.txt", b"{{ project_name }} stays\n", 0o644),
+            // As in Django's own admin_scripts test template, and templates in the wild.
+            (
+                "additional_dir/localized.py",
+                "# coding: utf-8\n# Generated at {% now \"DATE_FORMAT\" %}\n\
+                 # {% now \"Y\" as year %}(c) {{ year }}\n\
+                 {% with name=project_name|title key=secret_key %}NAME = '{{ name }}'\n\
+                 KEY_HINT = '{{ key|truncatechars:12 }}' # {{ key|length }} characters\n\
+                 SHORT = '{{ key|slice:\":-40\" }}'{% endwith %}\n"
+                    .as_bytes(),
+                0o644,
+            ),
         ],
         &["empty"],
     );
@@ -408,7 +419,14 @@ fn template_errors_name_file_and_line_and_write_nothing() {
             "{% nosuchtag %}",
             "Invalid block tag on line 1: 'nosuchtag'",
         ),
-        ("{{ _('x') }}", "translated strings"),
+        (
+            "{{ project_name|urlize }}",
+            "the filter 'urlize' is not supported",
+        ),
+        (
+            "{% regroup a by b as c %}",
+            "the tag {% regroup %} is not supported",
+        ),
     ];
     for (content, expected) in cases {
         let t = tempfile::tempdir().unwrap();

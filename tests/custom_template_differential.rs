@@ -1,6 +1,8 @@
-//! Differential test: hundreds of generated templates (random filter chains, `if` expressions
-//! with every operator and precedence mix, loops, literal tags) rendered by scaffold and by the
-//! real Django 5.2 in the venv must be byte-identical.
+//! Differential test: hundreds of generated templates (random filter chains over most built-in
+//! filters, `if` expressions with every operator and precedence mix, loops, `with`, `firstof`,
+//! `cycle`, `ifchanged`, `spaceless`, `filter`, `widthratio`, `lorem`, `now`, `autoescape`,
+//! literal tags) rendered by scaffold and by the real Django 5.2 in the venv must be
+//! byte-identical.
 
 mod support;
 
@@ -40,6 +42,8 @@ const STRINGS: &[&str] = &[
     "project_name.upper",
     "project_name.0",
     "extensions.0",
+    "\"<a href='x'>&amp; \\\"q\\\"</a>\"",
+    "'one two three four five six'",
 ];
 const OTHERS: &[&str] = &[
     "nope",
@@ -55,7 +59,18 @@ const OTHERS: &[&str] = &[
     "files",
 ];
 const STRING_FILTERS: &[&str] = &[
-    "lower", "upper", "title", "capfirst", "slugify", "first", "last", "safe",
+    "lower",
+    "upper",
+    "title",
+    "capfirst",
+    "slugify",
+    "first",
+    "last",
+    "safe",
+    "phone2numeric",
+    "make_list",
+    "wordwrap:5",
+    "truncatewords:2",
 ];
 const ANY_FILTERS: &[&str] = &[
     "length",
@@ -67,6 +82,35 @@ const ANY_FILTERS: &[&str] = &[
     "lower",
     "upper",
     "title",
+    "truncatechars:5",
+    "truncatechars:'x'",
+    "slice:':-3'",
+    "slice:'1::2'",
+    "wordcount",
+    "center:12",
+    "ljust:8",
+    "rjust:8",
+    "addslashes",
+    "escape",
+    "force_escape",
+    "linebreaksbr",
+    "linenumbers",
+    "escapejs",
+    "iriencode",
+    "urlencode",
+    "yesno",
+    "yesno:'y,n'",
+    "pluralize",
+    "pluralize:'y,ies'",
+    "stringformat:'s'",
+    "stringformat:'05d'",
+    "stringformat:'.2f'",
+    "floatformat",
+    "floatformat:2",
+    "add:'x'",
+    "add:2",
+    "filesizeformat",
+    "length",
 ];
 const COMPARISONS: &[&str] = &["==", "!=", "<", ">", "<=", ">=", "in", "not in"];
 
@@ -84,7 +128,7 @@ fn operand(rng: &mut Rng) -> String {
         } else {
             rng.pick(ANY_FILTERS)
         };
-        stringy = stringy && !matches!(filter, "length");
+        stringy = stringy && !matches!(filter, "length" | "make_list" | "wordcount" | "add:2");
         text.push('|');
         text.push_str(filter);
     }
@@ -120,7 +164,7 @@ fn condition(rng: &mut Rng, depth: u32) -> String {
 }
 
 fn line(rng: &mut Rng) -> String {
-    match rng.next() % 7 {
+    match rng.next() % 14 {
         0 | 1 => format!("[{{{{ {} }}}}]", operand(rng)),
         2 => format!("{{% if {} %}}T{{% else %}}F{{% endif %}}", condition(rng, 2)),
         3 => format!(
@@ -138,7 +182,46 @@ fn line(rng: &mut Rng) -> String {
             operand(rng),
             rng.pick(&["openblock", "closeblock", "openvariable", "closevariable", "openbrace", "closebrace", "opencomment", "closecomment"])
         ),
-        _ => format!("{{% verbatim %}}{{{{ {} }}}}{{% endverbatim %}} plain {{ text }}", operand(rng)),
+        6 => format!("{{% verbatim %}}{{{{ {} }}}}{{% endverbatim %}} plain {{ text }}", operand(rng)),
+        7 => format!(
+            "{{% with a={} b={} %}}{{{{ a }}}}|{{{{ b }}}}{{% endwith %}}{{% with {} as c %}}{{{{ c|length }}}}{{% endwith %}}",
+            operand(rng),
+            operand(rng),
+            operand(rng)
+        ),
+        8 => format!(
+            "{{% firstof {} {} 'fallback' %}}{{% firstof nope {} as fv %}}<{{{{ fv }}}}>",
+            operand(rng),
+            operand(rng),
+            operand(rng)
+        ),
+        9 => format!(
+            "{{% for x in {} %}}{{% cycle 'a' {} 'c' as cy %}}{{{{ cy|upper }}}}{{% ifchanged %}}{{{{ forloop.counter|divisibleby:2 }}}}{{% endifchanged %}}{{% endfor %}}{{% cycle 'p' 'q' as named silent %}}{{% cycle named %}}{{% resetcycle named %}}{{% cycle named %}}",
+            rng.pick(&["project_name", "extensions", "'abcab'"]),
+            operand(rng)
+        ),
+        10 => format!(
+            "{{% spaceless %}} <p> <b>{{{{ {} }}}}</b> </p> {{% endspaceless %}}{{% filter {} %}}{{{{ {} }}}} Text{{% endfilter %}}",
+            operand(rng),
+            rng.pick(&["upper", "lower|title", "truncatechars:4", "cut:'e'|center:9"]),
+            operand(rng)
+        ),
+        11 => format!(
+            "{{% widthratio {} {} {} %}}/{{% widthratio 175 200 100 %}}/{{% widthratio 5 0 100 %}}",
+            rng.pick(&["1", "2.5", "-3", "'7'", "nope", "True"]),
+            rng.pick(&["3", "0", "2.5", "'x'"]),
+            rng.pick(&["100", "10", "0"])
+        ),
+        12 => format!(
+            "{{% lorem {} %}}|{{% now \"Y\" %}}|{{% now \"DATE_FORMAT\" as today %}}{{{{ today|length|divisibleby:1 }}}}",
+            rng.pick(&["", "3 w", "1 p", "0 b", "19 w"])
+        ),
+        _ => format!(
+            "{{% autoescape on %}}{{{{ {} }}}}{{{{ {}|safe }}}}{{% endautoescape %}}{{% autoescape off %}}{{{{ {} }}}}{{% endautoescape %}}",
+            operand(rng),
+            operand(rng),
+            operand(rng)
+        ),
     }
 }
 

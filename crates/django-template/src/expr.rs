@@ -100,7 +100,12 @@ pub fn variable(text: &str) -> Result<Operand, String> {
     } else if text.starts_with(|c: char| c.is_numeric()) {
         return Err(format!("the literal '{text}' is not supported by scaffold"));
     }
-    if text.starts_with("_(") && text.ends_with(')') {
+    if let Some(inner) = text.strip_prefix("_(").and_then(|t| t.strip_suffix(')')) {
+        // gettext with translations deactivated, as in django-admin: the text itself, after
+        // Variable.resolve doubled its "%" signs; still a safe string, as the literal was.
+        if let Some(literal) = unescape_string_literal(inner) {
+            return Ok(Operand::Literal(Value::Safe(literal.replace('%', "%%"))));
+        }
         return Err(format!(
             "translated strings ({text}) are not supported by scaffold"
         ));
@@ -554,18 +559,33 @@ impl Condition {
     }
 }
 
-/// `Token.split_contents`; translated strings (`_("...")`) are not supported.
+/// `Token.split_contents`: `smart_split`, with a translated string (`_("a b")`) kept whole.
 pub fn split_contents(contents: &str) -> Result<Vec<String>, String> {
-    let bits = smart_split(contents);
-    if let Some(bit) = bits
-        .iter()
-        .find(|b| b.starts_with("_(\"") || b.starts_with("_('"))
-    {
-        return Err(format!(
-            "translated strings ({bit}) are not supported by scaffold"
-        ));
+    let mut out = Vec::new();
+    let mut bits = smart_split(contents).into_iter();
+    while let Some(mut bit) = bits.next() {
+        if bit.starts_with("_(\"") || bit.starts_with("_('") {
+            let sentinel = format!("{})", &bit[2..3]);
+            let mut parts = vec![bit.clone()];
+            while !bit.ends_with(&sentinel) {
+                match bits.next() {
+                    Some(next) => {
+                        bit = next;
+                        parts.push(bit.clone());
+                    }
+                    None => {
+                        return Err(format!(
+                            "an unterminated translated string ({})",
+                            parts.join(" ")
+                        ))
+                    }
+                }
+            }
+            bit = parts.join(" ");
+        }
+        out.push(bit);
     }
-    Ok(bits)
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -232,6 +232,9 @@ fn text(value: &Value) -> String {
     value.to_python_str()
 }
 
+/// About what one small value costs in memory (the value and its allocation).
+pub const VALUE_COST: u64 = 64;
+
 fn check_size(n: u64, cx: &FilterContext) -> Result<(), Failure> {
     if n > cx.max_size {
         return Err(Failure::Unsupported(format!(
@@ -313,12 +316,16 @@ fn apply_inner(
             s(quote(&text(&value), &safe))
         }
         "linenumbers" => Value::Safe(linenumbers(&value, cx.autoescape)),
-        "make_list" => Value::List(
-            text(&value)
-                .chars()
-                .map(|c| Value::Str(c.to_string()))
-                .collect(),
-        ),
+        "make_list" => {
+            // A value per character: bounded like the output, at its in-memory size.
+            check_size(value.py_len().unwrap_or(0) as u64 * VALUE_COST, cx)?;
+            Value::List(
+                text(&value)
+                    .chars()
+                    .map(|c| Value::Str(c.to_string()))
+                    .collect(),
+            )
+        }
         "wordcount" => Value::Int(
             text(&value)
                 .split(is_python_space)
@@ -953,7 +960,12 @@ fn add(value: Value, arg: Value, cx: &FilterContext) -> Result<Value, Failure> {
         (a, b) if a.as_str().is_some() && b.as_str().is_some() => {
             let (a, b) = (a.as_str().unwrap_or(""), b.as_str().unwrap_or(""));
             check_size((a.len() + b.len()) as u64, cx)?;
-            Value::Str(format!("{a}{b}"))
+            // SafeString + SafeString stays safe.
+            if value.is_safe() && arg.is_safe() {
+                Value::Safe(format!("{a}{b}"))
+            } else {
+                Value::Str(format!("{a}{b}"))
+            }
         }
         (Value::List(a), Value::List(b)) => {
             check_size((a.len() + b.len()) as u64, cx)?;

@@ -134,7 +134,19 @@ enum Node {
     Static(u8),
     /// A `{{ variable }}` and where its contents start in the source.
     Var(Arc<FilterExpr>, u32),
+    /// `{% if %}`, the most common block tag, kept lean: conditions are shared by every
+    /// occurrence of the same text.
+    If(Box<IfNode>),
     Tag(Box<Tag>),
+}
+
+/// A branch of `{% if %}`: its condition (none for `else`) and its body.
+type Branch = (Option<Arc<Condition>>, Box<[Node]>);
+
+#[derive(Debug, Clone)]
+struct IfNode {
+    branches: Box<[Branch]>,
+    line: usize,
 }
 
 /// The texts of `{% templatetag %}`, and "" for `{% comment %}`.
@@ -142,10 +154,6 @@ const STATIC_TEXT: [&str; 9] = ["", "{%", "%}", "{{", "}}", "{", "}", "{#", "#}"
 
 #[derive(Debug, Clone)]
 enum Tag {
-    If {
-        branches: Vec<(Option<Condition>, Vec<Node>)>,
-        line: usize,
-    },
     For(Box<ForNode>),
     With {
         assignments: Vec<(String, FilterExpr)>,
@@ -356,6 +364,8 @@ struct Parser<'a> {
     tokens: Lexer<'a>,
     /// Parsed `{{ }}` expressions by their text, shared by every occurrence.
     vars: HashMap<&'a str, Arc<FilterExpr>>,
+    /// Parsed `if`/`elif` conditions by the tag's text.
+    conditions: HashMap<&'a str, Arc<Condition>>,
     /// Open block tags, for the "Unclosed tag" message.
     stack: Vec<(String, usize)>,
     cycles: Vec<CycleDef>,
@@ -521,6 +531,19 @@ impl<'a> Parser<'a> {
         Ok((nodes, end))
     }
 
+    /// The condition of an `if` or `elif` tag, parsed once per distinct text.
+    fn condition(&mut self, token: &Token<'a>) -> Result<Arc<Condition>, TemplateError> {
+        if let Some(c) = self.conditions.get(token.contents) {
+            return Ok(Arc::clone(c));
+        }
+        let fail = |m: String| error(token.line, m);
+        let bits = split_contents(token.contents).map_err(fail)?;
+        let condition = Arc::new(Condition::parse(&bits[1..]).map_err(fail)?);
+        self.conditions
+            .insert(token.contents, Arc::clone(&condition));
+        Ok(condition)
+    }
+
     fn id(&mut self) -> usize {
         self.next_id += 1;
         self.next_id
@@ -538,20 +561,18 @@ impl<'a> Parser<'a> {
         match command {
             "if" => {
                 let mut branches = Vec::new();
-                let mut bits = split_contents(&token.contents).map_err(fail)?;
-                let mut condition = Condition::parse(&bits[1..]).map_err(fail)?;
+                let mut condition = self.condition(token)?;
                 loop {
                     let (nodes, end) = self.parse_block(&["elif", "else", "endif"])?;
-                    branches.push((Some(condition), nodes));
+                    branches.push((Some(condition), nodes.into_boxed_slice()));
                     if end.contents.starts_with("elif") {
-                        bits = split_contents(&end.contents).map_err(|m| error(end.line, m))?;
-                        condition = Condition::parse(&bits[1..]).map_err(|m| error(end.line, m))?;
+                        condition = self.condition(&end)?;
                         continue;
                     }
                     let mut end = end;
                     if end.contents == "else" {
                         let (nodes, close) = self.parse_block(&["endif"])?;
-                        branches.push((None, nodes));
+                        branches.push((None, nodes.into_boxed_slice()));
                         end = close;
                     }
                     if end.contents != "endif" {
@@ -560,7 +581,10 @@ impl<'a> Parser<'a> {
                             format!("Malformed template tag at line {}: \"{}\"", end.line, end.contents),
                         ));
                     }
-                    return Ok(Parsed::Tag(Tag::If { branches, line }));
+                    return Ok(Parsed::Node(Node::If(Box::new(IfNode {
+                        branches: branches.into_boxed_slice(),
+                        line,
+                    }))));
                 }
             }
             "for" => self.for_tag(token),
@@ -613,7 +637,7 @@ impl<'a> Parser<'a> {
                 }))
             }
             "with" => {
-                let bits = split_contents(&token.contents).map_err(fail)?;
+                let bits = split_contents(token.contents).map_err(fail)?;
                 let mut rest: Vec<String> = bits[1..].to_vec();
                 let assignments = self.token_kwargs(&mut rest, line)?;
                 if assignments.is_empty() {
@@ -630,7 +654,7 @@ impl<'a> Parser<'a> {
                 }))
             }
             "firstof" => {
-                let mut bits = split_contents(&token.contents).map_err(fail)?;
+                let mut bits = split_contents(token.contents).map_err(fail)?;
                 bits.remove(0);
                 if bits.is_empty() {
                     return Err(fail("'firstof' statement requires at least one argument".into()));
@@ -645,7 +669,7 @@ impl<'a> Parser<'a> {
             }
             "cycle" => self.cycle_tag(token),
             "resetcycle" => {
-                let bits = split_contents(&token.contents).map_err(fail)?;
+                let bits = split_contents(token.contents).map_err(fail)?;
                 if bits.len() > 2 {
                     return Err(fail("'resetcycle' tag accepts at most one argument.".into()));
                 }
@@ -660,7 +684,7 @@ impl<'a> Parser<'a> {
                 Ok(Parsed::Tag(Tag::ResetCycle { id }))
             }
             "ifchanged" => {
-                let bits = split_contents(&token.contents).map_err(fail)?;
+                let bits = split_contents(token.contents).map_err(fail)?;
                 let (body, end) = self.parse_block(&["else", "endifchanged"])?;
                 let otherwise = if end.contents == "else" {
                     self.parse_block(&["endifchanged"])?.0
@@ -698,7 +722,7 @@ impl<'a> Parser<'a> {
                 Ok(Parsed::Tag(Tag::Filter { expr, body, line }))
             }
             "widthratio" => {
-                let bits = split_contents(&token.contents).map_err(fail)?;
+                let bits = split_contents(token.contents).map_err(fail)?;
                 let asvar = match bits.len() {
                     4 => None,
                     6 if bits[4] == "as" => Some(bits[5].clone()),
@@ -718,7 +742,7 @@ impl<'a> Parser<'a> {
                 }))
             }
             "now" => {
-                let mut bits = split_contents(&token.contents).map_err(fail)?;
+                let mut bits = split_contents(token.contents).map_err(fail)?;
                 let mut asvar = None;
                 if bits.len() == 4 && bits[2] == "as" {
                     asvar = bits.pop();
@@ -754,7 +778,7 @@ impl<'a> Parser<'a> {
                 Ok(Parsed::Tag(Tag::Autoescape { on, body, line }))
             }
             "lorem" => {
-                let mut bits = split_contents(&token.contents).map_err(fail)?;
+                let mut bits = split_contents(token.contents).map_err(fail)?;
                 let common = bits.last().is_some_and(|b| b != "random");
                 if !common {
                     bits.pop();
@@ -852,7 +876,7 @@ impl<'a> Parser<'a> {
     fn cycle_tag(&mut self, token: &Token<'a>) -> Result<Parsed, TemplateError> {
         let line = token.line;
         let fail = |m: String| error(line, m);
-        let mut args = split_contents(&token.contents).map_err(fail)?;
+        let mut args = split_contents(token.contents).map_err(fail)?;
         if args.len() < 2 {
             return Err(fail("'cycle' tag requires at least two arguments".into()));
         }
@@ -917,7 +941,7 @@ impl<'a> Parser<'a> {
     fn for_tag(&mut self, token: &Token<'a>) -> Result<Parsed, TemplateError> {
         let line = token.line;
         let fail = |m: String| error(line, m);
-        let bits = split_contents(&token.contents).map_err(fail)?;
+        let bits = split_contents(token.contents).map_err(fail)?;
         if bits.len() < 4 {
             return Err(fail(format!(
                 "'for' statements should have at least four words: {}",
@@ -977,10 +1001,11 @@ impl Template {
         if u32::try_from(text.len()).is_err() {
             return Err(error(0, "templates larger than 4 GiB are not supported"));
         }
-        let (nodes, cycles) = {
+        let (mut nodes, cycles) = {
             let mut parser = Parser {
                 tokens: Lexer::new(&text),
-                vars: HashMap::new(),
+                vars: HashMap::default(),
+                conditions: HashMap::default(),
                 stack: Vec::new(),
                 cycles: Vec::new(),
                 named_cycles: HashMap::new(),
@@ -990,6 +1015,7 @@ impl Template {
             let (nodes, _) = parser.parse(&[])?;
             (nodes, parser.cycles)
         };
+        nodes.shrink_to_fit();
         Ok(Template {
             source: text,
             nodes,
@@ -1122,7 +1148,9 @@ fn lorem(count: i64, method: char, common: bool) -> Result<String, Failure> {
 
 /// Python's `round(x)` as text: half to even, exact digits.
 fn python_round(x: f64) -> String {
-    format!("{:.0}", x.round_ties_even())
+    // An int has no negative zero.
+    let r = x.round_ties_even() + 0.0;
+    format!("{r:.0}")
 }
 
 impl Template {
@@ -1187,6 +1215,24 @@ impl Template {
                     return Err(e);
                 }
             }
+            Node::If(node) => {
+                let IfNode { branches, line } = &**node;
+                out.step(*line)?;
+                for (condition, body) in branches.iter() {
+                    let matched = match condition {
+                        None => true,
+                        Some(c) => match c.eval(scope) {
+                            Ok(v) => v.truthy(),
+                            Err(Failure::Missing) => false,
+                            Err(f) => return Err(failure(*line, f, "an if condition")),
+                        },
+                    };
+                    if matched {
+                        self.render_nodes(body, scope, out)?;
+                        break;
+                    }
+                }
+            }
             Node::Tag(tag) => self.render_tag(tag, scope, out)?,
         }
         Ok(())
@@ -1221,23 +1267,6 @@ impl Template {
         out: &mut Output,
     ) -> Result<(), TemplateError> {
         match tag {
-            Tag::If { branches, line } => {
-                out.step(*line)?;
-                for (condition, body) in branches {
-                    let matched = match condition {
-                        None => true,
-                        Some(c) => match c.eval(scope) {
-                            Ok(v) => v.truthy(),
-                            Err(Failure::Missing) => false,
-                            Err(f) => return Err(failure(*line, f, "an if condition")),
-                        },
-                    };
-                    if matched {
-                        self.render_nodes(body, scope, out)?;
-                        break;
-                    }
-                }
-            }
             Tag::For(node) => {
                 out.step(node.line)?;
                 self.render_for(node, scope, out)?;
@@ -1358,7 +1387,17 @@ impl Template {
                 let result = expr.resolve(scope, false);
                 scope.layers.pop();
                 let value = result.map_err(|f| failure(*line, f, "{% filter %}"))?;
-                out.push(&value.to_python_str(), *line)?;
+                // NodeList.render joins the nodes' outputs, which must be strings.
+                let Some(text) = value.as_str() else {
+                    return Err(error(
+                        *line,
+                        format!(
+                            "{{% filter %}}: TypeError: sequence item: expected str instance, {} found",
+                            value.type_name()
+                        ),
+                    ));
+                };
+                out.push(text, *line)?;
             }
             Tag::WidthRatio {
                 value,
@@ -1478,6 +1517,19 @@ impl Template {
                 return Err(fail(f));
             }
         };
+        // Looping over a string makes a value per character: bounded like the output.
+        if let Some(text) = values.as_str() {
+            if text.len() as u64 * filters::VALUE_COST > scope.max_size {
+                scope.layers.pop();
+                return Err(error(
+                    node.line,
+                    format!(
+                        "a for loop over a string of {} bytes (more than the output limit allows)",
+                        text.len()
+                    ),
+                ));
+            }
+        }
         let mut items = match values.iterate() {
             Ok(items) => items,
             Err(f) => {
@@ -1497,18 +1549,46 @@ impl Template {
             for (i, item) in items.into_iter().enumerate() {
                 out.step(node.line)?;
                 let i = i as i64;
-                scope.set(
-                    "forloop",
-                    Value::Map(vec![
-                        ("parentloop".into(), parentloop.clone()),
-                        ("counter0".into(), Value::Int(i)),
-                        ("counter".into(), Value::Int(i + 1)),
-                        ("revcounter".into(), Value::Int(n - i)),
-                        ("revcounter0".into(), Value::Int(n - i - 1)),
-                        ("first".into(), Value::Bool(i == 0)),
-                        ("last".into(), Value::Bool(i == n - 1)),
-                    ]),
-                );
+                let counters = [
+                    Value::Int(i),
+                    Value::Int(i + 1),
+                    Value::Int(n - i),
+                    Value::Int(n - i - 1),
+                    Value::Bool(i == 0),
+                    Value::Bool(i == n - 1),
+                ];
+                // Django updates one loop_dict in place; so do we, instead of building (and
+                // copying the parent loops into) a new dict on every iteration.
+                let in_place = scope
+                    .layers
+                    .last_mut()
+                    .and_then(|top| top.iter_mut().find(|(k, _)| k == "forloop"))
+                    .and_then(|(_, v)| match v {
+                        Value::Map(pairs) if pairs.len() == 7 && pairs[0].0 == "parentloop" => {
+                            Some(pairs)
+                        }
+                        _ => None,
+                    });
+                match in_place {
+                    Some(pairs) => {
+                        for (slot, value) in pairs[1..].iter_mut().zip(counters) {
+                            slot.1 = value;
+                        }
+                    }
+                    None => {
+                        let names = [
+                            "counter0",
+                            "counter",
+                            "revcounter",
+                            "revcounter0",
+                            "first",
+                            "last",
+                        ];
+                        let mut pairs = vec![("parentloop".to_owned(), parentloop.clone())];
+                        pairs.extend(names.iter().map(|n| (*n).to_owned()).zip(counters));
+                        scope.set("forloop", Value::Map(pairs));
+                    }
+                }
                 if node.vars.len() == 1 {
                     scope.set(&node.vars[0], item);
                     self.render_nodes(&node.body, scope, out)?;
@@ -1791,6 +1871,37 @@ mod hostile {
         let err = template.render_with(&context(), &limits).unwrap_err();
         assert_eq!(err.kind, ErrorKind::StepLimit);
         assert!(err.message.contains("steps"), "{}", err.message);
+    }
+
+    #[test]
+    fn values_that_double_stop_at_the_limit() {
+        let never = AtomicBool::new(false);
+        let limits = RenderLimits::new(1 << 20, &never);
+        let doubling = "{% with x=x|add:x %}".repeat(40);
+        let text = format!(
+            "{{% with x=secret_key %}}{doubling}{{{{ x|length }}}}{}{{% endwith %}}",
+            "{% endwith %}".repeat(40)
+        );
+        let err = Template::parse(&text)
+            .unwrap()
+            .render_with(&context(), &limits)
+            .unwrap_err();
+        assert!(
+            err.message.contains("more than the output limit"),
+            "{}",
+            err.message
+        );
+        // Within the limit, but a value per character would not be.
+        let text = "{% with x=secret_key|add:secret_key|add:secret_key %}\
+                    {% with y=x|add:x|add:x|add:x %}{% with z=y|add:y|add:y|add:y %}\
+                    {% with w=z|add:z|add:z|add:z %}{{ w|make_list|length }}\
+                    {% for c in w %}{% endfor %}{% endwith %}{% endwith %}{% endwith %}{% endwith %}";
+        let limits = RenderLimits::new(16 << 10, &never);
+        let err = Template::parse(text)
+            .unwrap()
+            .render_with(&context(), &limits)
+            .unwrap_err();
+        assert!(err.message.contains("output limit"), "{}", err.message);
     }
 
     #[test]
