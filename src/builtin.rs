@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::django::DjangoVersion;
+use crate::layout::ProjectLayout;
 use crate::name::{Kind, PackageName};
 use crate::plan::{Content, Plan};
 use crate::secret::SecretKey;
@@ -18,6 +19,8 @@ pub struct Variant {
     pub kind: &'static str,
     pub django: &'static str,
     pub layout: &'static str,
+    /// `classic` or `project-app` (see [`ProjectLayout`]); apps are always `classic`.
+    pub project_layout: &'static str,
     pub files: &'static [(&'static str, u32, &'static str)],
 }
 
@@ -36,6 +39,7 @@ pub struct Context<'a> {
 pub struct ProjectContext<'a> {
     pub secret_key: &'a SecretKey,
     pub layout: SettingsLayout,
+    pub project_layout: ProjectLayout,
     pub settings_module: &'a SettingsModule,
 }
 
@@ -45,12 +49,18 @@ pub fn render(context: &Context) -> Plan {
         Some(SettingsLayout::Split) => "split",
         _ => "single",
     };
+    let project_layout = context
+        .project
+        .as_ref()
+        .map_or(ProjectLayout::Classic, |p| p.project_layout)
+        .as_str();
     let variant = VARIANTS
         .iter()
         .find(|v| {
             v.kind == context.kind.as_str()
                 && v.django == context.django.docs_version()
                 && v.layout == layout
+                && v.project_layout == project_layout
         })
         .expect("build.rs renders every kind, release and layout");
     let directory = context.directory.to_string_lossy();
@@ -103,18 +113,23 @@ mod tests {
     #[test]
     fn every_kind_release_and_layout_is_embedded() {
         for version in DjangoVersion::ALL {
-            for (kind, layout) in [
-                ("project", "single"),
-                ("project", "split"),
-                ("app", "single"),
+            for (kind, layout, project_layout) in [
+                ("project", "single", "classic"),
+                ("project", "split", "classic"),
+                ("project", "single", "project-app"),
+                ("project", "split", "project-app"),
+                ("app", "single", "classic"),
             ] {
                 let found = VARIANTS
                     .iter()
                     .filter(|v| {
-                        v.kind == kind && v.django == version.docs_version() && v.layout == layout
+                        v.kind == kind
+                            && v.django == version.docs_version()
+                            && v.layout == layout
+                            && v.project_layout == project_layout
                     })
                     .count();
-                assert_eq!(found, 1, "{kind} {version} {layout}");
+                assert_eq!(found, 1, "{kind} {version} {layout} {project_layout}");
             }
         }
     }

@@ -21,6 +21,9 @@ pub enum Error {
     #[error("--settings-module only applies to startproject")]
     SettingsModuleForApp,
 
+    #[error("--layout only applies to startproject")]
+    LayoutForApp,
+
     #[error("'{}' already exists", .0.display())]
     TargetExists(PathBuf),
 

@@ -13,6 +13,7 @@ pub mod django;
 pub mod error;
 pub mod handle;
 pub mod interrupt;
+pub mod layout;
 pub mod name;
 pub mod path_map;
 pub mod plan;
@@ -31,6 +32,7 @@ use std::sync::atomic::AtomicBool;
 pub use crate::destination::{Anchor, Destination};
 pub use crate::django::DjangoVersion;
 pub use crate::error::Error;
+pub use crate::layout::ProjectLayout;
 pub use crate::name::{Kind, PackageName, Role};
 pub use crate::plan::Plan;
 pub use crate::settings::{SettingsLayout, SettingsModule};
@@ -45,6 +47,8 @@ pub struct Request {
     /// None: a new random key.
     pub secret_key: Option<String>,
     pub settings: SettingsLayout,
+    /// Project only: whether the project package is also an app (DEP 15).
+    pub layout: ProjectLayout,
     /// None: the layout's default.
     pub settings_module: Option<String>,
     /// `--template`: None renders the built-in template.
@@ -60,6 +64,7 @@ impl Request {
             django: DjangoVersion::NEWEST,
             secret_key: None,
             settings: SettingsLayout::Single,
+            layout: ProjectLayout::Classic,
             settings_module: None,
             template: None,
         }
@@ -141,6 +146,9 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
     if kind == Kind::App && request.settings_module.is_some() {
         return Err(Error::SettingsModuleForApp);
     }
+    if kind == Kind::App && request.layout != ProjectLayout::Classic {
+        return Err(Error::LayoutForApp);
+    }
     let settings = match kind {
         Kind::Project => Some((
             request.settings,
@@ -171,6 +179,9 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
         if request.settings_module.is_some() {
             return Err(Error::BuiltinOnly("--settings-module"));
         }
+        if request.layout == ProjectLayout::ProjectApp {
+            return Err(Error::BuiltinOnly("--layout project-app"));
+        }
         let context = template::Context {
             kind,
             name: &name,
@@ -197,6 +208,7 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
         (Some((layout, module)), Some(key)) => Some(builtin::ProjectContext {
             secret_key: key,
             layout: *layout,
+            project_layout: request.layout,
             settings_module: module,
         }),
         _ => None,

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use scaffold::{
-    interrupt, report, DjangoVersion, Environment, Error, Kind, Request, SettingsLayout,
+    interrupt, report, DjangoVersion, Environment, Error, Kind, ProjectLayout, Request,
+    SettingsLayout,
 };
 
 const EXAMPLES: &str = "\
@@ -124,6 +125,10 @@ struct ProjectArgs {
     /// One settings.py, or a settings package with base, development and production modules
     #[arg(long, value_enum, value_name = "LAYOUT", default_value_t = SettingsArg::Single)]
     settings: SettingsArg,
+    /// classic: django-admin's project; project-app: DEP 15's, whose project package is also an
+    /// app (apps.py, models.py, admin.py, views.py, tests.py, migrations/), in INSTALLED_APPS
+    #[arg(long, value_enum, value_name = "LAYOUT", default_value_t = LayoutArg::Classic)]
+    layout: LayoutArg,
     /// Default DJANGO_SETTINGS_MODULE of manage.py, wsgi.py and asgi.py
     /// [default: NAME.settings, or NAME.settings.development with --settings split]
     #[arg(long, value_name = "DOTTED")]
@@ -140,6 +145,12 @@ struct AppArgs {
 enum OutputFormat {
     Text,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LayoutArg {
+    Classic,
+    ProjectApp,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -168,6 +179,10 @@ fn main() -> ExitCode {
                 SettingsArg::Split => SettingsLayout::Split,
             };
             request.settings_module = args.settings_module;
+            request.layout = match args.layout {
+                LayoutArg::Classic => ProjectLayout::Classic,
+                LayoutArg::ProjectApp => ProjectLayout::ProjectApp,
+            };
             if args.common.check && request.secret_key.is_none() {
                 check_needs_secret_key();
             }

@@ -283,6 +283,44 @@ fn startapp_with_a_model_migrates() {
     assert!(out.contains("Applying blog.0001_initial... OK"), "{out}");
 }
 
+// --- DEP 15: the project package is also an app -----------------------------------------------
+
+#[test]
+fn project_app_layout_checks_migrates_its_own_model_and_serves() {
+    if python_opted_out("project_app_layout_checks_migrates_its_own_model_and_serves") {
+        return;
+    }
+    for settings in ["single", "split"] {
+        let p = generate(&[
+            "--django",
+            "5.2",
+            "--layout",
+            "project-app",
+            "--settings",
+            settings,
+        ]);
+        let check = assert_ok(&manage(&p.root, &["check"], &[]), "manage.py check");
+        assert!(check.contains(NO_ISSUES), "{settings}: {check}");
+        std::fs::write(
+            p.root.join("mysite/models.py"),
+            "from django.db import models\n\n\nclass Page(models.Model):\n    title = models.CharField(max_length=200)\n",
+        )
+        .unwrap();
+        let out = assert_ok(
+            &manage(&p.root, &["makemigrations", "mysite"], &[]),
+            "makemigrations mysite",
+        );
+        assert!(out.contains("Create model Page"), "{settings}: {out}");
+        assert!(p.root.join("mysite/migrations/0001_initial.py").is_file());
+        let out = assert_ok(&manage(&p.root, &["migrate", "--noinput"], &[]), "migrate");
+        assert!(
+            out.contains("Applying mysite.0001_initial... OK"),
+            "{settings}: {out}"
+        );
+        assert_welcome_and_admin(&runserver(&p.root));
+    }
+}
+
 /// What Django loaded, asked through manage.py, wsgi.py and asgi.py in turn.
 fn loaded_settings_modules(project: &Path, env: &[(&str, &str)]) -> Vec<String> {
     let probe = |program: &str, args: &[&str]| {
