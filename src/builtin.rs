@@ -40,6 +40,8 @@ pub struct ProjectContext<'a> {
     pub secret_key: &'a SecretKey,
     pub layout: SettingsLayout,
     pub project_layout: ProjectLayout,
+    /// `--project-files`: pyproject.toml, .gitignore, README.md (and .env.example when split).
+    pub project_files: bool,
     pub settings_module: &'a SettingsModule,
 }
 
@@ -65,6 +67,7 @@ pub fn render(context: &Context) -> Plan {
         .expect("build.rs renders every kind, release and layout");
     let directory = context.directory.to_string_lossy();
     let camel_case = context.name.camel_case();
+    let distribution_name = distribution_name(context.name).unwrap_or_default();
     let value = |key: &str| -> &str {
         match key {
             "project_name" | "app_name" => context.name.as_str(),
@@ -78,6 +81,7 @@ pub fn render(context: &Context) -> Plan {
                 .project
                 .as_ref()
                 .map_or("", |p| p.settings_module.as_str()),
+            "distribution_name" => &distribution_name,
             _ => unreachable!("build.rs admits only known markers"),
         }
     };
@@ -90,8 +94,33 @@ pub fn render(context: &Context) -> Plan {
             Content::Bytes(fill(text, value).into_bytes()),
         );
     }
+    if context.project.as_ref().is_some_and(|p| p.project_files) {
+        let extras = PROJECT_FILES
+            .iter()
+            .find(|v| v.django == context.django.docs_version() && v.layout == layout)
+            .expect("build.rs renders the project files for every release and layout");
+        for (path, mode, text) in extras.files {
+            plan.add_file(
+                PathBuf::from(path),
+                *mode,
+                Content::Bytes(fill(text, value).into_bytes()),
+            );
+        }
+    }
     plan.sort();
     plan
+}
+
+/// The project's name as pyproject.toml's `name` wants it (PEP 508: ASCII letters, digits and
+/// inner `-_.`), normalized as PyPI spells it (lower case, `-`); None when no such name exists,
+/// as for a non-ASCII identifier.
+pub fn distribution_name(name: &PackageName) -> Option<String> {
+    let trimmed = name.as_str().trim_matches('_');
+    let valid = !trimmed.is_empty()
+        && trimmed
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    valid.then(|| trimmed.to_ascii_lowercase().replace('_', "-"))
 }
 
 /// Replaces each `\0key\0` marker of `text` by its value.
@@ -132,6 +161,24 @@ mod tests {
                 assert_eq!(found, 1, "{kind} {version} {layout} {project_layout}");
             }
         }
+    }
+
+    #[test]
+    fn distribution_names_follow_pep_508() {
+        let name = |s: &str| PackageName::parse(s, Kind::Project, crate::name::Role::Name).unwrap();
+        assert_eq!(
+            distribution_name(&name("mysite")).as_deref(),
+            Some("mysite")
+        );
+        assert_eq!(
+            distribution_name(&name("My_Site2")).as_deref(),
+            Some("my-site2")
+        );
+        assert_eq!(
+            distribution_name(&name("_private_")).as_deref(),
+            Some("private")
+        );
+        assert_eq!(distribution_name(&name("café")), None);
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub enum Error {
     #[error("--layout only applies to startproject")]
     LayoutForApp,
 
+    #[error("--project-files: '{0}' has no PEP 508 distribution name for pyproject.toml (ASCII letters, digits and underscores only)")]
+    NoDistributionName(String),
+
     #[error("'{}' already exists", .0.display())]
     TargetExists(PathBuf),
 

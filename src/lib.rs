@@ -49,6 +49,8 @@ pub struct Request {
     pub settings: SettingsLayout,
     /// Project only: whether the project package is also an app (DEP 15).
     pub layout: ProjectLayout,
+    /// Project only: also write pyproject.toml, .gitignore, README.md (and .env.example).
+    pub project_files: bool,
     /// None: the layout's default.
     pub settings_module: Option<String>,
     /// `--template`: None renders the built-in template.
@@ -65,6 +67,7 @@ impl Request {
             secret_key: None,
             settings: SettingsLayout::Single,
             layout: ProjectLayout::Classic,
+            project_files: false,
             settings_module: None,
             template: None,
         }
@@ -149,6 +152,9 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
     if kind == Kind::App && request.layout != ProjectLayout::Classic {
         return Err(Error::LayoutForApp);
     }
+    if request.project_files && builtin::distribution_name(&name).is_none() {
+        return Err(Error::NoDistributionName(name.to_string()));
+    }
     let settings = match kind {
         Kind::Project => Some((
             request.settings,
@@ -182,6 +188,9 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
         if request.layout == ProjectLayout::ProjectApp {
             return Err(Error::BuiltinOnly("--layout project-app"));
         }
+        if request.project_files {
+            return Err(Error::BuiltinOnly("--project-files"));
+        }
         let context = template::Context {
             kind,
             name: &name,
@@ -209,6 +218,7 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
             secret_key: key,
             layout: *layout,
             project_layout: request.layout,
+            project_files: request.project_files,
             settings_module: module,
         }),
         _ => None,

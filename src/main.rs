@@ -129,6 +129,10 @@ struct ProjectArgs {
     /// app (apps.py, models.py, admin.py, views.py, tests.py, migrations/), in INSTALLED_APPS
     #[arg(long, value_enum, value_name = "LAYOUT", default_value_t = LayoutArg::Classic)]
     layout: LayoutArg,
+    /// Also write pyproject.toml (Django pinned, for uv or pip), .gitignore, README.md and,
+    /// with --settings split, .env.example listing what production settings read
+    #[arg(long)]
+    project_files: bool,
     /// Default DJANGO_SETTINGS_MODULE of manage.py, wsgi.py and asgi.py
     /// [default: NAME.settings, or NAME.settings.development with --settings split]
     #[arg(long, value_name = "DOTTED")]
@@ -183,6 +187,7 @@ fn main() -> ExitCode {
                 LayoutArg::Classic => ProjectLayout::Classic,
                 LayoutArg::ProjectApp => ProjectLayout::ProjectApp,
             };
+            request.project_files = args.project_files;
             if args.common.check && request.secret_key.is_none() {
                 check_needs_secret_key();
             }

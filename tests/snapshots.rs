@@ -42,13 +42,18 @@ fn builtin_outputs() {
             "--secret-key",
             FIXED_KEY,
         ];
-        let layouts: [(&str, &[&str]); 4] = [
+        let layouts: [(&str, &[&str]); 6] = [
             ("startproject", &[]),
             ("startproject_split", &["--settings", "split"]),
             ("startproject_project_app", &["--layout", "project-app"]),
             (
                 "startproject_project_app_split",
                 &["--layout", "project-app", "--settings", "split"],
+            ),
+            ("startproject_project_files", &["--project-files"]),
+            (
+                "startproject_project_files_split",
+                &["--project-files", "--settings", "split"],
             ),
         ];
         for (snapshot, extra) in layouts {
