@@ -34,6 +34,9 @@ pub struct Context<'a> {
     pub django: DjangoVersion,
     /// Project only.
     pub project: Option<ProjectContext<'a>>,
+    /// App only: the app's dotted import path when it is not its name (`startapp blog apps/blog
+    /// --register`: `apps.blog`), for `AppConfig.name` in apps.py, the one place that says it.
+    pub app_module: Option<&'a str>,
 }
 
 pub struct ProjectContext<'a> {
@@ -70,7 +73,8 @@ pub fn render(context: &Context) -> Plan {
     let distribution_name = distribution_name(context.name).unwrap_or_default();
     let value = |key: &str| -> &str {
         match key {
-            "project_name" | "app_name" => context.name.as_str(),
+            "app_name" => context.app_module.unwrap_or(context.name.as_str()),
+            "project_name" => context.name.as_str(),
             "project_directory" | "app_directory" => &directory,
             "camel_case_project_name" | "camel_case_app_name" => &camel_case,
             "secret_key" => context

@@ -17,6 +17,7 @@ pub mod layout;
 pub mod name;
 pub mod path_map;
 pub mod plan;
+pub mod register;
 pub mod releases;
 pub mod report;
 pub mod secret;
@@ -51,6 +52,8 @@ pub struct Request {
     pub layout: ProjectLayout,
     /// Project only: also write pyproject.toml, .gitignore, README.md (and .env.example).
     pub project_files: bool,
+    /// App only: add the app to the project's INSTALLED_APPS in the same all-or-nothing write.
+    pub register: bool,
     /// None: the layout's default.
     pub settings_module: Option<String>,
     /// `--template`: None renders the built-in template.
@@ -68,6 +71,7 @@ impl Request {
             settings: SettingsLayout::Single,
             layout: ProjectLayout::Classic,
             project_files: false,
+            register: false,
             settings_module: None,
             template: None,
         }
@@ -108,6 +112,8 @@ pub struct Prepared {
     pub template: Option<String>,
     /// Where an unpacked template archive lives until the plan's copies are written.
     pub template_workspace: Option<std::sync::Arc<tempfile::TempDir>>,
+    /// `startapp --register`: the settings edit written with the plan.
+    pub registration: Option<register::Registration>,
 }
 
 /// Checks the request, renders the template and checks the destination. Reads the file system
@@ -191,6 +197,9 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
         if request.project_files {
             return Err(Error::BuiltinOnly("--project-files"));
         }
+        if request.register {
+            return Err(Error::BuiltinOnly("--register"));
+        }
         let context = template::Context {
             kind,
             name: &name,
@@ -210,6 +219,7 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
             plan: rendered.plan,
             template: Some(options.source.clone()),
             template_workspace: rendered.workspace,
+            registration: None,
         });
     }
 
@@ -223,12 +233,17 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
         }),
         _ => None,
     };
+    let registration = match (kind, request.register, purpose) {
+        (Kind::App, true, Purpose::Write) => Some(register::plan(&destination.root)?),
+        _ => None,
+    };
     let plan = builtin::render(&builtin::Context {
         kind,
         name: &name,
         directory: &destination.root,
         django: request.django,
         project,
+        app_module: registration.as_ref().map(|r| r.app.as_str()),
     });
     let anchor = purpose.anchor(&destination, &plan, kind)?;
     Ok(Prepared {
@@ -241,6 +256,7 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
         plan,
         template: None,
         template_workspace: None,
+        registration,
     })
 }
 
@@ -253,7 +269,14 @@ impl Prepared {
             overlay: self.destination.overlay,
             kind: self.kind,
         };
-        write::write(&self.plan, target, cancel)
+        let replacement = self.registration.as_ref().map(|r| write::Replacement {
+            path: &r.settings,
+            identity: r.identity,
+            original: &r.original,
+            mode: r.mode,
+            content: &r.edited,
+        });
+        write::write_with(&self.plan, target, replacement, cancel)
     }
 
     pub fn root(&self) -> &Path {

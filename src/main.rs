@@ -143,6 +143,10 @@ struct ProjectArgs {
 struct AppArgs {
     #[command(flatten)]
     common: CommonArgs,
+    /// Also add the app to INSTALLED_APPS of the project around it (found from manage.py's
+    /// default settings module), as one new line; nested apps as their dotted path (apps.blog)
+    #[arg(long, conflicts_with = "check")]
+    register: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -193,7 +197,11 @@ fn main() -> ExitCode {
             }
             generate(&request, &args.common)
         }
-        Command::Startapp(args) => generate(&request(Kind::App, &args.common), &args.common),
+        Command::Startapp(args) => {
+            let mut request = request(Kind::App, &args.common);
+            request.register = args.register;
+            generate(&request, &args.common)
+        }
         Command::Completions { shell } => {
             // Into memory first: clap_complete panics on a failed write, and a closed pipe is
             // no reason to crash.
@@ -307,6 +315,15 @@ fn generate(request: &Request, common: &CommonArgs) -> ExitCode {
                 let mut err = std::io::stderr().lock();
                 for warning in prepared.warnings() {
                     let _ = writeln!(err, "warning: {warning}");
+                }
+                if let Some(registration) = &prepared.registration {
+                    let verb = if common.dry_run { "Would add" } else { "Added" };
+                    let _ = writeln!(
+                        err,
+                        "{verb} '{}' to INSTALLED_APPS in {}",
+                        registration.app,
+                        registration.settings.display()
+                    );
                 }
                 let _ = writeln!(
                     err,

@@ -95,6 +95,10 @@ pub fn summary(prepared: &Prepared, dry_run: bool, cwd: &Path) -> String {
                 }
             }
         }
+        Kind::App if prepared.registration.is_some() => format!(
+            "{what}.\nNext: python manage.py makemigrations {}",
+            prepared.name
+        ),
         Kind::App => format!(
             "{what}.\nNext: add '{}' to INSTALLED_APPS, then python manage.py makemigrations {}",
             prepared.name, prepared.name
