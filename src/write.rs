@@ -617,6 +617,113 @@ mod tests {
         write(plan, target, &AtomicBool::new(cancel))
     }
 
+    /// Writes `plan()` into `root/site` with `settings` (in `root`) replaced, as
+    /// `startapp --register` does; `meddle` runs after the replacement was read.
+    fn write_replacing(root: &Path, settings: &Path, meddle: impl FnOnce()) -> Result<(), Error> {
+        let original = fs::read(settings).unwrap();
+        let identity = Identity::of_fd(File::open(settings).unwrap()).unwrap();
+        meddle();
+        let site = root.join("site");
+        let anchor = existing_ancestor(&site)?;
+        let target = Target {
+            root: &site,
+            anchor: &anchor,
+            overlay: true,
+            kind: Kind::App,
+        };
+        let replacement = Replacement {
+            path: settings,
+            identity,
+            original: &original,
+            mode: 0o640,
+            content: b"INSTALLED_APPS = ['site']\n",
+        };
+        write_with(&plan(), target, Some(replacement), &AtomicBool::new(false))
+    }
+
+    #[test]
+    fn a_replacement_is_renamed_into_place_with_the_plan() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = dir.path().join("settings.py");
+        fs::write(&settings, "INSTALLED_APPS = []\n").unwrap();
+        let before = Identity::of_fd(File::open(&settings).unwrap()).unwrap();
+        write_replacing(dir.path(), &settings, || {}).unwrap();
+        assert_eq!(
+            fs::read_to_string(&settings).unwrap(),
+            "INSTALLED_APPS = ['site']\n"
+        );
+        let after = Identity::of_fd(File::open(&settings).unwrap()).unwrap();
+        assert_ne!(
+            before, after,
+            "replaced by a rename, not rewritten in place"
+        );
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(&settings).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        assert_eq!(
+            listing(dir.path()),
+            [
+                "settings.py",
+                "site",
+                "site/manage.py",
+                "site/pkg",
+                "site/pkg/a.py",
+                "site/pkg/b.py"
+            ]
+        );
+    }
+
+    /// A settings file that changes or disappears after it was read: nothing is written, the
+    /// plan is taken back, and no temporary file is left.
+    #[test]
+    fn a_replacement_that_changed_meanwhile_writes_nothing() {
+        for (what, meddle) in [
+            (
+                "changed",
+                (|p: &Path| fs::write(p, "INSTALLED_APPS = ['x']\n").unwrap()) as fn(&Path),
+            ),
+            ("removed", |p: &Path| fs::remove_file(p).unwrap()),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let settings = dir.path().join("settings.py");
+            fs::write(&settings, "INSTALLED_APPS = []\n").unwrap();
+            let err = write_replacing(dir.path(), &settings, || meddle(&settings)).unwrap_err();
+            assert!(matches!(err, Error::Changed(_)), "{what}: {err}");
+            let left: Vec<String> = listing(dir.path());
+            match what {
+                "changed" => {
+                    assert_eq!(left, ["settings.py"], "{what}");
+                    assert_eq!(
+                        fs::read_to_string(&settings).unwrap(),
+                        "INSTALLED_APPS = ['x']\n"
+                    );
+                }
+                _ => assert!(left.is_empty(), "{what}: {left:?}"),
+            }
+        }
+    }
+
+    /// A failure while placing the plan leaves the settings file as it was.
+    #[test]
+    fn a_failing_plan_leaves_the_replaced_file_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = dir.path().join("settings.py");
+        fs::write(&settings, "INSTALLED_APPS = []\n").unwrap();
+        let err = write_replacing(dir.path(), &settings, || {
+            fs::create_dir_all(dir.path().join("site/pkg")).unwrap();
+            fs::write(dir.path().join("site/pkg/b.py"), "theirs\n").unwrap();
+        });
+        assert!(err.is_err());
+        assert_eq!(
+            fs::read_to_string(&settings).unwrap(),
+            "INSTALLED_APPS = []\n"
+        );
+        assert_eq!(
+            listing(dir.path()),
+            ["settings.py", "site", "site/pkg", "site/pkg/b.py"]
+        );
+    }
+
     #[test]
     fn writes_the_plan_and_leaves_no_staging_directory() {
         let dir = tempfile::tempdir().unwrap();
