@@ -116,7 +116,7 @@ fn new_on_a_terminal_asks_and_creates_the_project() {
     let settings = std::fs::read_to_string(root.join("mysite/settings/base.py")).unwrap();
     assert!(settings.contains("    'mysite',\n]"), "{settings}");
     let pyproject = std::fs::read_to_string(root.join("pyproject.toml")).unwrap();
-    assert!(pyproject.contains("\"Django~=5.2\""), "{pyproject}");
+    assert!(pyproject.contains("\"Django~=5.2.0\""), "{pyproject}");
     assert!(root.join(".env.example").is_file());
 
     if python_opted_out("new_on_a_terminal_asks_and_creates_the_project (manage.py check)") {
