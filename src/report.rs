@@ -122,6 +122,16 @@ struct JsonReport<'a> {
     warnings: Vec<String>,
     directories: Vec<String>,
     files: Vec<JsonFile>,
+    /// `startapp --register`: the settings file replaced and its new text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    registered: Option<JsonRegistration<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRegistration<'a> {
+    app: &'a str,
+    settings: String,
+    content: String,
 }
 
 #[derive(Serialize)]
@@ -173,6 +183,11 @@ pub fn json(prepared: &Prepared, dry_run: bool, umask: u32) -> Result<String, Er
             .map(|e| slash_path(&e.path))
             .collect(),
         files,
+        registered: prepared.registration.as_ref().map(|r| JsonRegistration {
+            app: &r.app,
+            settings: r.settings.display().to_string(),
+            content: String::from_utf8_lossy(&r.edited).into_owned(),
+        }),
     };
     Ok(serde_json::to_string_pretty(&report).expect("the report serializes") + "\n")
 }

@@ -208,3 +208,27 @@ fn a_conflicting_app_file_leaves_the_settings_alone() {
     assert!(stderr.contains("already exists"), "{stderr}");
     assert_eq!(listing(&root), before);
 }
+
+/// A dry run reports the edit (JSON: the settings path and their new text) and writes nothing.
+#[test]
+fn a_dry_run_reports_the_edit_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path(), &[]);
+    let root = dir.path().join("mysite");
+    let before = listing(&root);
+    let out = startapp(&root, &["blog", "--dry-run", "--output-format", "json"]).success();
+    let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(report["registered"]["app"], "blog");
+    let settings = root.join("mysite/settings.py");
+    assert_eq!(
+        report["registered"]["settings"],
+        settings.display().to_string()
+    );
+    let content = report["registered"]["content"].as_str().unwrap();
+    assert_one_line_added(
+        &before["mysite/settings.py"].1,
+        content.as_bytes(),
+        "    'blog',\n",
+    );
+    assert_eq!(listing(&root), before);
+}
