@@ -73,19 +73,7 @@ fn main() {
     );
     for release in &releases::RELEASES {
         for settings in ["single", "split"] {
-            let mut files = Vec::new();
-            for (template, target, split_only) in PROJECT_FILES {
-                if *split_only && settings != "split" {
-                    continue;
-                }
-                let mut context = context(release, false);
-                context.insert("split_settings", &(settings == "split"));
-                let text = extras.tera.render(template, &context).unwrap_or_else(|e| {
-                    panic!("rendering templates/project_files/{template}: {e:?}")
-                });
-                check_markers(&text, template);
-                files.push((target.to_string(), 0o644, text));
-            }
+            let files = render_project_files(&extras, release, settings);
             push_variant(
                 &mut project_files,
                 "project_files",
@@ -133,6 +121,29 @@ fn main() {
     out.push_str(&project_files);
     let dest = PathBuf::from(std::env::var_os("OUT_DIR").unwrap()).join("builtin.rs");
     fs::write(dest, out).unwrap();
+}
+
+/// The `--project-files` files of one release and settings layout, as (target, mode, text).
+fn render_project_files(
+    extras: &Tree,
+    release: &releases::Release,
+    settings: &str,
+) -> Vec<(String, u32, String)> {
+    let mut context = context(release, false);
+    context.insert("split_settings", &(settings == "split"));
+    let mut files = Vec::new();
+    for (template, target, split_only) in PROJECT_FILES {
+        if *split_only && settings != "split" {
+            continue;
+        }
+        let text = extras
+            .tera
+            .render(template, &context)
+            .unwrap_or_else(|e| panic!("rendering templates/project_files/{template}: {e:?}"));
+        check_markers(&text, template);
+        files.push((target.to_string(), 0o644, text));
+    }
+    files
 }
 
 /// The render context known at build time; run-time values are markers.

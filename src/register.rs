@@ -5,6 +5,7 @@
 //! settings text; the write itself (atomic replace, together with the app's files) is
 //! [`crate::write`]'s. Anything it cannot read as a plain literal list is refused, never guessed.
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use tree_sitter::{Node, Parser, Tree};
@@ -69,7 +70,6 @@ pub fn plan(app_root: &Path) -> Result<Registration, Error> {
 
     let meta = std::fs::symlink_metadata(&settings)
         .map_err(|e| refuse(format!("cannot inspect {}: {e}", settings.display())))?;
-    use std::os::unix::fs::MetadataExt;
     if !meta.file_type().is_file() {
         return Err(refuse(format!(
             "{} is not a regular file (a link?); scaffold replaces only regular files",
