@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::django::DjangoVersion;
+use crate::layout::ProjectLayout;
 use crate::name::{Kind, PackageName};
 use crate::plan::{Content, Plan};
 use crate::secret::SecretKey;
@@ -18,6 +19,8 @@ pub struct Variant {
     pub kind: &'static str,
     pub django: &'static str,
     pub layout: &'static str,
+    /// `classic` or `project-app` (see [`ProjectLayout`]); apps are always `classic`.
+    pub project_layout: &'static str,
     pub files: &'static [(&'static str, u32, &'static str)],
 }
 
@@ -31,11 +34,17 @@ pub struct Context<'a> {
     pub django: DjangoVersion,
     /// Project only.
     pub project: Option<ProjectContext<'a>>,
+    /// App only: the app's dotted import path when it is not its name (`startapp blog apps/blog
+    /// --register`: `apps.blog`), for `AppConfig.name` in apps.py, the one place that says it.
+    pub app_module: Option<&'a str>,
 }
 
 pub struct ProjectContext<'a> {
     pub secret_key: &'a SecretKey,
     pub layout: SettingsLayout,
+    pub project_layout: ProjectLayout,
+    /// `--project-files`: pyproject.toml, .gitignore, README.md (and .env.example when split).
+    pub project_files: bool,
     pub settings_module: &'a SettingsModule,
 }
 
@@ -45,19 +54,27 @@ pub fn render(context: &Context) -> Plan {
         Some(SettingsLayout::Split) => "split",
         _ => "single",
     };
+    let project_layout = context
+        .project
+        .as_ref()
+        .map_or(ProjectLayout::Classic, |p| p.project_layout)
+        .as_str();
     let variant = VARIANTS
         .iter()
         .find(|v| {
             v.kind == context.kind.as_str()
                 && v.django == context.django.docs_version()
                 && v.layout == layout
+                && v.project_layout == project_layout
         })
         .expect("build.rs renders every kind, release and layout");
     let directory = context.directory.to_string_lossy();
     let camel_case = context.name.camel_case();
+    let distribution_name = distribution_name(context.name).unwrap_or_default();
     let value = |key: &str| -> &str {
         match key {
-            "project_name" | "app_name" => context.name.as_str(),
+            "app_name" => context.app_module.unwrap_or(context.name.as_str()),
+            "project_name" => context.name.as_str(),
             "project_directory" | "app_directory" => &directory,
             "camel_case_project_name" | "camel_case_app_name" => &camel_case,
             "secret_key" => context
@@ -68,6 +85,7 @@ pub fn render(context: &Context) -> Plan {
                 .project
                 .as_ref()
                 .map_or("", |p| p.settings_module.as_str()),
+            "distribution_name" => &distribution_name,
             _ => unreachable!("build.rs admits only known markers"),
         }
     };
@@ -80,8 +98,33 @@ pub fn render(context: &Context) -> Plan {
             Content::Bytes(fill(text, value).into_bytes()),
         );
     }
+    if context.project.as_ref().is_some_and(|p| p.project_files) {
+        let extras = PROJECT_FILES
+            .iter()
+            .find(|v| v.django == context.django.docs_version() && v.layout == layout)
+            .expect("build.rs renders the project files for every release and layout");
+        for (path, mode, text) in extras.files {
+            plan.add_file(
+                PathBuf::from(path),
+                *mode,
+                Content::Bytes(fill(text, value).into_bytes()),
+            );
+        }
+    }
     plan.sort();
     plan
+}
+
+/// The project's name as pyproject.toml's `name` wants it (PEP 508: ASCII letters, digits and
+/// inner `-_.`), normalized as PyPI spells it (lower case, `-`); None when no such name exists,
+/// as for a non-ASCII identifier.
+pub fn distribution_name(name: &PackageName) -> Option<String> {
+    let trimmed = name.as_str().trim_matches('_');
+    let valid = !trimmed.is_empty()
+        && trimmed
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    valid.then(|| trimmed.to_ascii_lowercase().replace('_', "-"))
 }
 
 /// Replaces each `\0key\0` marker of `text` by its value.
@@ -103,20 +146,43 @@ mod tests {
     #[test]
     fn every_kind_release_and_layout_is_embedded() {
         for version in DjangoVersion::ALL {
-            for (kind, layout) in [
-                ("project", "single"),
-                ("project", "split"),
-                ("app", "single"),
+            for (kind, layout, project_layout) in [
+                ("project", "single", "classic"),
+                ("project", "split", "classic"),
+                ("project", "single", "project-app"),
+                ("project", "split", "project-app"),
+                ("app", "single", "classic"),
             ] {
                 let found = VARIANTS
                     .iter()
                     .filter(|v| {
-                        v.kind == kind && v.django == version.docs_version() && v.layout == layout
+                        v.kind == kind
+                            && v.django == version.docs_version()
+                            && v.layout == layout
+                            && v.project_layout == project_layout
                     })
                     .count();
-                assert_eq!(found, 1, "{kind} {version} {layout}");
+                assert_eq!(found, 1, "{kind} {version} {layout} {project_layout}");
             }
         }
+    }
+
+    #[test]
+    fn distribution_names_follow_pep_508() {
+        let name = |s: &str| PackageName::parse(s, Kind::Project, crate::name::Role::Name).unwrap();
+        assert_eq!(
+            distribution_name(&name("mysite")).as_deref(),
+            Some("mysite")
+        );
+        assert_eq!(
+            distribution_name(&name("My_Site2")).as_deref(),
+            Some("my-site2")
+        );
+        assert_eq!(
+            distribution_name(&name("_private_")).as_deref(),
+            Some("private")
+        );
+        assert_eq!(distribution_name(&name("café")), None);
     }
 
     #[test]

@@ -21,6 +21,15 @@ pub enum Error {
     #[error("--settings-module only applies to startproject")]
     SettingsModuleForApp,
 
+    #[error("--layout only applies to startproject")]
+    LayoutForApp,
+
+    #[error("cannot register '{app}' in INSTALLED_APPS: {why}; nothing was written")]
+    Register { app: String, why: String },
+
+    #[error("--project-files: '{0}' has no PEP 508 distribution name for pyproject.toml (ASCII letters, digits and underscores only)")]
+    NoDistributionName(String),
+
     #[error("'{}' already exists", .0.display())]
     TargetExists(PathBuf),
 
@@ -113,6 +122,9 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::InvalidName { hint, .. } => hint.clone(),
+            Error::Register { .. } => Some(
+                "run startapp without --register and edit INSTALLED_APPS by hand".into(),
+            ),
             Error::InvalidSettingsModule(_) => {
                 Some("for example --settings-module mysite.settings.production".into())
             }

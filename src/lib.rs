@@ -14,10 +14,12 @@ pub mod error;
 pub mod handle;
 pub mod installed;
 pub mod interrupt;
+pub mod layout;
 pub mod module_search;
 pub mod name;
 pub mod path_map;
 pub mod plan;
+pub mod register;
 pub mod releases;
 pub mod report;
 pub mod secret;
@@ -33,6 +35,7 @@ use std::sync::atomic::AtomicBool;
 pub use crate::destination::{Anchor, Destination};
 pub use crate::django::DjangoVersion;
 pub use crate::error::Error;
+pub use crate::layout::ProjectLayout;
 pub use crate::name::{Kind, PackageName, Role};
 pub use crate::plan::Plan;
 pub use crate::settings::{SettingsLayout, SettingsModule};
@@ -49,6 +52,12 @@ pub struct Request {
     /// None: a new random key.
     pub secret_key: Option<String>,
     pub settings: SettingsLayout,
+    /// Project only: whether the project package is also an app (DEP 15).
+    pub layout: ProjectLayout,
+    /// Project only: also write pyproject.toml, .gitignore, README.md (and .env.example).
+    pub project_files: bool,
+    /// App only: add the app to the project's INSTALLED_APPS in the same all-or-nothing write.
+    pub register: bool,
     /// None: the layout's default.
     pub settings_module: Option<String>,
     /// `--template`: None renders the built-in template.
@@ -64,6 +73,9 @@ impl Request {
             django: None,
             secret_key: None,
             settings: SettingsLayout::Single,
+            layout: ProjectLayout::Classic,
+            project_files: false,
+            register: false,
             settings_module: None,
             template: None,
         }
@@ -127,6 +139,8 @@ pub struct Prepared {
     pub template: Option<String>,
     /// Where an unpacked template archive lives until the plan's copies are written.
     pub template_workspace: Option<std::sync::Arc<tempfile::TempDir>>,
+    /// `startapp --register`: the settings edit written with the plan.
+    pub registration: Option<register::Registration>,
 }
 
 /// Checks the request, renders the template and checks the destination. Reads the file system
@@ -168,6 +182,12 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
     if kind == Kind::App && request.settings_module.is_some() {
         return Err(Error::SettingsModuleForApp);
     }
+    if kind == Kind::App && request.layout != ProjectLayout::Classic {
+        return Err(Error::LayoutForApp);
+    }
+    if request.project_files && builtin::distribution_name(&name).is_none() {
+        return Err(Error::NoDistributionName(name.to_string()));
+    }
     let settings = match kind {
         Kind::Project => Some((
             request.settings,
@@ -206,6 +226,15 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
         if request.settings_module.is_some() {
             return Err(Error::BuiltinOnly("--settings-module"));
         }
+        if request.layout == ProjectLayout::ProjectApp {
+            return Err(Error::BuiltinOnly("--layout project-app"));
+        }
+        if request.project_files {
+            return Err(Error::BuiltinOnly("--project-files"));
+        }
+        if request.register {
+            return Err(Error::BuiltinOnly("--register"));
+        }
         let context = template::Context {
             kind,
             name: &name,
@@ -228,6 +257,7 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
             plan: rendered.plan,
             template: Some(options.source.clone()),
             template_workspace: rendered.workspace,
+            registration: None,
         });
     }
 
@@ -235,8 +265,14 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
         (Some((layout, module)), Some(key)) => Some(builtin::ProjectContext {
             secret_key: key,
             layout: *layout,
+            project_layout: request.layout,
+            project_files: request.project_files,
             settings_module: module,
         }),
+        _ => None,
+    };
+    let registration = match (kind, request.register, purpose) {
+        (Kind::App, true, Purpose::Write) => Some(register::plan(&destination.root)?),
         _ => None,
     };
     let plan = builtin::render(&builtin::Context {
@@ -245,6 +281,7 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
         directory: &destination.root,
         django,
         project,
+        app_module: registration.as_ref().map(|r| r.app.as_str()),
     });
     let anchor = purpose.anchor(&destination, &plan, kind)?;
     Ok(Prepared {
@@ -260,6 +297,7 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
         plan,
         template: None,
         template_workspace: None,
+        registration,
     })
 }
 
@@ -298,7 +336,14 @@ impl Prepared {
             overlay: self.destination.overlay,
             kind: self.kind,
         };
-        write::write(&self.plan, target, cancel)
+        let replacement = self.registration.as_ref().map(|r| write::Replacement {
+            path: &r.settings,
+            identity: r.identity,
+            original: &r.original,
+            mode: r.mode,
+            content: &r.edited,
+        });
+        write::write_with(&self.plan, target, replacement, cancel)
     }
 
     pub fn root(&self) -> &Path {

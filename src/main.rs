@@ -1,6 +1,8 @@
 //! The `scaffold` command line: parses arguments, runs the library, prints, and maps errors to
 //! exit codes (0 done, 1 refused, 2 usage error).
 
+mod chooser;
+
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,7 +10,8 @@ use std::process::ExitCode;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum, ValueHint};
 use scaffold::{
-    interrupt, report, DjangoVersion, Environment, Error, Kind, Request, SettingsLayout,
+    interrupt, report, DjangoVersion, Environment, Error, Kind, ProjectLayout, Request,
+    SettingsLayout,
 };
 
 const EXAMPLES: &str = "\
@@ -30,6 +33,12 @@ Examples:
 Output: as django-admin, nothing on success unless stderr is a terminal (then a summary and next
 steps); -v 2 lists every file on stdout. Errors start with `error:` on stderr. Long options may be
 shortened to a unique prefix (--templ, --ext=txt, --verb 2).";
+
+const NEW_EXAMPLES: &str = "\
+Examples:
+  scaffold new                                  ask for everything on the terminal
+  scaffold new mysite --layout project-app --settings split --project-files --django 5.2
+                                                the same answers as flags: no questions, no terminal needed";
 
 #[derive(Parser)]
 #[command(
@@ -53,6 +62,11 @@ enum Command {
     /// Create a Django app: models, views, admin, tests and migrations
     #[command(after_help = EXAMPLES)]
     Startapp(AppArgs),
+    /// DEP 15's chooser: asks for the name, layout, settings, project files and Django release
+    /// that its flags leave open, shows what it will create, and creates the project. Without a
+    /// terminal every answer but --django must be a flag (exit 2 naming the missing ones)
+    #[command(after_help = NEW_EXAMPLES)]
+    New(NewArgs),
     /// Print a shell completion script, e.g. `scaffold completions bash > /etc/bash_completion.d/scaffold`
     Completions {
         #[arg(value_enum)]
@@ -72,7 +86,7 @@ enum Command {
 }
 
 /// The subcommands that have a man page of their own (checked against [`Command`] by a test).
-const SUBCOMMANDS: [&str; 4] = ["startproject", "startapp", "completions", "man"];
+const SUBCOMMANDS: [&str; 5] = ["startproject", "startapp", "new", "completions", "man"];
 
 #[derive(Args)]
 struct CommonArgs {
@@ -148,6 +162,14 @@ struct ProjectArgs {
     /// One settings.py, or a settings package with base, development and production modules
     #[arg(long, value_enum, value_name = "LAYOUT", default_value_t = SettingsArg::Single)]
     settings: SettingsArg,
+    /// classic: django-admin's project; project-app: DEP 15's, whose project package is also an
+    /// app (apps.py, models.py, admin.py, views.py, tests.py, migrations/), in INSTALLED_APPS
+    #[arg(long, value_enum, value_name = "LAYOUT", default_value_t = LayoutArg::Classic)]
+    layout: LayoutArg,
+    /// Also write pyproject.toml (Django pinned, for uv or pip), .gitignore, README.md and,
+    /// with --settings split, .env.example listing what production settings read
+    #[arg(long)]
+    project_files: bool,
     /// Default DJANGO_SETTINGS_MODULE of manage.py, wsgi.py and asgi.py
     /// [default: NAME.settings, or NAME.settings.development with --settings split]
     #[arg(long, value_name = "DOTTED")]
@@ -158,12 +180,55 @@ struct ProjectArgs {
 struct AppArgs {
     #[command(flatten)]
     common: CommonArgs,
+    /// Also add the app to INSTALLED_APPS of the project around it (found from manage.py's
+    /// default settings module), as one new line; nested apps as their dotted path (apps.blog)
+    #[arg(long, conflicts_with = "check")]
+    register: bool,
+}
+
+#[derive(Args)]
+struct NewArgs {
+    /// Name of the project [asked when missing]
+    name: Option<String>,
+    /// Destination directory, created if missing; an existing one is overlaid [default: ./NAME]
+    directory: Option<PathBuf>,
+    /// classic or project-app (see startproject --layout) [asked when missing]
+    #[arg(long, value_enum, value_name = "LAYOUT")]
+    layout: Option<LayoutArg>,
+    /// single or split (see startproject --settings) [asked when missing]
+    #[arg(long, value_enum, value_name = "LAYOUT")]
+    settings: Option<SettingsArg>,
+    /// Add pyproject.toml, .gitignore, README.md (see startproject --project-files) [asked when
+    /// neither this nor --no-project-files is given]
+    #[arg(long, conflicts_with = "no_project_files")]
+    project_files: bool,
+    /// Do not add the project files
+    #[arg(long)]
+    no_project_files: bool,
+    /// Django release: 5.2, 6.0 or 6.1 [asked on a terminal; else startproject's default]
+    #[arg(long, value_name = "VERSION", value_parser = parse_django)]
+    django: Option<DjangoVersion>,
+    /// Use this SECRET_KEY instead of a random one
+    #[arg(long, value_name = "KEY")]
+    secret_key: Option<String>,
+    /// Create without showing the files and asking to go on
+    #[arg(short, long)]
+    yes: bool,
+    /// 0 silent, 1 normal, 2 lists every file created
+    #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=3))]
+    verbosity: u8,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum OutputFormat {
     Text,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LayoutArg {
+    Classic,
+    ProjectApp,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -221,12 +286,22 @@ fn main() -> ExitCode {
                 SettingsArg::Split => SettingsLayout::Split,
             };
             request.settings_module = args.settings_module;
+            request.layout = match args.layout {
+                LayoutArg::Classic => ProjectLayout::Classic,
+                LayoutArg::ProjectApp => ProjectLayout::ProjectApp,
+            };
+            request.project_files = args.project_files;
             if args.common.check && request.secret_key.is_none() {
                 check_needs_secret_key();
             }
             generate(&request, &args.common)
         }
-        Command::Startapp(args) => generate(&request(Kind::App, &args.common), &args.common),
+        Command::Startapp(args) => {
+            let mut request = request(Kind::App, &args.common);
+            request.register = args.register;
+            generate(&request, &args.common)
+        }
+        Command::New(args) => new(args),
         Command::Completions { shell } => {
             // Into memory first: clap_complete panics on a failed write, and a closed pipe is
             // no reason to crash.
@@ -365,6 +440,100 @@ fn generate(request: &Request, common: &CommonArgs) -> ExitCode {
                 let _ = writeln!(err, "{line}");
             }
         }
+    }
+    ExitCode::SUCCESS
+}
+
+/// `scaffold new`: the chooser's questions, then startproject's prepare and write.
+fn new(args: NewArgs) -> ExitCode {
+    interrupt::register();
+    let answers = chooser::Answers {
+        name: args.name,
+        directory: args.directory,
+        layout: args.layout.map(|l| match l {
+            LayoutArg::Classic => ProjectLayout::Classic,
+            LayoutArg::ProjectApp => ProjectLayout::ProjectApp,
+        }),
+        settings: args.settings.map(|s| match s {
+            SettingsArg::Single => SettingsLayout::Single,
+            SettingsArg::Split => SettingsLayout::Split,
+        }),
+        project_files: match (args.project_files, args.no_project_files) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
+        django: args.django,
+        secret_key: args.secret_key,
+    };
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    // The release offered first: the one startproject would choose from here.
+    let default_django = Environment::current()
+        .ok()
+        .and_then(|env| {
+            let target = answers
+                .directory
+                .as_ref()
+                .map_or_else(|| env.cwd.clone(), |d| env.cwd.join(d));
+            let installed =
+                scaffold::installed::find(env.virtual_env.as_deref(), &target, &env.cwd);
+            scaffold::installed::choose(None, installed.as_ref()).ok()
+        })
+        .map_or(DjangoVersion::NEWEST, |choice| choice.version);
+    let request = match chooser::complete(answers, interactive, default_django) {
+        chooser::Outcome::Ready(request) => request,
+        chooser::Outcome::Missing(flags) => {
+            let mut cli = Cli::command();
+            cli.build();
+            let new = cli.find_subcommand_mut("new").expect("new is a subcommand");
+            new.error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                format!(
+                    "there is no terminal to ask on, and these answers are missing: {}\n\n\
+                     hint: e.g. scaffold new mysite --layout classic --settings single --no-project-files",
+                    flags.join(", ")
+                ),
+            )
+            .exit()
+        }
+        chooser::Outcome::Aborted(why) => {
+            let _ = writeln!(std::io::stderr(), "error: {why}; nothing was written");
+            return ExitCode::FAILURE;
+        }
+    };
+    let env = match Environment::current() {
+        Ok(env) => env,
+        Err(e) => return fail(&e, OutputFormat::Text),
+    };
+    let prepared = match scaffold::prepare(&request, &env) {
+        Ok(prepared) => prepared,
+        Err(e) => return fail(&e, OutputFormat::Text),
+    };
+    if interactive && !args.yes {
+        match chooser::confirm(&report::creating_lines(&prepared)) {
+            Ok(true) => {}
+            Ok(false) => {
+                let _ = writeln!(std::io::stderr(), "Nothing was written.");
+                return ExitCode::SUCCESS;
+            }
+            Err(e) => {
+                let _ = writeln!(std::io::stderr(), "error: {e}; nothing was written");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    if let Err(e) = prepared.write(interrupt::flag()) {
+        return fail(&e, OutputFormat::Text);
+    }
+    let mut err = std::io::stderr().lock();
+    if args.verbosity >= 2 {
+        for line in report::creating_lines(&prepared) {
+            let _ = writeln!(err, "{line}");
+        }
+    }
+    // As django-admin: quiet on success unless someone is watching (SPEC 9).
+    if args.verbosity >= 1 && std::io::stderr().is_terminal() {
+        let _ = writeln!(err, "{}", report::summary(&prepared, false, &env.cwd));
     }
     ExitCode::SUCCESS
 }

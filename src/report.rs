@@ -53,6 +53,14 @@ pub fn text(
             .map(|w| format!("warning: {w}"))
             .collect();
         if stderr_is_terminal {
+            if let Some(registration) = &prepared.registration {
+                let verb = if dry_run { "Would add" } else { "Added" };
+                out.stderr.push(format!(
+                    "{verb} '{}' to INSTALLED_APPS in {}",
+                    registration.app,
+                    registration.settings.display()
+                ));
+            }
             out.stderr.extend(
                 summary(prepared, dry_run, &env.cwd)
                     .lines()
@@ -181,6 +189,10 @@ pub fn summary(prepared: &Prepared, dry_run: bool, cwd: &Path) -> String {
                 }
             }
         }
+        Kind::App if prepared.registration.is_some() => format!(
+            "{what}\nNext: python manage.py makemigrations {}",
+            prepared.name
+        ),
         Kind::App => {
             let name = &prepared.name;
             let has_apps_py = prepared
@@ -281,6 +293,16 @@ struct JsonReport<'a> {
     warnings: Vec<String>,
     directories: Vec<String>,
     files: Vec<JsonFile>,
+    /// `startapp --register`: the settings file replaced and its new text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    registered: Option<JsonRegistration<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRegistration<'a> {
+    app: &'a str,
+    settings: String,
+    content: String,
 }
 
 #[derive(Serialize)]
@@ -332,6 +354,11 @@ pub fn json(prepared: &Prepared, dry_run: bool, umask: u32) -> Result<String, Er
             .map(|e| slash_path(&e.path))
             .collect(),
         files,
+        registered: prepared.registration.as_ref().map(|r| JsonRegistration {
+            app: &r.app,
+            settings: r.settings.display().to_string(),
+            content: String::from_utf8_lossy(&r.edited).into_owned(),
+        }),
     };
     Ok(serde_json::to_string_pretty(&report).expect("the report serializes") + "\n")
 }

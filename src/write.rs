@@ -11,6 +11,10 @@
 //! - Rollback by identity: the run records each directory and file it made (its device and
 //!   inode); a rollback unlinks those files and removes those directories only when empty, so
 //!   whatever another process wrote meanwhile, even into a directory this run made, survives.
+//! - One existing file may be replaced as the last step (`startapp --register`'s settings
+//!   edit): its new content is staged in a temporary file in the same directory before anything
+//!   else, and renamed over it, atomically, only after every entry is in place and only if it is
+//!   still the file that was read; if that fails, the plan is taken back like any failure.
 
 use std::ffi::OsStr;
 use std::fs::File;
@@ -44,6 +48,32 @@ pub struct Target<'a> {
 /// ends up in place or, on error or when `cancel` is raised, nothing this run made is left and
 /// nothing that existed is changed.
 pub fn write(plan: &Plan, target: Target<'_>, cancel: &AtomicBool) -> Result<(), Error> {
+    write_with(plan, target, None, cancel)
+}
+
+/// An existing file that a write replaces as its last step.
+#[derive(Debug, Clone, Copy)]
+pub struct Replacement<'a> {
+    /// Absolute.
+    pub path: &'a Path,
+    /// The file as it was read: replaced only if it still is this file with these bytes.
+    pub identity: Identity,
+    pub original: &'a [u8],
+    /// The mode the new content gets (the old file's).
+    pub mode: u32,
+    pub content: &'a [u8],
+}
+
+/// [`write`], and then `replacement` (if any) in one all-or-nothing change: the replacement's
+/// content is staged first, the plan placed, then the file replaced by one rename; on any
+/// failure neither the plan's files nor the replaced file are left changed.
+pub fn write_with(
+    plan: &Plan,
+    target: Target<'_>,
+    replacement: Option<Replacement<'_>>,
+    cancel: &AtomicBool,
+) -> Result<(), Error> {
+    let pending = replacement.map(PendingReplacement::stage).transpose()?;
     let anchor = target.anchor;
     let anchor_fd =
         handle::open_dir(&anchor.path).map_err(Error::io("cannot open", &anchor.path))?;
@@ -77,7 +107,12 @@ pub fn write(plan: &Plan, target: Target<'_>, cancel: &AtomicBool) -> Result<(),
         &staged,
         &mut made,
         cancel,
-    );
+    )
+    .and_then(|()| match &pending {
+        Some(_) if cancel.load(Ordering::Relaxed) => Err(Error::Interrupted),
+        Some(pending) => pending.commit(),
+        None => Ok(()),
+    });
     if result.is_err() {
         made.take_back(anchor_fd.as_fd());
     }
@@ -185,6 +220,90 @@ fn place(
         }
     }
     Ok(())
+}
+
+/// A replacement's new content, staged in a temporary file beside the file it replaces;
+/// the temporary file is removed when dropped unless it was renamed into place.
+struct PendingReplacement<'a> {
+    replacement: Replacement<'a>,
+    dir: OwnedFd,
+    name: &'a OsStr,
+    temp: String,
+    temp_identity: Identity,
+    committed: std::cell::Cell<bool>,
+}
+
+impl<'a> PendingReplacement<'a> {
+    fn stage(replacement: Replacement<'a>) -> Result<Self, Error> {
+        let path = replacement.path;
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+            return Err(Error::io("cannot replace", path)(io::Error::from(
+                io::ErrorKind::InvalidInput,
+            )));
+        };
+        let dir = handle::open_dir(parent).map_err(Error::io("cannot open", parent))?;
+        let mut random = [0u8; 6];
+        getrandom::fill(&mut random).map_err(|e| Error::Random(e.to_string()))?;
+        let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        let temp = format!(".{}.scaffold-{suffix}", name.to_string_lossy());
+        let temp_path = parent.join(&temp);
+        let error = |e: io::Error| Error::io("cannot write", &temp_path)(e);
+        let fd = rustix::fs::openat(
+            &dir,
+            temp.as_str(),
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o600),
+        )
+        .map_err(|e| error(e.into()))?;
+        let mut file = File::from(fd);
+        let temp_identity = Identity::of_fd(&file).map_err(&error)?;
+        let pending = PendingReplacement {
+            replacement,
+            dir,
+            name,
+            temp,
+            temp_identity,
+            committed: std::cell::Cell::new(false),
+        };
+        file.write_all(replacement.content).map_err(&error)?;
+        rustix::fs::fchmod(&file, Mode::from_raw_mode(replacement.mode))
+            .map_err(|e| error(e.into()))?;
+        file.sync_all().map_err(&error)?;
+        Ok(pending)
+    }
+
+    /// Renames the staged content over the file, if that is still the file that was read.
+    fn commit(&self) -> Result<(), Error> {
+        let path = self.replacement.path;
+        let unchanged = handle::open_file_beneath(self.dir.as_fd(), Path::new(self.name))
+            .ok()
+            .filter(|(_, stat)| Identity::of(stat) == self.replacement.identity)
+            .and_then(|(mut file, _)| {
+                let mut now = Vec::new();
+                file.read_to_end(&mut now).ok()?;
+                (now == self.replacement.original).then_some(())
+            });
+        if unchanged.is_none() {
+            return Err(Error::Changed(path.to_owned()));
+        }
+        rustix::fs::renameat(&self.dir, self.temp.as_str(), &self.dir, self.name)
+            .map_err(|e| Error::io("cannot replace", path)(e.into()))?;
+        self.committed.set(true);
+        Ok(())
+    }
+}
+
+impl Drop for PendingReplacement<'_> {
+    fn drop(&mut self) {
+        if !self.committed.get() {
+            let _ = handle::remove_if_same(
+                self.dir.as_fd(),
+                OsStr::new(&self.temp),
+                self.temp_identity,
+                false,
+            );
+        }
+    }
 }
 
 /// What [`make_dir`] found in the way.
@@ -496,6 +615,113 @@ mod tests {
             kind: Kind::Project,
         };
         write(plan, target, &AtomicBool::new(cancel))
+    }
+
+    /// Writes `plan()` into `root/site` with `settings` (in `root`) replaced, as
+    /// `startapp --register` does; `meddle` runs after the replacement was read.
+    fn write_replacing(root: &Path, settings: &Path, meddle: impl FnOnce()) -> Result<(), Error> {
+        let original = fs::read(settings).unwrap();
+        let identity = Identity::of_fd(File::open(settings).unwrap()).unwrap();
+        meddle();
+        let site = root.join("site");
+        let anchor = existing_ancestor(&site)?;
+        let target = Target {
+            root: &site,
+            anchor: &anchor,
+            overlay: true,
+            kind: Kind::App,
+        };
+        let replacement = Replacement {
+            path: settings,
+            identity,
+            original: &original,
+            mode: 0o640,
+            content: b"INSTALLED_APPS = ['site']\n",
+        };
+        write_with(&plan(), target, Some(replacement), &AtomicBool::new(false))
+    }
+
+    #[test]
+    fn a_replacement_is_renamed_into_place_with_the_plan() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = dir.path().join("settings.py");
+        fs::write(&settings, "INSTALLED_APPS = []\n").unwrap();
+        let before = Identity::of_fd(File::open(&settings).unwrap()).unwrap();
+        write_replacing(dir.path(), &settings, || {}).unwrap();
+        assert_eq!(
+            fs::read_to_string(&settings).unwrap(),
+            "INSTALLED_APPS = ['site']\n"
+        );
+        let after = Identity::of_fd(File::open(&settings).unwrap()).unwrap();
+        assert_ne!(
+            before, after,
+            "replaced by a rename, not rewritten in place"
+        );
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(&settings).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        assert_eq!(
+            listing(dir.path()),
+            [
+                "settings.py",
+                "site",
+                "site/manage.py",
+                "site/pkg",
+                "site/pkg/a.py",
+                "site/pkg/b.py"
+            ]
+        );
+    }
+
+    /// A settings file that changes or disappears after it was read: nothing is written, the
+    /// plan is taken back, and no temporary file is left.
+    #[test]
+    fn a_replacement_that_changed_meanwhile_writes_nothing() {
+        for (what, meddle) in [
+            (
+                "changed",
+                (|p: &Path| fs::write(p, "INSTALLED_APPS = ['x']\n").unwrap()) as fn(&Path),
+            ),
+            ("removed", |p: &Path| fs::remove_file(p).unwrap()),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let settings = dir.path().join("settings.py");
+            fs::write(&settings, "INSTALLED_APPS = []\n").unwrap();
+            let err = write_replacing(dir.path(), &settings, || meddle(&settings)).unwrap_err();
+            assert!(matches!(err, Error::Changed(_)), "{what}: {err}");
+            let left: Vec<String> = listing(dir.path());
+            match what {
+                "changed" => {
+                    assert_eq!(left, ["settings.py"], "{what}");
+                    assert_eq!(
+                        fs::read_to_string(&settings).unwrap(),
+                        "INSTALLED_APPS = ['x']\n"
+                    );
+                }
+                _ => assert!(left.is_empty(), "{what}: {left:?}"),
+            }
+        }
+    }
+
+    /// A failure while placing the plan leaves the settings file as it was.
+    #[test]
+    fn a_failing_plan_leaves_the_replaced_file_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = dir.path().join("settings.py");
+        fs::write(&settings, "INSTALLED_APPS = []\n").unwrap();
+        let err = write_replacing(dir.path(), &settings, || {
+            fs::create_dir_all(dir.path().join("site/pkg")).unwrap();
+            fs::write(dir.path().join("site/pkg/b.py"), "theirs\n").unwrap();
+        });
+        assert!(err.is_err());
+        assert_eq!(
+            fs::read_to_string(&settings).unwrap(),
+            "INSTALLED_APPS = []\n"
+        );
+        assert_eq!(
+            listing(dir.path()),
+            ["settings.py", "site", "site/pkg", "site/pkg/b.py"]
+        );
     }
 
     #[test]

@@ -272,6 +272,88 @@ fn add_blog_app(
     std::fs::read_to_string(p.root.join("blog/migrations/0001_initial.py")).unwrap()
 }
 
+// --- DEP 15: the project package is also an app -----------------------------------------------
+
+#[test]
+fn project_app_layout_checks_migrates_its_own_model_and_serves() {
+    if python_opted_out("project_app_layout_checks_migrates_its_own_model_and_serves") {
+        return;
+    }
+    for settings in ["single", "split"] {
+        let p = generate(
+            DjangoVersion::V5_2,
+            &["--layout", "project-app", "--settings", settings],
+        );
+        let check = assert_ok(&manage(&p, &["check"], &[]), "manage.py check");
+        assert!(check.contains(NO_ISSUES), "{settings}: {check}");
+        std::fs::write(
+            p.root.join("mysite/models.py"),
+            "from django.db import models\n\n\nclass Page(models.Model):\n    title = models.CharField(max_length=200)\n",
+        )
+        .unwrap();
+        let out = assert_ok(
+            &manage(&p, &["makemigrations", "mysite"], &[]),
+            "makemigrations mysite",
+        );
+        assert!(out.contains("Create model Page"), "{settings}: {out}");
+        assert!(p.root.join("mysite/migrations/0001_initial.py").is_file());
+        let out = assert_ok(&manage(&p, &["migrate", "--noinput"], &[]), "migrate");
+        assert!(
+            out.contains("Applying mysite.0001_initial... OK"),
+            "{settings}: {out}"
+        );
+        assert_welcome_and_admin(&runserver(&p), settings);
+    }
+}
+
+/// `startapp --register` (flat and nested) leaves a project whose apps Django loads and migrates,
+/// with no manual edit; for single and split settings.
+#[test]
+fn registered_apps_load_and_migrate() {
+    if python_opted_out("registered_apps_load_and_migrate") {
+        return;
+    }
+    for settings in ["single", "split"] {
+        let p = generate(DjangoVersion::V5_2, &["--settings", settings]);
+        for (name, dir, label) in [("blog", None, "blog"), ("shop", Some("apps/shop"), "shop")] {
+            let mut cmd = scaffold();
+            cmd.current_dir(&p.root).args([
+                "startapp",
+                name,
+                "--register",
+                "--django",
+                "5.2",
+                "-v",
+                "0",
+            ]);
+            if let Some(dir) = dir {
+                cmd.arg(dir);
+            }
+            cmd.assert().success();
+            let models = p.root.join(dir.unwrap_or(name)).join("models.py");
+            std::fs::write(
+                models,
+                "from django.db import models\n\n\nclass Item(models.Model):\n    title = models.CharField(max_length=200)\n",
+            )
+            .unwrap();
+            let out = assert_ok(
+                &manage(&p, &["makemigrations", label], &[]),
+                "makemigrations",
+            );
+            assert!(
+                out.contains("Create model Item"),
+                "{settings} {name}: {out}"
+            );
+        }
+        let probe = "from django.apps import apps; print(apps.get_app_config('blog').name, apps.get_app_config('shop').name)";
+        let out = assert_ok(&manage(&p, &["shell", "-c", probe], &[]), "app configs");
+        assert!(out.contains("blog apps.shop"), "{settings}: {out}");
+        let out = assert_ok(&manage(&p, &["migrate", "--noinput"], &[]), "migrate");
+        assert!(out.contains("Applying blog.0001_initial... OK"), "{out}");
+        assert!(out.contains("Applying shop.0001_initial... OK"), "{out}");
+    }
+}
+
 /// What Django loaded, asked through manage.py, wsgi.py and asgi.py in turn.
 fn loaded_settings_modules(p: &Project, env: &[(&str, &str)]) -> Vec<String> {
     let probe = |program: &str, args: &[&str]| {

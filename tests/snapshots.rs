@@ -1,5 +1,6 @@
-//! Snapshots of every built-in output: each Django release, project (both settings layouts) and
-//! app, with a fixed secret key. A template change shows up here as a snapshot diff to review.
+//! Snapshots of every built-in output: each Django release, project (both settings layouts, both
+//! project layouts) and app, with a fixed secret key. A template change shows up here as a
+//! snapshot diff to review.
 
 mod support;
 
@@ -41,9 +42,19 @@ fn builtin_outputs() {
             "--secret-key",
             FIXED_KEY,
         ];
-        let layouts: [(&str, &[&str]); 2] = [
+        let layouts: [(&str, &[&str]); 6] = [
             ("startproject", &[]),
             ("startproject_split", &["--settings", "split"]),
+            ("startproject_project_app", &["--layout", "project-app"]),
+            (
+                "startproject_project_app_split",
+                &["--layout", "project-app", "--settings", "split"],
+            ),
+            ("startproject_project_files", &["--project-files"]),
+            (
+                "startproject_project_files_split",
+                &["--project-files", "--settings", "split"],
+            ),
         ];
         for (snapshot, extra) in layouts {
             let tree = generate(&[&project[..], extra].concat());

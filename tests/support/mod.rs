@@ -410,3 +410,38 @@ pub fn render_with_scaffold_and_django(template: &Path) -> (Listing, Listing) {
     django_render("project", "mysite", &target, template, release, FIXED_KEY);
     (ours, listing(&target))
 }
+
+/// uv from PyPI, installed with pip (and pip's index settings) into a venv cached under target/.
+pub fn uv() -> &'static Path {
+    static UV: OnceLock<PathBuf> = OnceLock::new();
+    UV.get_or_init(|| {
+        with_lock("uv-venv", || {
+            let venv = target_dir().join("uv-venv");
+            let uv = venv.join("bin/uv");
+            if uv.is_file() {
+                return uv;
+            }
+            let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+            let _ = fs::remove_dir_all(&venv);
+            run(
+                Command::new(&python).args(["-m", "venv"]).arg(&venv),
+                "creating the uv venv",
+            );
+            run(
+                Command::new(venv.join("bin/pip")).args([
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "uv",
+                ]),
+                "installing uv",
+            );
+            uv
+        })
+    })
+}
+
+/// Where uv keeps its cache for the tests, so that a second run needs no network.
+pub fn uv_cache() -> PathBuf {
+    target_dir().join("uv-cache")
+}
