@@ -156,6 +156,8 @@ fn context(release: &releases::Release, project_app: bool) -> tera::Context {
     context.insert("docs_version", release.feature);
     context.insert("django_version", release.patch);
     context.insert("django_series", &release.series);
+    let (major, minor) = release.min_python;
+    context.insert("min_python", &format!("{major}.{minor}"));
     context.insert("project_app", &project_app);
     context
 }
