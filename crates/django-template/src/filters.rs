@@ -31,7 +31,7 @@ fn refused(name: &str) -> Option<&'static str> {
         "random" => "it picks at random, so the output could not be reproduced",
         "pprint" => "it follows Python's pprint layout, which is not implemented",
         "json_script" => "it follows Python's json encoder, which is not implemented",
-        "urlize" | "urlizetrunc" | "truncatechars_html" | "truncatewords_html" => {
+        "truncatechars_html" | "truncatewords_html" => {
             "it parses HTML as Python's html.parser does, which is not implemented"
         }
         _ => return None,
@@ -49,9 +49,9 @@ pub fn arity(name: &str) -> Result<Arity, String> {
         "lower" | "upper" | "title" | "capfirst" | "slugify" | "length" | "safe" | "first"
         | "last" | "addslashes" | "escapejs" | "iriencode" | "linenumbers" | "make_list"
         | "wordcount" | "escape" | "escapeseq" | "force_escape" | "linebreaks" | "linebreaksbr"
-        | "safeseq" | "striptags" | "unordered_list" | "filesizeformat" | "phone2numeric" => {
-            Arity::None
-        }
+        | "safeseq" | "striptags" | "unordered_list" | "filesizeformat" | "phone2numeric"
+        | "urlize" => Arity::None,
+        "urlizetrunc" => Arity::One,
         "default" | "default_if_none" | "cut" | "join" | "truncatechars" | "truncatewords"
         | "wordwrap" | "ljust" | "rjust" | "center" | "slice" | "add" | "get_digit"
         | "divisibleby" | "stringformat" | "dictsort" | "dictsortreversed" => Arity::One,
@@ -310,6 +310,22 @@ fn apply_inner(
             .replace('"', "\\\"")
             .replace('\'', "\\'")),
         "escapejs" => Value::Safe(escapejs(&text(&value))),
+        "urlize" | "urlizetrunc" => {
+            let limit = if name == "urlizetrunc" {
+                Some(py_int(&arg)?)
+            } else {
+                None
+            };
+            let t = text(&value);
+            Value::Safe(crate::urlize::urlize(
+                &t,
+                value.is_safe(),
+                limit,
+                true,
+                cx.autoescape,
+                cx.max_size,
+            )?)
+        }
         "iriencode" => s(quote(&text(&value), "/#%[]=:;$&()+,!?*@'~")),
         "urlencode" => {
             let safe = if has_arg { text(&arg) } else { "/".into() };
