@@ -138,14 +138,36 @@ fn trim_url(x: &str, limit: Option<i64>) -> String {
     out
 }
 
+/// A character matching the lowercase ASCII letter `p` under Python's `re.IGNORECASE`, which
+/// also folds `İ`, `ı` to `i`, `ſ` to `s` and the Kelvin sign to `k`.
+fn ci_eq(c: char, p: char) -> bool {
+    c.to_ascii_lowercase() == p
+        || match p {
+            'i' => matches!(c, '\u{130}' | '\u{131}'),
+            's' => c == '\u{17F}',
+            'k' => c == '\u{212A}',
+            _ => false,
+        }
+}
+
+/// Strips `pattern` (lowercase ASCII) from the start of `s` under `re.IGNORECASE`.
+fn strip_ci<'a>(s: &'a str, pattern: &str) -> Option<&'a str> {
+    let mut chars = s.char_indices();
+    for p in pattern.chars() {
+        let (_, c) = chars.next()?;
+        if !ci_eq(c, p) {
+            return None;
+        }
+    }
+    Some(chars.next().map_or("", |(i, _)| &s[i..]))
+}
+
 /// `^https?://\[?\w`, case-insensitive.
 fn simple_url(m: &str) -> bool {
-    let b = m.as_bytes();
-    if b.len() < 4 || !b[..4].eq_ignore_ascii_case(b"http") {
+    let Some(mut rest) = strip_ci(m, "http") else {
         return false;
-    }
-    let mut rest = &m[4..];
-    if let Some(r) = rest.strip_prefix(['s', 'S']) {
+    };
+    if let Some(r) = strip_ci(rest, "s") {
         rest = r;
     }
     let Some(rest) = rest.strip_prefix("://") else {
@@ -158,11 +180,10 @@ fn simple_url(m: &str) -> bool {
 /// `^www\.|^(?!http)\w[^@]+\.(com|edu|gov|int|mil|net|org)($|/.*)$`, case-insensitive (the
 /// word has no newline, so `.*$` takes any rest).
 fn simple_url_2(m: &str) -> bool {
-    let b = m.as_bytes();
-    if b.len() >= 4 && b[..4].eq_ignore_ascii_case(b"www.") {
+    if strip_ci(m, "www.").is_some() {
         return true;
     }
-    if b.len() >= 4 && b[..4].eq_ignore_ascii_case(b"http") {
+    if strip_ci(m, "http").is_some() {
         return false;
     }
     let Some(first) = m.chars().next() else {
@@ -174,14 +195,15 @@ fn simple_url_2(m: &str) -> bool {
     let start = first.len_utf8();
     // `[^@]+` runs from `start` up to a dot at `p > start`, with no `@` in between.
     let limit = m[start..].find('@').map_or(m.len(), |i| start + i);
+    let b = m.as_bytes();
     let mut p = start + 1;
     while p < limit {
-        if b[p] == b'.' && p + 4 <= b.len() {
-            let tld = &b[p + 1..p + 4];
-            let known = [b"com", b"edu", b"gov", b"int", b"mil", b"net", b"org"]
+        if b[p] == b'.' {
+            let rest = &m[p + 1..];
+            let tld_end = ["com", "edu", "gov", "int", "mil", "net", "org"]
                 .iter()
-                .any(|t| tld.eq_ignore_ascii_case(&t[..]));
-            if known && (p + 4 == b.len() || b[p + 4] == b'/') {
+                .find_map(|t| strip_ci(rest, t));
+            if tld_end.is_some_and(|r| r.is_empty() || r.starts_with('/')) {
                 return true;
             }
         }
@@ -756,6 +778,12 @@ mod tests {
         let _ = trim_punctuation(&word);
         let word = format!("x{}.com", "a.".repeat(50_000));
         assert!(simple_url_2(&word));
+        assert!(
+            simple_url_2("ab.\u{131}nt/x")
+                && !simple_url_2("a.int")
+                && simple_url("http\u{17F}://x")
+        );
+        assert!(!simple_url_2("a.\u{131}ntx") && !simple_url_2("a@b.com"));
         assert!(urlize(&"a.b ".repeat(1000), false, None, true, false, 100).is_err());
     }
 }
