@@ -49,14 +49,16 @@ pub fn arity(name: &str) -> Result<Arity, String> {
         "lower" | "upper" | "title" | "capfirst" | "slugify" | "length" | "safe" | "first"
         | "last" | "addslashes" | "escapejs" | "iriencode" | "linenumbers" | "make_list"
         | "wordcount" | "escape" | "escapeseq" | "force_escape" | "linebreaks" | "linebreaksbr"
-        | "safeseq" | "striptags" | "unordered_list" | "filesizeformat" | "phone2numeric"
-        | "urlize" => Arity::None,
-        "urlizetrunc" => Arity::One,
+        | "safeseq" | "striptags" | "unordered_list" | "filesizeformat" | "phone2numeric" => {
+            Arity::None
+        }
         "default" | "default_if_none" | "cut" | "join" | "truncatechars" | "truncatewords"
         | "wordwrap" | "ljust" | "rjust" | "center" | "slice" | "add" | "get_digit"
         | "divisibleby" | "stringformat" | "dictsort" | "dictsortreversed" => Arity::One,
         "floatformat" | "urlencode" | "date" | "time" | "yesno" | "pluralize" | "timesince"
         | "timeuntil" => Arity::Optional,
+        "urlize" => Arity::None,
+        "urlizetrunc" => Arity::One,
         _ if DJANGO_FILTERS.contains(&name) => {
             return Err(format!("the filter '{name}' is not supported by scaffold"))
         }
