@@ -31,7 +31,7 @@ fn refused(name: &str) -> Option<&'static str> {
         "random" => "it picks at random, so the output could not be reproduced",
         "pprint" => "it follows Python's pprint layout, which is not implemented",
         "json_script" => "it follows Python's json encoder, which is not implemented",
-        "urlize" | "urlizetrunc" | "truncatechars_html" | "truncatewords_html" => {
+        "truncatechars_html" | "truncatewords_html" => {
             "it parses HTML as Python's html.parser does, which is not implemented"
         }
         _ => return None,
@@ -57,6 +57,8 @@ pub fn arity(name: &str) -> Result<Arity, String> {
         | "divisibleby" | "stringformat" | "dictsort" | "dictsortreversed" => Arity::One,
         "floatformat" | "urlencode" | "date" | "time" | "yesno" | "pluralize" | "timesince"
         | "timeuntil" => Arity::Optional,
+        "urlize" => Arity::None,
+        "urlizetrunc" => Arity::One,
         _ if DJANGO_FILTERS.contains(&name) => {
             return Err(format!("the filter '{name}' is not supported by scaffold"))
         }
@@ -310,6 +312,22 @@ fn apply_inner(
             .replace('"', "\\\"")
             .replace('\'', "\\'")),
         "escapejs" => Value::Safe(escapejs(&text(&value))),
+        "urlize" | "urlizetrunc" => {
+            let limit = if name == "urlizetrunc" {
+                Some(py_int(&arg)?)
+            } else {
+                None
+            };
+            let t = text(&value);
+            Value::Safe(crate::urlize::urlize(
+                &t,
+                value.is_safe(),
+                limit,
+                true,
+                cx.autoescape,
+                cx.max_size,
+            )?)
+        }
         "iriencode" => s(quote(&text(&value), "/#%[]=:;$&()+,!?*@'~")),
         "urlencode" => {
             let safe = if has_arg { text(&arg) } else { "/".into() };

@@ -21,6 +21,8 @@ mod filters;
 mod format;
 mod lexer;
 pub mod python;
+mod urlize;
+mod urlize_tables;
 mod value;
 
 use std::collections::HashMap;
