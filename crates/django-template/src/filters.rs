@@ -478,7 +478,7 @@ fn apply_inner(
                     Ok(f) => pick(f == 1.0),
                     Err(_) => s(String::new()),
                 },
-                Value::List(_) | Value::Map(_) => pick(value.py_len()? == 1),
+                Value::List(_) | Value::Map(_) | Value::Grouped(_) => pick(value.py_len()? == 1),
                 Value::None => s(String::new()),
             }
         }

@@ -211,6 +211,13 @@ enum Tag {
         common: bool,
         line: usize,
     },
+    Regroup {
+        target: FilterExpr,
+        /// `var_name.expression`, resolved with each item bound to `var_name`.
+        expression: FilterExpr,
+        var_name: String,
+        line: usize,
+    },
 }
 
 /// What parsing a block tag gives: a plain node, or a tag to box.
@@ -329,7 +336,6 @@ const DJANGO_TAGS: &[&str] = &[
     "partial",
     "partialdef",
     "querystring",
-    "regroup",
     "resetcycle",
     "spaceless",
     "url",
@@ -345,7 +351,6 @@ fn refused_tag(command: &str) -> &'static str {
         "url" => "it needs a URLconf",
         "csrf_token" | "querystring" => "it needs a request",
         "debug" => "it prints Python's view of the context",
-        "regroup" => "it is not implemented",
         _ => "it is not in Django 5.2",
     }
 }
@@ -807,6 +812,26 @@ impl<'a> Parser<'a> {
                     count: compile(&count)?,
                     method,
                     common,
+                    line,
+                }))
+            }
+            "regroup" => {
+                let bits = split_contents(token.contents).map_err(fail)?;
+                if bits.len() != 6 {
+                    return Err(fail("'regroup' tag takes five arguments".into()));
+                }
+                if bits[2] != "by" {
+                    return Err(fail("second argument to 'regroup' tag must be 'by'".into()));
+                }
+                if bits[4] != "as" {
+                    return Err(fail(
+                        "next-to-last argument to 'regroup' tag must be 'as'".into(),
+                    ));
+                }
+                Ok(Parsed::Tag(Tag::Regroup {
+                    target: compile(&bits[1])?,
+                    expression: compile(&format!("{}.{}", bits[5], bits[3]))?,
+                    var_name: bits[5].clone(),
                     line,
                 }))
             }
@@ -1457,7 +1482,60 @@ impl Template {
                     lorem(n, *method, *common).map_err(|f| failure(*line, f, "{% lorem %}"))?;
                 out.push(&text, *line)?;
             }
+            Tag::Regroup {
+                target,
+                expression,
+                var_name,
+                line,
+            } => {
+                out.step(*line)?;
+                self.regroup(target, expression, var_name, *line, scope, out)?;
+            }
         }
+        Ok(())
+    }
+
+    /// `RegroupNode.render`: `itertools.groupby` over the target, keyed by the expression
+    /// resolved with each item bound to `var_name`; the groups replace it in the context.
+    fn regroup(
+        &self,
+        target: &FilterExpr,
+        expression: &FilterExpr,
+        var_name: &str,
+        line: usize,
+        scope: &mut Scope,
+        out: &mut Output,
+    ) -> Result<(), TemplateError> {
+        let fail = |f| failure(line, f, "{% regroup %}");
+        let obj_list = match target.resolve(scope, true) {
+            Ok(v) => v,
+            Err(Failure::Missing) => Value::None,
+            Err(f) => return Err(fail(f)),
+        };
+        if obj_list == Value::None {
+            scope.set(var_name, Value::List(Vec::new()));
+            return Ok(());
+        }
+        let items = obj_list.iterate().map_err(fail)?;
+        let mut groups: Vec<(Value, Vec<Value>)> = Vec::new();
+        for item in items {
+            out.step(line)?;
+            scope.set(var_name, item.clone());
+            let key = match expression.resolve(scope, true) {
+                Ok(v) => v,
+                Err(Failure::Missing) => Value::None,
+                Err(f) => return Err(fail(f)),
+            };
+            match groups.last_mut() {
+                Some((last, members)) if last.py_eq(&key) => members.push(item),
+                _ => groups.push((key, vec![item])),
+            }
+        }
+        let grouped = groups
+            .into_iter()
+            .map(|(key, members)| Value::Grouped(Box::new((key, Value::List(members)))))
+            .collect();
+        scope.set(var_name, Value::List(grouped));
         Ok(())
     }
 
@@ -1656,6 +1734,26 @@ mod tests {
             ("n".to_owned(), Value::Int(3)),
         ];
         Template::parse(text)?.render(&context)
+    }
+
+    #[test]
+    fn regroup_groups_consecutive_items() {
+        assert_eq!(
+            render(
+                "{% regroup items by upper as g %}{% for x in g %}{{ x.grouper }}{{ x.list|length }}{% endfor %}"
+            )
+            .unwrap(),
+            "A1B1C1"
+        );
+        assert_eq!(
+            render("{% regroup items by 0 as g %}{{ g.0 }}|{{ g.0.0 }}|{{ g.0|length }}").unwrap(),
+            "GroupedResult(grouper='a', list=['a'])|a|2"
+        );
+        assert_eq!(
+            render("{% regroup nope by x as g %}[{{ g }}]{% for a, b in g %}{% endfor %}").unwrap(),
+            "[[]]"
+        );
+        assert!(render("{% regroup items by x as %}").is_err());
     }
 
     #[test]
