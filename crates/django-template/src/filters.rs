@@ -31,7 +31,7 @@ fn refused(name: &str) -> Option<&'static str> {
         "random" => "it picks at random, so the output could not be reproduced",
         "pprint" => "it follows Python's pprint layout, which is not implemented",
         "json_script" => "it follows Python's json encoder, which is not implemented",
-        "urlize" | "urlizetrunc" | "truncatechars_html" | "truncatewords_html" => {
+        "urlize" | "urlizetrunc" => {
             "it parses HTML as Python's html.parser does, which is not implemented"
         }
         _ => return None,
@@ -55,6 +55,7 @@ pub fn arity(name: &str) -> Result<Arity, String> {
         "default" | "default_if_none" | "cut" | "join" | "truncatechars" | "truncatewords"
         | "wordwrap" | "ljust" | "rjust" | "center" | "slice" | "add" | "get_digit"
         | "divisibleby" | "stringformat" | "dictsort" | "dictsortreversed" => Arity::One,
+        "truncatechars_html" | "truncatewords_html" => Arity::One,
         "floatformat" | "urlencode" | "date" | "time" | "yesno" | "pluralize" | "timesince"
         | "timeuntil" => Arity::Optional,
         _ if DJANGO_FILTERS.contains(&name) => {
@@ -77,6 +78,8 @@ const IS_SAFE: &[&str] = &[
     "title",
     "truncatechars",
     "truncatewords",
+    "truncatechars_html",
+    "truncatewords_html",
     "wordwrap",
     "ljust",
     "rjust",
@@ -342,15 +345,7 @@ fn apply_inner(
             let t = if autoescape { escape(&t) } else { t };
             Value::Safe(t.replace('\n', "<br>"))
         }
-        "striptags" => {
-            let t = text(&value);
-            if t.contains('<') && t.contains('>') {
-                return Err(Failure::Unsupported(
-                    "striptags on text with tags (Python's html.parser rules)".into(),
-                ));
-            }
-            s(t)
-        }
+        "striptags" => s(crate::htmltext::strip_tags(&text(&value))?),
         "truncatechars" => {
             let t = text(&value);
             match py_int(&arg) {
@@ -367,6 +362,15 @@ fn apply_inner(
                 Err(other) => return Err(other),
             }
         }
+        "truncatechars_html" | "truncatewords_html" => match py_int(&arg) {
+            Ok(n) => s(crate::htmltext::truncate_html(
+                &text(&value),
+                n,
+                name == "truncatewords_html",
+            )?),
+            Err(Failure::Python(_)) => value_as_str(value),
+            Err(other) => return Err(other),
+        },
         "wordwrap" => {
             let width = py_int(&arg)?;
             if width <= 0 {

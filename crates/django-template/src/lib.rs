@@ -19,6 +19,8 @@ mod date;
 mod expr;
 mod filters;
 mod format;
+mod htmlparser;
+mod htmltext;
 mod lexer;
 pub mod python;
 mod value;
