@@ -30,7 +30,6 @@ fn refused(name: &str) -> Option<&'static str> {
     Some(match name {
         "random" => "it picks at random, so the output could not be reproduced",
         "pprint" => "it follows Python's pprint layout, which is not implemented",
-        "json_script" => "it follows Python's json encoder, which is not implemented",
         "urlize" | "urlizetrunc" => {
             "it parses HTML as Python's html.parser does, which is not implemented"
         }
@@ -58,6 +57,7 @@ pub fn arity(name: &str) -> Result<Arity, String> {
         "truncatechars_html" | "truncatewords_html" => Arity::One,
         "floatformat" | "urlencode" | "date" | "time" | "yesno" | "pluralize" | "timesince"
         | "timeuntil" => Arity::Optional,
+        "json_script" => Arity::Optional,
         _ if DJANGO_FILTERS.contains(&name) => {
             return Err(format!("the filter '{name}' is not supported by scaffold"))
         }
@@ -371,6 +371,11 @@ fn apply_inner(
             Err(Failure::Python(_)) => value_as_str(value),
             Err(other) => return Err(other),
         },
+        "json_script" => {
+            let out = crate::json::json_script(&value, has_arg.then_some(&arg));
+            check_size(out.len() as u64, cx)?;
+            Value::Safe(out)
+        }
         "wordwrap" => {
             let width = py_int(&arg)?;
             if width <= 0 {

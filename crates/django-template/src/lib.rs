@@ -21,6 +21,7 @@ mod filters;
 mod format;
 mod htmlparser;
 mod htmltext;
+mod json;
 mod lexer;
 pub mod python;
 mod value;
