@@ -28,7 +28,6 @@ pub struct FilterContext {
 /// Filters Django registers that scaffold refuses, with the reason.
 fn refused(name: &str) -> Option<&'static str> {
     Some(match name {
-        "random" => "it picks at random, so the output could not be reproduced",
         "pprint" => "it follows Python's pprint layout, which is not implemented",
         "urlize" | "urlizetrunc" => {
             "it parses HTML as Python's html.parser does, which is not implemented"
@@ -51,6 +50,7 @@ pub fn arity(name: &str) -> Result<Arity, String> {
         | "safeseq" | "striptags" | "unordered_list" | "filesizeformat" | "phone2numeric" => {
             Arity::None
         }
+        "random" => Arity::None,
         "default" | "default_if_none" | "cut" | "join" | "truncatechars" | "truncatewords"
         | "wordwrap" | "ljust" | "rjust" | "center" | "slice" | "add" | "get_digit"
         | "divisibleby" | "stringformat" | "dictsort" | "dictsortreversed" => Arity::One,
@@ -98,6 +98,7 @@ const IS_SAFE: &[&str] = &[
     "unordered_list",
     "filesizeformat",
     "phone2numeric",
+    "random",
 ];
 
 /// Django's `mark_safe`.
@@ -371,6 +372,23 @@ fn apply_inner(
             Err(Failure::Python(_)) => value_as_str(value),
             Err(other) => return Err(other),
         },
+        "random" => {
+            // random.choice(value): seq[randbelow(len(seq))], "" on IndexError.
+            let n = value.py_len().map_err(|_| {
+                Failure::Python(format!(
+                    "TypeError: object of type '{}' has no len()",
+                    value.type_name()
+                ))
+            })?;
+            if n == 0 {
+                return Ok(s(String::new()));
+            }
+            if let Value::Map(_) = value {
+                return Err(Failure::Python("KeyError".into()));
+            }
+            let i = crate::random::OsRandom::new().below(n)?;
+            value.index(i as i64)?
+        }
         "json_script" => {
             let out = crate::json::json_script(&value, has_arg.then_some(&arg));
             check_size(out.len() as u64, cx)?;

@@ -24,6 +24,7 @@ mod htmltext;
 mod json;
 mod lexer;
 pub mod python;
+mod random;
 mod value;
 
 use std::collections::HashMap;
@@ -1149,29 +1150,63 @@ const COMMON_WORDS: [&str; 19] = [
     "aliqua",
 ];
 
-/// `{% lorem %}`'s text when Django's is not random: the common words, the common paragraph.
-fn lorem(count: i64, method: char, common: bool) -> Result<String, Failure> {
-    let random = || Failure::Unsupported("{% lorem %} text that Django picks at random".into());
-    if count <= 0 {
-        return Ok(String::new());
-    }
-    if !common {
-        return Err(random());
-    }
+/// `{% lorem %}`'s text, as `LoremNode.render` makes it with `django.utils.lorem_ipsum`:
+/// random words and paragraphs from the OS random source. Stops adding text once it passes
+/// `max_size` (the output limit then ends the render).
+fn lorem(count: i64, method: char, common: bool, max_size: u64) -> Result<String, Failure> {
+    let mut rng = random::OsRandom::new();
+    let max = usize::try_from(max_size).unwrap_or(usize::MAX);
     if method == 'w' {
-        if count as usize > COMMON_WORDS.len() {
-            return Err(random());
+        // words(count, common)
+        let mut words: Vec<&str> = if common {
+            COMMON_WORDS.to_vec()
+        } else {
+            Vec::new()
+        };
+        let c = words.len() as i64;
+        let mut size: usize = words.iter().map(|w| w.len() + 1).sum();
+        if count > c {
+            let mut count = count - c;
+            while count > 0 && size <= max {
+                let take = count.min(random::WORDS.len() as i64);
+                count -= take;
+                for i in rng.sample(random::WORDS.len(), take as usize)? {
+                    words.push(random::WORDS[i]);
+                    size += random::WORDS[i].len() + 1;
+                }
+            }
+        } else {
+            // word_list[:count], a negative count counting from the end.
+            let keep = if count >= 0 {
+                count.min(c)
+            } else {
+                (c + count).max(0)
+            };
+            words.truncate(keep as usize);
         }
-        return Ok(COMMON_WORDS[..count as usize].join(" "));
+        return Ok(words.join(" "));
     }
-    if count > 1 {
-        return Err(random());
+    // paragraphs(count, common)
+    let mut paras = Vec::new();
+    let mut size = 0;
+    for i in 0..count.max(0) {
+        if size > max {
+            break;
+        }
+        let p = if common && i == 0 {
+            COMMON_P.to_owned()
+        } else {
+            random::paragraph(&mut rng)?
+        };
+        let p = if method == 'p' {
+            format!("<p>{p}</p>")
+        } else {
+            p
+        };
+        size += p.len() + 2;
+        paras.push(p);
     }
-    Ok(if method == 'p' {
-        format!("<p>{COMMON_P}</p>")
-    } else {
-        COMMON_P.to_owned()
-    })
+    Ok(paras.join("\n\n"))
 }
 
 /// Python's `round(x)` as text: half to even, exact digits.
@@ -1481,8 +1516,8 @@ impl Template {
                     .ok()
                     .and_then(|v| filters::py_int(&v).ok())
                     .unwrap_or(1);
-                let text =
-                    lorem(n, *method, *common).map_err(|f| failure(*line, f, "{% lorem %}"))?;
+                let text = lorem(n, *method, *common, scope.max_size)
+                    .map_err(|f| failure(*line, f, "{% lorem %}"))?;
                 out.push(&text, *line)?;
             }
             Tag::Regroup {
@@ -1757,6 +1792,46 @@ mod tests {
             "[[]]"
         );
         assert!(render("{% regroup items by x as %}").is_err());
+    }
+
+    #[test]
+    fn random_lorem_and_filter() {
+        let words = render("{% lorem 30 w random %}").unwrap();
+        assert_eq!(words.split(' ').count(), 30);
+        assert!(words.split(' ').all(|w| random::WORDS.contains(&w)));
+        assert_eq!(render("{% lorem 200 w %}").unwrap().split(' ').count(), 200);
+        // word_list[:count]: a negative count counts from the end, as in Python.
+        assert_eq!(render("{% lorem -17 w %}").unwrap(), "lorem ipsum");
+        assert_eq!(render("{% lorem -1 p %}").unwrap(), "");
+        let paras = render("{% lorem 3 p %}").unwrap();
+        assert_eq!(paras.matches("<p>").count(), 3);
+        assert!(paras.starts_with(&format!("<p>{COMMON_P}</p>\n\n<p>")));
+        assert_eq!(
+            render("{% lorem 2 b random %}")
+                .unwrap()
+                .matches("\n\n")
+                .count(),
+            1
+        );
+        let picked = render("{{ items|random }}").unwrap();
+        assert!(["a", "b", "c"].contains(&picked.as_str()));
+        assert_eq!(render("{{ empty|random }}").unwrap(), "");
+        assert!(render("{{ n|random }}").is_err());
+    }
+
+    #[test]
+    fn huge_lorem_stops_at_the_output_limit() {
+        let never = AtomicBool::new(false);
+        for text in [
+            "{% lorem 999999999999 w random %}",
+            "{% lorem 999999999999 p %}",
+        ] {
+            let err = Template::parse(text)
+                .unwrap()
+                .render_with(&[], &RenderLimits::new(1 << 16, &never))
+                .unwrap_err();
+            assert_eq!(err.kind, ErrorKind::OutputLimit, "{text}");
+        }
     }
 
     #[test]
