@@ -55,9 +55,9 @@ pub fn arity(name: &str) -> Result<Arity, String> {
         | "wordwrap" | "ljust" | "rjust" | "center" | "slice" | "add" | "get_digit"
         | "divisibleby" | "stringformat" | "dictsort" | "dictsortreversed" => Arity::One,
         "truncatechars_html" | "truncatewords_html" => Arity::One,
+        "json_script" => Arity::Optional,
         "floatformat" | "urlencode" | "date" | "time" | "yesno" | "pluralize" | "timesince"
         | "timeuntil" => Arity::Optional,
-        "json_script" => Arity::Optional,
         _ if DJANGO_FILTERS.contains(&name) => {
             return Err(format!("the filter '{name}' is not supported by scaffold"))
         }
@@ -386,7 +386,7 @@ fn apply_inner(
             if let Value::Map(_) = value {
                 return Err(Failure::Python("KeyError".into()));
             }
-            let i = crate::random::OsRandom::new().below(n)?;
+            let i = crate::osrandom::OsRandom::new().below(n)?;
             value.index(i as i64)?
         }
         "json_script" => {

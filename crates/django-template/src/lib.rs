@@ -23,8 +23,8 @@ mod htmlparser;
 mod htmltext;
 mod json;
 mod lexer;
+mod osrandom;
 pub mod python;
-mod random;
 mod value;
 
 use std::collections::HashMap;
@@ -1154,7 +1154,7 @@ const COMMON_WORDS: [&str; 19] = [
 /// random words and paragraphs from the OS random source. Stops adding text once it passes
 /// `max_size` (the output limit then ends the render).
 fn lorem(count: i64, method: char, common: bool, max_size: u64) -> Result<String, Failure> {
-    let mut rng = random::OsRandom::new();
+    let mut rng = osrandom::OsRandom::new();
     let max = usize::try_from(max_size).unwrap_or(usize::MAX);
     if method == 'w' {
         // words(count, common)
@@ -1168,11 +1168,11 @@ fn lorem(count: i64, method: char, common: bool, max_size: u64) -> Result<String
         if count > c {
             let mut count = count - c;
             while count > 0 && size <= max {
-                let take = count.min(random::WORDS.len() as i64);
+                let take = count.min(osrandom::WORDS.len() as i64);
                 count -= take;
-                for i in rng.sample(random::WORDS.len(), take as usize)? {
-                    words.push(random::WORDS[i]);
-                    size += random::WORDS[i].len() + 1;
+                for i in rng.sample(osrandom::WORDS.len(), take as usize)? {
+                    words.push(osrandom::WORDS[i]);
+                    size += osrandom::WORDS[i].len() + 1;
                 }
             }
         } else {
@@ -1196,7 +1196,7 @@ fn lorem(count: i64, method: char, common: bool, max_size: u64) -> Result<String
         let p = if common && i == 0 {
             COMMON_P.to_owned()
         } else {
-            random::paragraph(&mut rng)?
+            osrandom::paragraph(&mut rng)?
         };
         let p = if method == 'p' {
             format!("<p>{p}</p>")
@@ -1798,7 +1798,7 @@ mod tests {
     fn random_lorem_and_filter() {
         let words = render("{% lorem 30 w random %}").unwrap();
         assert_eq!(words.split(' ').count(), 30);
-        assert!(words.split(' ').all(|w| random::WORDS.contains(&w)));
+        assert!(words.split(' ').all(|w| osrandom::WORDS.contains(&w)));
         assert_eq!(render("{% lorem 200 w %}").unwrap().split(' ').count(), 200);
         // word_list[:count]: a negative count counts from the end, as in Python.
         assert_eq!(render("{% lorem -17 w %}").unwrap(), "lorem ipsum");
