@@ -378,4 +378,21 @@ mod truncate_tests {
         );
         assert_eq!(Truncate::split_words(" a  b c "), vec![" a", "b", "c "]);
     }
+
+    #[test]
+    fn large_hostile_inputs_stay_fast() {
+        let started = std::time::Instant::now();
+        let inputs = [
+            "<a ".repeat(100_000),
+            "<a><i x='".repeat(50_000),
+            format!("<script>{}", "</scrip".repeat(50_000)),
+            "&#&a</<!x<?".repeat(30_000),
+        ];
+        for s in &inputs {
+            let _ = strip_tags(s);
+            let _ = truncate_html(s, 1 << 20, false);
+            let _ = truncate_html(s, 1 << 20, true);
+        }
+        assert!(started.elapsed().as_secs() < 10);
+    }
 }
