@@ -2,8 +2,8 @@
 //! tests here), as far as Django's `strip_tags` (`MLStripper`, `convert_charrefs=False`) and
 //! `Truncator`'s `TruncateHTMLParser` (`convert_charrefs=True`) use it: data, start and end
 //! tags (with `get_starttag_text`), `script`/`style` content, comments, processing
-//! instructions, declarations, character and entity references. Marked sections (`<![`) and
-//! the references whose decoding needs the whole HTML5 entity table are refused rather than
+//! instructions, declarations, marked sections, character and entity references. The
+//! references whose decoding needs the whole HTML5 entity table are refused rather than
 //! guessed.
 //!
 //! The regular expressions of `html/parser.py` are matched by hand, following their
@@ -351,14 +351,67 @@ impl<'h, H: Handler> Parser<'h, H> {
         -1
     }
 
-    fn parse_html_declaration(&self, i: usize) -> Result<i64, Stop> {
+    /// `_markupbase.ParserBase.parse_marked_section`.
+    fn parse_marked_section(&mut self, i: usize) -> Result<i64, Stop> {
+        let n = self.raw.len();
+        // _scan_name: [a-zA-Z][-_.a-zA-Z0-9]*\s*
+        let start = i + 3;
+        if start == n {
+            return Ok(-1);
+        }
+        if !self.raw[start].is_ascii_alphabetic() {
+            return Err(Stop::Failed(Failure::Python(
+                "AssertionError: expected name token in a marked section".into(),
+            )));
+        }
+        let mut k = start + 1;
+        while k < n
+            && (self.raw[k].is_ascii_alphanumeric() || matches!(self.raw[k], '-' | '_' | '.'))
+        {
+            k += 1;
+        }
+        let name = self.text(start, k).to_lowercase();
+        if self.skip_spaces(k) == n {
+            return Ok(-1);
+        }
+        // _markedsectionclose ]\s*]\s*> or _msmarkedsectionclose ]\s*>
+        let brackets = match name.as_str() {
+            "temp" | "cdata" | "ignore" | "include" | "rcdata" => 2,
+            "if" | "else" | "endif" => 1,
+            _ => {
+                return Err(Stop::Failed(Failure::Python(format!(
+                    "AssertionError: unknown status keyword '{name}' in marked section"
+                ))))
+            }
+        };
+        let mut p = start;
+        let mut found = None;
+        while let Some(b) = self.find(']', p) {
+            let mut q = b;
+            let mut ok = true;
+            for _ in 0..brackets {
+                if self.raw.get(q) != Some(&']') {
+                    ok = false;
+                    break;
+                }
+                q = self.skip_spaces(q + 1);
+            }
+            if ok && self.raw.get(q) == Some(&'>') {
+                found = Some(q + 1);
+                break;
+            }
+            p = b + 1;
+        }
+        self.charge(found.unwrap_or(n) - i)?;
+        Ok(found.map_or(-1, |e| e as i64))
+    }
+
+    fn parse_html_declaration(&mut self, i: usize) -> Result<i64, Stop> {
         if self.starts_with(i, "<!--") {
             return Ok(self.parse_comment(i));
         }
         if self.starts_with(i, "<![") {
-            return Err(Stop::Failed(Failure::Unsupported(
-                "a marked section (<![...]>) in HTML".into(),
-            )));
+            return self.parse_marked_section(i);
         }
         let doctype: String = self.raw[i..self.raw.len().min(i + 9)].iter().collect();
         let from = if doctype.to_lowercase() == "<!doctype" {
