@@ -958,6 +958,8 @@ fn slice(value: Value, arg: &Value) -> Result<Value, Failure> {
                 .map(|i| items[i].clone())
                 .collect(),
         )),
+        // A namedtuple's slice is a plain tuple, which a Value cannot hold.
+        Value::Grouped(_) => Err(Failure::Unsupported("a slice of a regroup group".into())),
         // dict[slice] is a KeyError (TypeError before 3.12); numbers are not subscriptable.
         _ => Ok(value),
     }
@@ -993,6 +995,10 @@ fn add(value: Value, arg: Value, cx: &FilterContext) -> Result<Value, Failure> {
             } else {
                 Value::Str(format!("{a}{b}"))
             }
+        }
+        // tuple + tuple is a plain tuple, which a Value cannot hold.
+        (Value::Grouped(_), Value::Grouped(_)) => {
+            return Err(Failure::Unsupported("adding two regroup groups".into()))
         }
         (Value::List(a), Value::List(b)) => {
             check_size((a.len() + b.len()) as u64, cx)?;

@@ -1792,6 +1792,9 @@ mod tests {
             "[[]]"
         );
         assert!(render("{% regroup items by x as %}").is_err());
+        // Tuples that are not GroupedResults cannot be held: refused, not printed as lists.
+        assert!(render("{% regroup items by 0 as g %}{{ g.0|slice:':1' }}").is_err());
+        assert!(render("{% regroup items by 0 as g %}{{ g.0|add:g.1 }}").is_err());
     }
 
     #[test]
