@@ -624,7 +624,7 @@ mod tests {
         assert!(FilterExpr::parse("a|nosuch")
             .unwrap_err()
             .contains("Invalid filter"));
-        assert!(FilterExpr::parse("a|random")
+        assert!(FilterExpr::parse("a|pprint")
             .unwrap_err()
             .contains("not supported"));
         assert!(FilterExpr::parse("a b").unwrap_err().contains("remainder"));

@@ -28,12 +28,7 @@ pub struct FilterContext {
 /// Filters Django registers that scaffold refuses, with the reason.
 fn refused(name: &str) -> Option<&'static str> {
     Some(match name {
-        "random" => "it picks at random, so the output could not be reproduced",
         "pprint" => "it follows Python's pprint layout, which is not implemented",
-        "json_script" => "it follows Python's json encoder, which is not implemented",
-        "truncatechars_html" | "truncatewords_html" => {
-            "it parses HTML as Python's html.parser does, which is not implemented"
-        }
         _ => return None,
     })
 }
@@ -52,9 +47,12 @@ pub fn arity(name: &str) -> Result<Arity, String> {
         | "safeseq" | "striptags" | "unordered_list" | "filesizeformat" | "phone2numeric" => {
             Arity::None
         }
+        "random" => Arity::None,
         "default" | "default_if_none" | "cut" | "join" | "truncatechars" | "truncatewords"
         | "wordwrap" | "ljust" | "rjust" | "center" | "slice" | "add" | "get_digit"
         | "divisibleby" | "stringformat" | "dictsort" | "dictsortreversed" => Arity::One,
+        "truncatechars_html" | "truncatewords_html" => Arity::One,
+        "json_script" => Arity::Optional,
         "floatformat" | "urlencode" | "date" | "time" | "yesno" | "pluralize" | "timesince"
         | "timeuntil" => Arity::Optional,
         "urlize" => Arity::None,
@@ -79,6 +77,8 @@ const IS_SAFE: &[&str] = &[
     "title",
     "truncatechars",
     "truncatewords",
+    "truncatechars_html",
+    "truncatewords_html",
     "wordwrap",
     "ljust",
     "rjust",
@@ -97,6 +97,7 @@ const IS_SAFE: &[&str] = &[
     "unordered_list",
     "filesizeformat",
     "phone2numeric",
+    "random",
 ];
 
 /// Django's `mark_safe`.
@@ -360,15 +361,7 @@ fn apply_inner(
             let t = if autoescape { escape(&t) } else { t };
             Value::Safe(t.replace('\n', "<br>"))
         }
-        "striptags" => {
-            let t = text(&value);
-            if t.contains('<') && t.contains('>') {
-                return Err(Failure::Unsupported(
-                    "striptags on text with tags (Python's html.parser rules)".into(),
-                ));
-            }
-            s(t)
-        }
+        "striptags" => s(crate::htmltext::strip_tags(&text(&value))?),
         "truncatechars" => {
             let t = text(&value);
             match py_int(&arg) {
@@ -384,6 +377,37 @@ fn apply_inner(
                 Err(Failure::Python(_)) => value_as_str(value),
                 Err(other) => return Err(other),
             }
+        }
+        "truncatechars_html" | "truncatewords_html" => match py_int(&arg) {
+            Ok(n) => s(crate::htmltext::truncate_html(
+                &text(&value),
+                n,
+                name == "truncatewords_html",
+            )?),
+            Err(Failure::Python(_)) => value_as_str(value),
+            Err(other) => return Err(other),
+        },
+        "random" => {
+            // random.choice(value): seq[randbelow(len(seq))], "" on IndexError.
+            let n = value.py_len().map_err(|_| {
+                Failure::Python(format!(
+                    "TypeError: object of type '{}' has no len()",
+                    value.type_name()
+                ))
+            })?;
+            if n == 0 {
+                return Ok(s(String::new()));
+            }
+            if let Value::Map(_) = value {
+                return Err(Failure::Python("KeyError".into()));
+            }
+            let i = crate::osrandom::OsRandom::new().below(n)?;
+            value.index(i as i64)?
+        }
+        "json_script" => {
+            let out = crate::json::json_script(&value, has_arg.then_some(&arg));
+            check_size(out.len() as u64, cx)?;
+            Value::Safe(out)
         }
         "wordwrap" => {
             let width = py_int(&arg)?;
@@ -496,7 +520,7 @@ fn apply_inner(
                     Ok(f) => pick(f == 1.0),
                     Err(_) => s(String::new()),
                 },
-                Value::List(_) | Value::Map(_) => pick(value.py_len()? == 1),
+                Value::List(_) | Value::Map(_) | Value::Grouped(_) => pick(value.py_len()? == 1),
                 Value::None => s(String::new()),
             }
         }
@@ -949,6 +973,8 @@ fn slice(value: Value, arg: &Value) -> Result<Value, Failure> {
                 .map(|i| items[i].clone())
                 .collect(),
         )),
+        // A namedtuple's slice is a plain tuple, which a Value cannot hold.
+        Value::Grouped(_) => Err(Failure::Unsupported("a slice of a regroup group".into())),
         // dict[slice] is a KeyError (TypeError before 3.12); numbers are not subscriptable.
         _ => Ok(value),
     }
@@ -984,6 +1010,10 @@ fn add(value: Value, arg: Value, cx: &FilterContext) -> Result<Value, Failure> {
             } else {
                 Value::Str(format!("{a}{b}"))
             }
+        }
+        // tuple + tuple is a plain tuple, which a Value cannot hold.
+        (Value::Grouped(_), Value::Grouped(_)) => {
+            return Err(Failure::Unsupported("adding two regroup groups".into()))
         }
         (Value::List(a), Value::List(b)) => {
             check_size((a.len() + b.len()) as u64, cx)?;

@@ -19,7 +19,11 @@ mod date;
 mod expr;
 mod filters;
 mod format;
+mod htmlparser;
+mod htmltext;
+mod json;
 mod lexer;
+mod osrandom;
 pub mod python;
 mod urlize;
 mod urlize_tables;
@@ -213,6 +217,13 @@ enum Tag {
         common: bool,
         line: usize,
     },
+    Regroup {
+        target: FilterExpr,
+        /// `var_name.expression`, resolved with each item bound to `var_name`.
+        expression: FilterExpr,
+        var_name: String,
+        line: usize,
+    },
 }
 
 /// What parsing a block tag gives: a plain node, or a tag to box.
@@ -331,7 +342,6 @@ const DJANGO_TAGS: &[&str] = &[
     "partial",
     "partialdef",
     "querystring",
-    "regroup",
     "resetcycle",
     "spaceless",
     "url",
@@ -347,7 +357,6 @@ fn refused_tag(command: &str) -> &'static str {
         "url" => "it needs a URLconf",
         "csrf_token" | "querystring" => "it needs a request",
         "debug" => "it prints Python's view of the context",
-        "regroup" => "it is not implemented",
         _ => "it is not in Django 5.2",
     }
 }
@@ -812,6 +821,26 @@ impl<'a> Parser<'a> {
                     line,
                 }))
             }
+            "regroup" => {
+                let bits = split_contents(token.contents).map_err(fail)?;
+                if bits.len() != 6 {
+                    return Err(fail("'regroup' tag takes five arguments".into()));
+                }
+                if bits[2] != "by" {
+                    return Err(fail("second argument to 'regroup' tag must be 'by'".into()));
+                }
+                if bits[4] != "as" {
+                    return Err(fail(
+                        "next-to-last argument to 'regroup' tag must be 'as'".into(),
+                    ));
+                }
+                Ok(Parsed::Tag(Tag::Regroup {
+                    target: compile(&bits[1])?,
+                    expression: compile(&format!("{}.{}", bits[5], bits[3]))?,
+                    var_name: bits[5].clone(),
+                    line,
+                }))
+            }
             _ if DJANGO_TAGS.contains(&command) => Err(fail(format!(
                 "the tag {{% {command} %}} is not supported by scaffold: {}",
                 refused_tag(command)
@@ -1123,29 +1152,63 @@ const COMMON_WORDS: [&str; 19] = [
     "aliqua",
 ];
 
-/// `{% lorem %}`'s text when Django's is not random: the common words, the common paragraph.
-fn lorem(count: i64, method: char, common: bool) -> Result<String, Failure> {
-    let random = || Failure::Unsupported("{% lorem %} text that Django picks at random".into());
-    if count <= 0 {
-        return Ok(String::new());
-    }
-    if !common {
-        return Err(random());
-    }
+/// `{% lorem %}`'s text, as `LoremNode.render` makes it with `django.utils.lorem_ipsum`:
+/// random words and paragraphs from the OS random source. Stops adding text once it passes
+/// `max_size` (the output limit then ends the render).
+fn lorem(count: i64, method: char, common: bool, max_size: u64) -> Result<String, Failure> {
+    let mut rng = osrandom::OsRandom::new();
+    let max = usize::try_from(max_size).unwrap_or(usize::MAX);
     if method == 'w' {
-        if count as usize > COMMON_WORDS.len() {
-            return Err(random());
+        // words(count, common)
+        let mut words: Vec<&str> = if common {
+            COMMON_WORDS.to_vec()
+        } else {
+            Vec::new()
+        };
+        let c = words.len() as i64;
+        let mut size: usize = words.iter().map(|w| w.len() + 1).sum();
+        if count > c {
+            let mut count = count - c;
+            while count > 0 && size <= max {
+                let take = count.min(osrandom::WORDS.len() as i64);
+                count -= take;
+                for i in rng.sample(osrandom::WORDS.len(), take as usize)? {
+                    words.push(osrandom::WORDS[i]);
+                    size += osrandom::WORDS[i].len() + 1;
+                }
+            }
+        } else {
+            // word_list[:count], a negative count counting from the end.
+            let keep = if count >= 0 {
+                count.min(c)
+            } else {
+                (c + count).max(0)
+            };
+            words.truncate(keep as usize);
         }
-        return Ok(COMMON_WORDS[..count as usize].join(" "));
+        return Ok(words.join(" "));
     }
-    if count > 1 {
-        return Err(random());
+    // paragraphs(count, common)
+    let mut paras = Vec::new();
+    let mut size = 0;
+    for i in 0..count.max(0) {
+        if size > max {
+            break;
+        }
+        let p = if common && i == 0 {
+            COMMON_P.to_owned()
+        } else {
+            osrandom::paragraph(&mut rng)?
+        };
+        let p = if method == 'p' {
+            format!("<p>{p}</p>")
+        } else {
+            p
+        };
+        size += p.len() + 2;
+        paras.push(p);
     }
-    Ok(if method == 'p' {
-        format!("<p>{COMMON_P}</p>")
-    } else {
-        COMMON_P.to_owned()
-    })
+    Ok(paras.join("\n\n"))
 }
 
 /// Python's `round(x)` as text: half to even, exact digits.
@@ -1455,11 +1518,64 @@ impl Template {
                     .ok()
                     .and_then(|v| filters::py_int(&v).ok())
                     .unwrap_or(1);
-                let text =
-                    lorem(n, *method, *common).map_err(|f| failure(*line, f, "{% lorem %}"))?;
+                let text = lorem(n, *method, *common, scope.max_size)
+                    .map_err(|f| failure(*line, f, "{% lorem %}"))?;
                 out.push(&text, *line)?;
             }
+            Tag::Regroup {
+                target,
+                expression,
+                var_name,
+                line,
+            } => {
+                out.step(*line)?;
+                self.regroup(target, expression, var_name, *line, scope, out)?;
+            }
         }
+        Ok(())
+    }
+
+    /// `RegroupNode.render`: `itertools.groupby` over the target, keyed by the expression
+    /// resolved with each item bound to `var_name`; the groups replace it in the context.
+    fn regroup(
+        &self,
+        target: &FilterExpr,
+        expression: &FilterExpr,
+        var_name: &str,
+        line: usize,
+        scope: &mut Scope,
+        out: &mut Output,
+    ) -> Result<(), TemplateError> {
+        let fail = |f| failure(line, f, "{% regroup %}");
+        let obj_list = match target.resolve(scope, true) {
+            Ok(v) => v,
+            Err(Failure::Missing) => Value::None,
+            Err(f) => return Err(fail(f)),
+        };
+        if obj_list == Value::None {
+            scope.set(var_name, Value::List(Vec::new()));
+            return Ok(());
+        }
+        let items = obj_list.iterate().map_err(fail)?;
+        let mut groups: Vec<(Value, Vec<Value>)> = Vec::new();
+        for item in items {
+            out.step(line)?;
+            scope.set(var_name, item.clone());
+            let key = match expression.resolve(scope, true) {
+                Ok(v) => v,
+                Err(Failure::Missing) => Value::None,
+                Err(f) => return Err(fail(f)),
+            };
+            match groups.last_mut() {
+                Some((last, members)) if last.py_eq(&key) => members.push(item),
+                _ => groups.push((key, vec![item])),
+            }
+        }
+        let grouped = groups
+            .into_iter()
+            .map(|(key, members)| Value::Grouped(Box::new((key, Value::List(members)))))
+            .collect();
+        scope.set(var_name, Value::List(grouped));
         Ok(())
     }
 
@@ -1658,6 +1774,69 @@ mod tests {
             ("n".to_owned(), Value::Int(3)),
         ];
         Template::parse(text)?.render(&context)
+    }
+
+    #[test]
+    fn regroup_groups_consecutive_items() {
+        assert_eq!(
+            render(
+                "{% regroup items by upper as g %}{% for x in g %}{{ x.grouper }}{{ x.list|length }}{% endfor %}"
+            )
+            .unwrap(),
+            "A1B1C1"
+        );
+        assert_eq!(
+            render("{% regroup items by 0 as g %}{{ g.0 }}|{{ g.0.0 }}|{{ g.0|length }}").unwrap(),
+            "GroupedResult(grouper='a', list=['a'])|a|2"
+        );
+        assert_eq!(
+            render("{% regroup nope by x as g %}[{{ g }}]{% for a, b in g %}{% endfor %}").unwrap(),
+            "[[]]"
+        );
+        assert!(render("{% regroup items by x as %}").is_err());
+        // Tuples that are not GroupedResults cannot be held: refused, not printed as lists.
+        assert!(render("{% regroup items by 0 as g %}{{ g.0|slice:':1' }}").is_err());
+        assert!(render("{% regroup items by 0 as g %}{{ g.0|add:g.1 }}").is_err());
+    }
+
+    #[test]
+    fn random_lorem_and_filter() {
+        let words = render("{% lorem 30 w random %}").unwrap();
+        assert_eq!(words.split(' ').count(), 30);
+        assert!(words.split(' ').all(|w| osrandom::WORDS.contains(&w)));
+        assert_eq!(render("{% lorem 200 w %}").unwrap().split(' ').count(), 200);
+        // word_list[:count]: a negative count counts from the end, as in Python.
+        assert_eq!(render("{% lorem -17 w %}").unwrap(), "lorem ipsum");
+        assert_eq!(render("{% lorem -1 p %}").unwrap(), "");
+        let paras = render("{% lorem 3 p %}").unwrap();
+        assert_eq!(paras.matches("<p>").count(), 3);
+        assert!(paras.starts_with(&format!("<p>{COMMON_P}</p>\n\n<p>")));
+        assert_eq!(
+            render("{% lorem 2 b random %}")
+                .unwrap()
+                .matches("\n\n")
+                .count(),
+            1
+        );
+        let picked = render("{{ items|random }}").unwrap();
+        assert!(["a", "b", "c"].contains(&picked.as_str()));
+        assert_eq!(render("{{ empty|random }}").unwrap(), "");
+        assert!(render("{{ n|random }}").is_err());
+    }
+
+    #[test]
+    fn huge_lorem_stops_at_the_output_limit() {
+        let never = AtomicBool::new(false);
+        for text in [
+            "{% lorem 999999999999 w random %}",
+            "{% lorem 999999999999 p %}",
+        ] {
+            let err = Template::parse(text)
+                .unwrap()
+                .render_with(&[], &RenderLimits::new(1 << 16, &never))
+                .unwrap_err();
+            assert_eq!(err.kind, ErrorKind::OutputLimit, "{text}");
+        }
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub enum Value {
     List(Vec<Value>),
     /// A dict with string keys in insertion order (the `forloop` variable).
     Map(Vec<(String, Value)>),
+    /// `{% regroup %}`'s `GroupedResult(grouper, list)`, a namedtuple: a tuple of two that
+    /// also has the attributes `grouper` and `list`.
+    Grouped(Box<(Value, Value)>),
 }
 
 /// Why evaluating something failed, sorted by what Django does with it.
@@ -89,6 +92,9 @@ impl Value {
                     .collect();
                 format!("{{{}}}", inner.join(", "))
             }
+            Value::Grouped(g) => {
+                format!("GroupedResult(grouper={}, list={})", g.0.repr(), g.1.repr())
+            }
         }
     }
 
@@ -102,6 +108,7 @@ impl Value {
             Value::Str(s) | Value::Safe(s) => !s.is_empty(),
             Value::List(items) => !items.is_empty(),
             Value::Map(pairs) => !pairs.is_empty(),
+            Value::Grouped(_) => true,
         }
     }
 
@@ -128,6 +135,7 @@ impl Value {
                     && a.iter()
                         .all(|(k, v)| b.iter().any(|(k2, v2)| k == k2 && v.py_eq(v2)))
             }
+            (Value::Grouped(a), Value::Grouped(b)) => a.0.py_eq(&b.0) && a.1.py_eq(&b.1),
             (a, b) => match (a.number(), b.number()) {
                 (Some(x), Some(y)) => x == y,
                 _ => false,
@@ -147,6 +155,13 @@ impl Value {
                     }
                 }
                 Ok(a.len().cmp(&b.len()))
+            }
+            (Value::Grouped(a), Value::Grouped(b)) => {
+                if a.0.py_eq(&b.0) {
+                    a.1.py_cmp(&b.1)
+                } else {
+                    a.0.py_cmp(&b.0)
+                }
             }
             (a, b) => match (a.number(), b.number()) {
                 (Some(x), Some(y)) => x
@@ -171,6 +186,7 @@ impl Value {
             (_, Value::List(items)) => Ok(items.iter().any(|item| item.py_eq(self))),
             (Value::Str(key), Value::Map(pairs)) => Ok(pairs.iter().any(|(k, _)| k == key)),
             (_, Value::Map(_)) => Ok(false),
+            (_, Value::Grouped(g)) => Ok(g.0.py_eq(self) || g.1.py_eq(self)),
             (_, other) => Err(Failure::Python(format!(
                 "argument of type '{}' is not iterable",
                 other.type_name()
@@ -200,6 +216,7 @@ impl Value {
             Value::Safe(_) => "SafeString",
             Value::List(_) => "list",
             Value::Map(_) => "dict",
+            Value::Grouped(_) => "GroupedResult",
         }
     }
 
@@ -209,6 +226,7 @@ impl Value {
             Value::Str(s) | Value::Safe(s) => Ok(s.chars().count()),
             Value::List(items) => Ok(items.len()),
             Value::Map(pairs) => Ok(pairs.len()),
+            Value::Grouped(_) => Ok(2),
             other => Err(Failure::Python(format!(
                 "object of type '{}' has no len()",
                 other.type_name()
@@ -237,6 +255,11 @@ impl Value {
                     .ok_or_else(|| Failure::Python("list index out of range".into()))?;
                 Ok(items[i].clone())
             }
+            Value::Grouped(g) => match pick(2) {
+                Some(0) => Ok(g.0.clone()),
+                Some(_) => Ok(g.1.clone()),
+                None => Err(Failure::Python("tuple index out of range".into())),
+            },
             other => Err(Failure::Python(format!(
                 "'{}' object is not subscriptable",
                 other.type_name()
@@ -253,6 +276,7 @@ impl Value {
             }
             Value::List(items) => Ok(items.clone()),
             Value::Map(pairs) => Ok(pairs.iter().map(|(k, _)| Value::Str(k.clone())).collect()),
+            Value::Grouped(g) => Ok(vec![g.0.clone(), g.1.clone()]),
             other => Err(Failure::Python(format!(
                 "'{}' object is not iterable",
                 other.type_name()
@@ -272,7 +296,12 @@ impl Value {
             return Ok(found);
         }
         match bit.parse::<i64>() {
-            Ok(i) if matches!(self, Value::Str(_) | Value::Safe(_) | Value::List(_)) => {
+            Ok(i)
+                if matches!(
+                    self,
+                    Value::Str(_) | Value::Safe(_) | Value::List(_) | Value::Grouped(_)
+                ) =>
+            {
                 self.index(i).map_err(|_| Failure::Missing)
             }
             _ => Err(Failure::Missing),
@@ -330,6 +359,11 @@ impl Value {
             }
             Value::Int(_) | Value::Bool(_) => INT_ATTRIBUTES,
             Value::Float(_) => FLOAT_ATTRIBUTES,
+            Value::Grouped(g) => match name {
+                "grouper" => return Ok(Some(g.0.clone())),
+                "list" => return Ok(Some(g.1.clone())),
+                _ => &["count", "index"],
+            },
             Value::None => &[],
         };
         if known.contains(&name) {
