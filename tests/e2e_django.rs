@@ -279,13 +279,14 @@ fn project_app_layout_checks_migrates_its_own_model_and_serves() {
     if python_opted_out("project_app_layout_checks_migrates_its_own_model_and_serves") {
         return;
     }
-    for settings in ["single", "split"] {
-        let p = generate(
-            DjangoVersion::V5_2,
-            &["--layout", "project-app", "--settings", settings],
-        );
+    // Every release on its own Django and interpreter, both settings layouts.
+    for (django, settings) in DjangoVersion::ALL
+        .into_iter()
+        .flat_map(|d| [(d, "single"), (d, "split")])
+    {
+        let p = generate(django, &["--layout", "project-app", "--settings", settings]);
         let check = assert_ok(&manage(&p, &["check"], &[]), "manage.py check");
-        assert!(check.contains(NO_ISSUES), "{settings}: {check}");
+        assert!(check.contains(NO_ISSUES), "{django} {settings}: {check}");
         std::fs::write(
             p.root.join("mysite/models.py"),
             "from django.db import models\n\n\nclass Page(models.Model):\n    title = models.CharField(max_length=200)\n",
@@ -295,14 +296,17 @@ fn project_app_layout_checks_migrates_its_own_model_and_serves() {
             &manage(&p, &["makemigrations", "mysite"], &[]),
             "makemigrations mysite",
         );
-        assert!(out.contains("Create model Page"), "{settings}: {out}");
+        assert!(
+            out.contains("Create model Page"),
+            "{django} {settings}: {out}"
+        );
         assert!(p.root.join("mysite/migrations/0001_initial.py").is_file());
         let out = assert_ok(&manage(&p, &["migrate", "--noinput"], &[]), "migrate");
         assert!(
             out.contains("Applying mysite.0001_initial... OK"),
-            "{settings}: {out}"
+            "{django} {settings}: {out}"
         );
-        assert_welcome_and_admin(&runserver(&p), settings);
+        assert_welcome_and_admin(&runserver(&p), &format!("{django} {settings}"));
     }
 }
 
@@ -313,8 +317,11 @@ fn registered_apps_load_and_migrate() {
     if python_opted_out("registered_apps_load_and_migrate") {
         return;
     }
-    for settings in ["single", "split"] {
-        let p = generate(DjangoVersion::V5_2, &["--settings", settings]);
+    for (django, settings) in DjangoVersion::ALL
+        .into_iter()
+        .flat_map(|d| [(d, "single"), (d, "split")])
+    {
+        let p = generate(django, &["--settings", settings]);
         for (name, dir, label) in [("blog", None, "blog"), ("shop", Some("apps/shop"), "shop")] {
             let mut cmd = scaffold();
             cmd.current_dir(&p.root).args([
@@ -322,7 +329,7 @@ fn registered_apps_load_and_migrate() {
                 name,
                 "--register",
                 "--django",
-                "5.2",
+                django.docs_version(),
                 "-v",
                 "0",
             ]);
@@ -342,12 +349,12 @@ fn registered_apps_load_and_migrate() {
             );
             assert!(
                 out.contains("Create model Item"),
-                "{settings} {name}: {out}"
+                "{django} {settings} {name}: {out}"
             );
         }
         let probe = "from django.apps import apps; print(apps.get_app_config('blog').name, apps.get_app_config('shop').name)";
         let out = assert_ok(&manage(&p, &["shell", "-c", probe], &[]), "app configs");
-        assert!(out.contains("blog apps.shop"), "{settings}: {out}");
+        assert!(out.contains("blog apps.shop"), "{django} {settings}: {out}");
         let out = assert_ok(&manage(&p, &["migrate", "--noinput"], &[]), "migrate");
         assert!(out.contains("Applying blog.0001_initial... OK"), "{out}");
         assert!(out.contains("Applying shop.0001_initial... OK"), "{out}");
