@@ -520,7 +520,9 @@ fn apply_inner(
                     Ok(f) => pick(f == 1.0),
                     Err(_) => s(String::new()),
                 },
-                Value::List(_) | Value::Map(_) | Value::Grouped(_) => pick(value.py_len()? == 1),
+                Value::List(_) | Value::Tuple(_) | Value::Map(_) | Value::Grouped(_) => {
+                    pick(value.py_len()? == 1)
+                }
                 Value::None => s(String::new()),
             }
         }
@@ -626,7 +628,12 @@ fn join(value: Value, arg: &Value, autoescape: bool) -> Result<Value, Failure> {
         ));
     };
     let items = match &value {
-        Value::Str(_) | Value::Safe(_) | Value::List(_) | Value::Map(_) => value.iterate()?,
+        Value::Str(_)
+        | Value::Safe(_)
+        | Value::List(_)
+        | Value::Tuple(_)
+        | Value::Map(_)
+        | Value::Grouped(_) => value.iterate()?,
         _ => return Ok(value),
     };
     let mut parts = Vec::with_capacity(items.len());
@@ -973,8 +980,16 @@ fn slice(value: Value, arg: &Value) -> Result<Value, Failure> {
                 .map(|i| items[i].clone())
                 .collect(),
         )),
-        // A namedtuple's slice is a plain tuple, which a Value cannot hold.
-        Value::Grouped(_) => Err(Failure::Unsupported("a slice of a regroup group".into())),
+        // A tuple's slice, and a namedtuple's, is a plain tuple.
+        Value::Tuple(_) | Value::Grouped(_) => {
+            let items = value.iterate()?;
+            Ok(Value::Tuple(
+                slice_indices(items.len() as i64, start, stop, step)
+                    .into_iter()
+                    .map(|i| items[i].clone())
+                    .collect(),
+            ))
+        }
         // dict[slice] is a KeyError (TypeError before 3.12); numbers are not subscriptable.
         _ => Ok(value),
     }
@@ -1011,9 +1026,11 @@ fn add(value: Value, arg: Value, cx: &FilterContext) -> Result<Value, Failure> {
                 Value::Str(format!("{a}{b}"))
             }
         }
-        // tuple + tuple is a plain tuple, which a Value cannot hold.
-        (Value::Grouped(_), Value::Grouped(_)) => {
-            return Err(Failure::Unsupported("adding two regroup groups".into()))
+        // tuple + tuple (a namedtuple being a tuple) is a plain tuple.
+        (Value::Tuple(_) | Value::Grouped(_), Value::Tuple(_) | Value::Grouped(_)) => {
+            let (a, b) = (value.iterate()?, arg.iterate()?);
+            check_size((a.len() + b.len()) as u64, cx)?;
+            Value::Tuple(a.into_iter().chain(b).collect())
         }
         (Value::List(a), Value::List(b)) => {
             check_size((a.len() + b.len()) as u64, cx)?;
@@ -1067,7 +1084,7 @@ fn unordered_list(value: &Value, tabs: usize, autoescape: bool) -> Result<String
     while i < items.len() {
         let item = &items[i];
         let children = match items.get(i + 1) {
-            Some(next @ Value::List(_)) => {
+            Some(next @ (Value::List(_) | Value::Tuple(_) | Value::Grouped(_))) => {
                 i += 1;
                 Some(next)
             }
@@ -1097,8 +1114,8 @@ fn unordered_list(value: &Value, tabs: usize, autoescape: bool) -> Result<String
 /// AttributeError or TypeError.
 fn dictsort(value: Value, arg: &Value, reverse: bool) -> Result<Value, Failure> {
     let items = match &value {
-        Value::List(items) => items.clone(),
-        Value::Str(_) | Value::Safe(_) | Value::Map(_) => value.iterate()?,
+        Value::List(items) | Value::Tuple(items) => items.clone(),
+        Value::Str(_) | Value::Safe(_) | Value::Map(_) | Value::Grouped(_) => value.iterate()?,
         _ => return Ok(Value::str("")),
     };
     let key_error = || Failure::Python("KeyError".into());
@@ -1107,7 +1124,14 @@ fn dictsort(value: Value, arg: &Value, reverse: bool) -> Result<Value, Failure> 
         // operator.itemgetter(arg), with the argument as it is.
         for item in &items {
             let key = match (item, arg) {
-                (Value::List(_) | Value::Str(_) | Value::Safe(_), Value::Int(i)) => item
+                (
+                    Value::List(_)
+                    | Value::Tuple(_)
+                    | Value::Grouped(_)
+                    | Value::Str(_)
+                    | Value::Safe(_),
+                    Value::Int(i),
+                ) => item
                     .index(*i)
                     .map_err(|_| Failure::Python("IndexError".into()))?,
                 (Value::Map(pairs), Value::Str(k) | Value::Safe(k)) => pairs
@@ -1332,6 +1356,39 @@ mod tests {
         assert_eq!(
             apply("capfirst", Value::str("ßa"), None, &CX),
             Ok(Value::str("SSa"))
+        );
+    }
+
+    #[test]
+    fn tuples_in_filters() {
+        let t = || Value::Tuple(vec![Value::Int(1), Value::Int(2), Value::Int(3)]);
+        let f = |name: &str, v: Value, arg: Option<Value>| apply(name, v, arg, &CX);
+        assert_eq!(f("length", t(), None), Ok(Value::Int(3)));
+        assert_eq!(f("first", t(), None), Ok(Value::Int(1)));
+        assert_eq!(f("last", t(), None), Ok(Value::Int(3)));
+        assert_eq!(
+            f("slice", t(), Some(Value::str(":1"))),
+            Ok(Value::Tuple(vec![Value::Int(1)]))
+        );
+        assert_eq!(
+            f(
+                "join",
+                Value::Tuple(vec![Value::str("a"), Value::str("b")]),
+                Some(Value::str("-"))
+            ),
+            Ok(Value::Safe("a-b".into()))
+        );
+        assert_eq!(
+            f("add", t(), Some(Value::Tuple(vec![Value::Int(4)]))).map(|v| v.repr()),
+            Ok("(1, 2, 3, 4)".to_owned())
+        );
+        let rows = Value::List(vec![
+            Value::Tuple(vec![Value::str("b"), Value::Int(1)]),
+            Value::Tuple(vec![Value::str("a"), Value::Int(2)]),
+        ]);
+        assert_eq!(
+            f("dictsort", rows, Some(Value::Int(0))).map(|v| v.repr()),
+            Ok("[('a', 2), ('b', 1)]".to_owned())
         );
     }
 }

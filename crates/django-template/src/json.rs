@@ -46,7 +46,7 @@ fn dumps(value: &Value, out: &mut String) {
         }
         Value::Float(f) => out.push_str(&float_repr(*f)),
         Value::Str(s) | Value::Safe(s) => encode_str(s, out),
-        Value::List(items) => seq(items.iter(), out),
+        Value::List(items) | Value::Tuple(items) => seq(items.iter(), out),
         // A namedtuple is a tuple: a JSON array.
         Value::Grouped(g) => seq([&g.0, &g.1].into_iter(), out),
         Value::Map(pairs) => {

@@ -60,6 +60,9 @@ pub enum ErrorKind {
     StepLimit,
     /// The cancel flag was raised during the render.
     Cancelled,
+    /// A `{% for %}` with several loop variables met an item of another length: Django raises
+    /// `ValueError` here, not `TemplateSyntaxError`.
+    Unpack,
 }
 
 /// Bounds on one render, so that no template can take unbounded memory or time: a template of
@@ -1713,13 +1716,16 @@ impl Template {
                 } else {
                     let len = item.py_len().unwrap_or(1);
                     if len != node.vars.len() {
-                        return Err(error(
-                            node.line,
-                            format!(
-                                "Need {} values to unpack in for loop; got {len}. ",
-                                node.vars.len()
-                            ),
-                        ));
+                        return Err(TemplateError {
+                            kind: ErrorKind::Unpack,
+                            ..error(
+                                node.line,
+                                format!(
+                                    "Need {} values to unpack in for loop; got {len}. ",
+                                    node.vars.len()
+                                ),
+                            )
+                        });
                     }
                     let parts = item.iterate().map_err(fail)?;
                     scope
@@ -1777,6 +1783,25 @@ mod tests {
     }
 
     #[test]
+    fn for_unpacks_tuples_and_refuses_other_lengths() {
+        let pairs = Value::Tuple(vec![
+            Value::Tuple(vec![Value::str("one"), Value::Int(1)]),
+            Value::Tuple(vec![Value::str("two"), Value::Int(2)]),
+        ]);
+        let context = vec![("items".to_owned(), pairs)];
+        let render = |text: &str| Template::parse(text).and_then(|t| t.render(&context));
+        assert_eq!(
+            render("{% for k, v in items %}{{ k }}={{ v }};{% endfor %}{{ items.0 }}"),
+            Ok("one=1;two=2;('one', 1)".to_owned())
+        );
+        let e = render("{% for a, b, c in items %}{% endfor %}").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Unpack);
+        assert!(e
+            .message
+            .starts_with("Need 3 values to unpack in for loop; got 2."));
+    }
+
+    #[test]
     fn regroup_groups_consecutive_items() {
         assert_eq!(
             render(
@@ -1794,9 +1819,15 @@ mod tests {
             "[[]]"
         );
         assert!(render("{% regroup items by x as %}").is_err());
-        // Tuples that are not GroupedResults cannot be held: refused, not printed as lists.
-        assert!(render("{% regroup items by 0 as g %}{{ g.0|slice:':1' }}").is_err());
-        assert!(render("{% regroup items by 0 as g %}{{ g.0|add:g.1 }}").is_err());
+        // A GroupedResult is a tuple: its slices and sums are plain tuples.
+        assert_eq!(
+            render("{% regroup items by 0 as g %}{{ g.0|slice:':1' }}").unwrap(),
+            "('a',)"
+        );
+        assert_eq!(
+            render("{% regroup items by 0 as g %}{{ g.0|add:g.1|length }}").unwrap(),
+            "4"
+        );
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub enum Value {
     /// is on. Everywhere else it behaves as a `str`.
     Safe(String),
     List(Vec<Value>),
+    /// A tuple: a list that prints as `(1, 2)` and compares only with tuples.
+    Tuple(Vec<Value>),
     /// A dict with string keys in insertion order (the `forloop` variable).
     Map(Vec<(String, Value)>),
     /// `{% regroup %}`'s `GroupedResult(grouper, list)`, a namedtuple: a tuple of two that
@@ -85,6 +87,14 @@ impl Value {
                 let inner: Vec<String> = items.iter().map(Value::repr).collect();
                 format!("[{}]", inner.join(", "))
             }
+            Value::Tuple(items) => {
+                let inner: Vec<String> = items.iter().map(Value::repr).collect();
+                if inner.len() == 1 {
+                    format!("({},)", inner[0])
+                } else {
+                    format!("({})", inner.join(", "))
+                }
+            }
             Value::Map(pairs) => {
                 let inner: Vec<String> = pairs
                     .iter()
@@ -106,7 +116,7 @@ impl Value {
             Value::Int(i) => *i != 0,
             Value::Float(f) => *f != 0.0,
             Value::Str(s) | Value::Safe(s) => !s.is_empty(),
-            Value::List(items) => !items.is_empty(),
+            Value::List(items) | Value::Tuple(items) => !items.is_empty(),
             Value::Map(pairs) => !pairs.is_empty(),
             Value::Grouped(_) => true,
         }
@@ -127,8 +137,12 @@ impl Value {
             (Value::Int(a), Value::Int(b)) => a == b,
             (Value::None, Value::None) => true,
             (Value::Str(a), Value::Str(b)) => a == b,
-            (Value::List(a), Value::List(b)) => {
+            (Value::List(a), Value::List(b)) | (Value::Tuple(a), Value::Tuple(b)) => {
                 a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.py_eq(y))
+            }
+            // A namedtuple equals the plain tuple of its fields.
+            (Value::Grouped(g), Value::Tuple(t)) | (Value::Tuple(t), Value::Grouped(g)) => {
+                t.len() == 2 && g.0.py_eq(&t[0]) && g.1.py_eq(&t[1])
             }
             (Value::Map(a), Value::Map(b)) => {
                 a.len() == b.len()
@@ -148,7 +162,7 @@ impl Value {
         match (&*self.plain(), &*other.plain()) {
             (Value::Int(a), Value::Int(b)) => Ok(a.cmp(b)),
             (Value::Str(a), Value::Str(b)) => Ok(a.cmp(b)),
-            (Value::List(a), Value::List(b)) => {
+            (Value::List(a), Value::List(b)) | (Value::Tuple(a), Value::Tuple(b)) => {
                 for (x, y) in a.iter().zip(b) {
                     if !x.py_eq(y) {
                         return x.py_cmp(y);
@@ -183,7 +197,9 @@ impl Value {
             (_, Value::Str(_)) => Err(Failure::Python(
                 "'in <string>' requires string as left operand".into(),
             )),
-            (_, Value::List(items)) => Ok(items.iter().any(|item| item.py_eq(self))),
+            (_, Value::List(items) | Value::Tuple(items)) => {
+                Ok(items.iter().any(|item| item.py_eq(self)))
+            }
             (Value::Str(key), Value::Map(pairs)) => Ok(pairs.iter().any(|(k, _)| k == key)),
             (_, Value::Map(_)) => Ok(false),
             (_, Value::Grouped(g)) => Ok(g.0.py_eq(self) || g.1.py_eq(self)),
@@ -215,6 +231,7 @@ impl Value {
             Value::Str(_) => "str",
             Value::Safe(_) => "SafeString",
             Value::List(_) => "list",
+            Value::Tuple(_) => "tuple",
             Value::Map(_) => "dict",
             Value::Grouped(_) => "GroupedResult",
         }
@@ -224,7 +241,7 @@ impl Value {
     pub fn py_len(&self) -> Result<usize, Failure> {
         match self {
             Value::Str(s) | Value::Safe(s) => Ok(s.chars().count()),
-            Value::List(items) => Ok(items.len()),
+            Value::List(items) | Value::Tuple(items) => Ok(items.len()),
             Value::Map(pairs) => Ok(pairs.len()),
             Value::Grouped(_) => Ok(2),
             other => Err(Failure::Python(format!(
@@ -255,6 +272,11 @@ impl Value {
                     .ok_or_else(|| Failure::Python("list index out of range".into()))?;
                 Ok(items[i].clone())
             }
+            Value::Tuple(items) => {
+                let i = pick(items.len())
+                    .ok_or_else(|| Failure::Python("tuple index out of range".into()))?;
+                Ok(items[i].clone())
+            }
             Value::Grouped(g) => match pick(2) {
                 Some(0) => Ok(g.0.clone()),
                 Some(_) => Ok(g.1.clone()),
@@ -274,7 +296,7 @@ impl Value {
             Value::Str(s) | Value::Safe(s) => {
                 Ok(s.chars().map(|c| Value::Str(c.to_string())).collect())
             }
-            Value::List(items) => Ok(items.clone()),
+            Value::List(items) | Value::Tuple(items) => Ok(items.clone()),
             Value::Map(pairs) => Ok(pairs.iter().map(|(k, _)| Value::Str(k.clone())).collect()),
             Value::Grouped(g) => Ok(vec![g.0.clone(), g.1.clone()]),
             other => Err(Failure::Python(format!(
@@ -299,7 +321,11 @@ impl Value {
             Ok(i)
                 if matches!(
                     self,
-                    Value::Str(_) | Value::Safe(_) | Value::List(_) | Value::Grouped(_)
+                    Value::Str(_)
+                        | Value::Safe(_)
+                        | Value::List(_)
+                        | Value::Tuple(_)
+                        | Value::Grouped(_)
                 ) =>
             {
                 self.index(i).map_err(|_| Failure::Missing)
@@ -336,14 +362,15 @@ impl Value {
                 STR_ATTRIBUTES
             }
             Value::List(_) => LIST_ATTRIBUTES,
+            Value::Tuple(_) => &["count", "index"],
             Value::Map(pairs) => {
-                // dict views as lists (of [key, value] pairs for items): enough to loop over and
+                // dict views as lists (of (key, value) tuples for items): enough to loop over and
                 // unpack, which is what templates do with them.
                 let implemented = match name {
                     "items" => Some(Value::List(
                         pairs
                             .iter()
-                            .map(|(k, v)| Value::List(vec![Value::str(k.as_str()), v.clone()]))
+                            .map(|(k, v)| Value::Tuple(vec![Value::str(k.as_str()), v.clone()]))
                             .collect(),
                     )),
                     "keys" => Some(Value::List(
@@ -480,6 +507,31 @@ mod tests {
         assert_eq!(float_repr(1e20), "1e+20");
         assert_eq!(float_repr(1.5e-5), "1.5e-05");
         assert_eq!(float_repr(0.0001), "0.0001");
+    }
+
+    #[test]
+    fn tuples_behave_as_python_tuples() {
+        let pair = Value::Tuple(vec![Value::Int(1), Value::str("a")]);
+        assert_eq!(pair.repr(), "(1, 'a')");
+        assert_eq!(pair.to_python_str(), "(1, 'a')");
+        assert_eq!(Value::Tuple(vec![Value::Int(1)]).repr(), "(1,)");
+        assert_eq!(Value::Tuple(vec![]).repr(), "()");
+        assert!(!Value::Tuple(vec![]).truthy());
+        assert!(pair.truthy());
+        assert_eq!(pair.py_len(), Ok(2));
+        assert_eq!(pair.lookup("0"), Ok(Value::Int(1)));
+        assert_eq!(pair.lookup("2"), Err(Failure::Missing));
+        assert_eq!(pair.index(-1), Ok(Value::str("a")));
+        assert_eq!(Value::str("a").py_in(&pair), Ok(true));
+        assert_eq!(pair.iterate(), Ok(vec![Value::Int(1), Value::str("a")]));
+        // A tuple never equals a list, but orders against another tuple.
+        assert!(!pair.py_eq(&Value::List(vec![Value::Int(1), Value::str("a")])));
+        let one = Value::Tuple(vec![Value::Int(1)]);
+        assert_eq!(one.py_cmp(&pair), Ok(Ordering::Less));
+        assert!(one.py_cmp(&Value::List(vec![])).is_err());
+        assert!(matches!(pair.lookup("count"), Err(Failure::Unsupported(_))));
+        let grouped = Value::Grouped(Box::new((Value::Int(1), Value::str("a"))));
+        assert!(grouped.py_eq(&pair));
     }
 
     #[test]

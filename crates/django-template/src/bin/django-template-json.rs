@@ -4,12 +4,13 @@
 //! Request: `{"template": "...", "context": {...}, "autoescape": bool, "string_if_invalid":
 //! "...", "parse_only": bool}`. Values: JSON strings, numbers, booleans and null as themselves;
 //! `{"__safe__": "..."}` a SafeString; `{"__float__": "nan"}` a float JSON cannot hold;
-//! `{"__dict__": [[key, value], ...]}` a dict (in order). Answer: `{"ok": "output"}` or
-//! `{"error": "message"}`.
+//! `{"__dict__": [[key, value], ...]}` a dict (in order); `{"__tuple__": [...]}` a tuple.
+//! Answer: `{"ok": "output"}` or `{"error": "message"}`, with `"exception": "ValueError"` when
+//! Django raises that instead of `TemplateSyntaxError`.
 
 use std::io::{BufRead, Write};
 
-use django_template::{RenderLimits, Settings, Template, Value};
+use django_template::{ErrorKind, RenderLimits, Settings, Template, Value};
 use serde_json::Value as Json;
 
 fn value(json: &Json) -> Result<Value, String> {
@@ -27,6 +28,8 @@ fn value(json: &Json) -> Result<Value, String> {
                 Value::Safe(s.clone())
             } else if let Some(Json::String(f)) = map.get("__float__") {
                 Value::Float(f.parse().map_err(|_| format!("bad float {f}"))?)
+            } else if let Some(Json::Array(items)) = map.get("__tuple__") {
+                Value::Tuple(items.iter().map(value).collect::<Result<_, _>>()?)
             } else if let Some(Json::Array(pairs)) = map.get("__dict__") {
                 let mut out = Vec::new();
                 for pair in pairs {
@@ -70,6 +73,9 @@ fn answer(request: &str) -> Json {
     };
     match template.render_in(&context, &settings, &RenderLimits::default()) {
         Ok(out) => serde_json::json!({ "ok": out }),
+        Err(e) if e.kind == ErrorKind::Unpack => {
+            serde_json::json!({ "error": e.message, "line": e.line, "exception": "ValueError" })
+        }
         Err(e) => serde_json::json!({ "error": e.message, "line": e.line }),
     }
 }

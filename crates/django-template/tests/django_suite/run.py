@@ -67,10 +67,10 @@ def encode(v, depth=0):
         return v
     if t is float:
         return v if math.isfinite(v) else {"__float__": repr(v)}
-    if t in (list, tuple):
-        if t is tuple:
-            raise NotPlain("a tuple (printed differently from a list)")
+    if t is list:
         return [encode(x, depth + 1) for x in v]
+    if t is tuple:
+        return {"__tuple__": [encode(x, depth + 1) for x in v]}
     if t is dict:
         if not all(type(k) is str for k in v):
             raise NotPlain("a dict with keys that are not str")
@@ -86,6 +86,8 @@ def decode(v):
             return mark_safe(v["__safe__"])
         if "__float__" in v:
             return float(v["__float__"])
+        if "__tuple__" in v:
+            return tuple(decode(x) for x in v["__tuple__"])
         return {k: decode(x) for k, x in v["__dict__"]}
     return v
 
@@ -177,6 +179,8 @@ def render(self, context):
     reply = ask(request)
     if "ok" in reply:
         return SafeString(reply["ok"])
+    if reply.get("exception") == "ValueError":
+        raise ValueError(reply["error"])
     raise TemplateSyntaxError(reply["error"])
 
 
