@@ -405,7 +405,7 @@ fn apply_inner(
             value.index(i as i64)?
         }
         "json_script" => {
-            let out = crate::json::json_script(&value, has_arg.then_some(&arg));
+            let out = crate::json::json_script(&value, has_arg.then_some(&arg))?;
             check_size(out.len() as u64, cx)?;
             Value::Safe(out)
         }
@@ -520,9 +520,11 @@ fn apply_inner(
                     Ok(f) => pick(f == 1.0),
                     Err(_) => s(String::new()),
                 },
-                Value::List(_) | Value::Tuple(_) | Value::Map(_) | Value::Grouped(_) => {
-                    pick(value.py_len()? == 1)
-                }
+                Value::List(_)
+                | Value::Tuple(_)
+                | Value::Map(_)
+                | Value::Grouped(_)
+                | Value::View(..) => pick(value.py_len()? == 1),
                 Value::None => s(String::new()),
             }
         }
@@ -633,7 +635,8 @@ fn join(value: Value, arg: &Value, autoescape: bool) -> Result<Value, Failure> {
         | Value::List(_)
         | Value::Tuple(_)
         | Value::Map(_)
-        | Value::Grouped(_) => value.iterate()?,
+        | Value::Grouped(_)
+        | Value::View(..) => value.iterate()?,
         _ => return Ok(value),
     };
     let mut parts = Vec::with_capacity(items.len());
@@ -1115,7 +1118,9 @@ fn unordered_list(value: &Value, tabs: usize, autoescape: bool) -> Result<String
 fn dictsort(value: Value, arg: &Value, reverse: bool) -> Result<Value, Failure> {
     let items = match &value {
         Value::List(items) | Value::Tuple(items) => items.clone(),
-        Value::Str(_) | Value::Safe(_) | Value::Map(_) | Value::Grouped(_) => value.iterate()?,
+        Value::Str(_) | Value::Safe(_) | Value::Map(_) | Value::Grouped(_) | Value::View(..) => {
+            value.iterate()?
+        }
         _ => return Ok(Value::str("")),
     };
     let key_error = || Failure::Python("KeyError".into());

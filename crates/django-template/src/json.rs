@@ -4,7 +4,7 @@
 
 use crate::filters::conditional_escape;
 use crate::python::float_repr;
-use crate::value::Value;
+use crate::value::{Failure, Value};
 
 /// Python's `json.encoder.py_encode_basestring_ascii`, then `_json_script_escapes`.
 fn encode_str(s: &str, out: &mut String) {
@@ -33,8 +33,9 @@ fn encode_str(s: &str, out: &mut String) {
     out.push('"');
 }
 
-/// `json.dumps(value)` for plain data, HTML-escaped as `json_script` does.
-fn dumps(value: &Value, out: &mut String) {
+/// `json.dumps(value)` for plain data, HTML-escaped as `json_script` does; Python's TypeError
+/// for a dict view.
+fn dumps(value: &Value, out: &mut String) -> Result<(), Failure> {
     match value {
         Value::None => out.push_str("null"),
         Value::Bool(true) => out.push_str("true"),
@@ -46,9 +47,15 @@ fn dumps(value: &Value, out: &mut String) {
         }
         Value::Float(f) => out.push_str(&float_repr(*f)),
         Value::Str(s) | Value::Safe(s) => encode_str(s, out),
-        Value::List(items) | Value::Tuple(items) => seq(items.iter(), out),
+        Value::List(items) | Value::Tuple(items) => seq(items.iter(), out)?,
         // A namedtuple is a tuple: a JSON array.
-        Value::Grouped(g) => seq([&g.0, &g.1].into_iter(), out),
+        Value::Grouped(g) => seq([&g.0, &g.1].into_iter(), out)?,
+        Value::View(..) => {
+            return Err(Failure::Python(format!(
+                "Object of type {} is not JSON serializable",
+                value.type_name()
+            )))
+        }
         Value::Map(pairs) => {
             out.push('{');
             for (i, (k, v)) in pairs.iter().enumerate() {
@@ -57,35 +64,37 @@ fn dumps(value: &Value, out: &mut String) {
                 }
                 encode_str(k, out);
                 out.push_str(": ");
-                dumps(v, out);
+                dumps(v, out)?;
             }
             out.push('}');
         }
     }
+    Ok(())
 }
 
-fn seq<'a>(items: impl Iterator<Item = &'a Value>, out: &mut String) {
+fn seq<'a>(items: impl Iterator<Item = &'a Value>, out: &mut String) -> Result<(), Failure> {
     out.push('[');
     for (i, item) in items.enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
-        dumps(item, out);
+        dumps(item, out)?;
     }
     out.push(']');
+    Ok(())
 }
 
 /// `json_script(value, element_id)`: a safe string.
-pub fn json_script(value: &Value, element_id: Option<&Value>) -> String {
+pub fn json_script(value: &Value, element_id: Option<&Value>) -> Result<String, Failure> {
     let mut json = String::new();
-    dumps(value, &mut json);
-    match element_id.filter(|id| id.truthy()) {
+    dumps(value, &mut json)?;
+    Ok(match element_id.filter(|id| id.truthy()) {
         Some(id) => format!(
             "<script id=\"{}\" type=\"application/json\">{json}</script>",
             conditional_escape(id)
         ),
         None => format!("<script type=\"application/json\">{json}</script>"),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -99,7 +108,7 @@ mod tests {
             Value::str("testing\r\njson 'string\" <b>escaping</b>"),
         )]);
         assert_eq!(
-            json_script(&v, Some(&Value::str("test_id"))),
+            json_script(&v, Some(&Value::str("test_id"))).unwrap_or_default(),
             "<script id=\"test_id\" type=\"application/json\">{\"a\": \"testing\\r\\njson 'string\\\" \\u003Cb\\u003Eescaping\\u003C/b\\u003E\"}</script>"
         );
         let v = Value::List(vec![
@@ -111,8 +120,10 @@ mod tests {
             Value::str("é😀\u{1}\u{7f}"),
         ]);
         assert_eq!(
-            json_script(&v, Some(&Value::str("a\"b"))),
+            json_script(&v, Some(&Value::str("a\"b"))).unwrap_or_default(),
             "<script id=\"a&quot;b\" type=\"application/json\">[1.5, 1e+20, NaN, null, true, \"\\u00e9\\ud83d\\ude00\\u0001\\u007f\"]</script>"
         );
+        let view = Value::Map(vec![("a".into(), Value::Int(1))]).lookup("items");
+        assert!(json_script(&view.unwrap_or(Value::None), None).is_err());
     }
 }

@@ -38,7 +38,7 @@ use filters::{conditional_escape, FilterContext};
 use lexer::{Lexer, Token, TokenType};
 use python::{float_repr, is_python_space, python_strip};
 use value::Failure;
-pub use value::Value;
+pub use value::{DictView, Value};
 
 /// A parse or render error: the 1-based line and Django's (or scaffold's) message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1794,6 +1794,14 @@ mod tests {
             render("{% for k, v in items %}{{ k }}={{ v }};{% endfor %}{{ items.0 }}"),
             Ok("one=1;two=2;('one', 1)".to_owned())
         );
+        let d = vec![(
+            "d".to_owned(),
+            Value::Map(vec![("a".into(), Value::Int(1))]),
+        )];
+        let printed =
+            Template::parse("{{ d.items }}|{% for k, v in d.items %}{{ k }}{{ v }}{% endfor %}")
+                .and_then(|t| t.render(&d));
+        assert_eq!(printed, Ok("dict_items([('a', 1)])|a1".to_owned()));
         let e = render("{% for a, b, c in items %}{% endfor %}").unwrap_err();
         assert_eq!(e.kind, ErrorKind::Unpack);
         assert!(e

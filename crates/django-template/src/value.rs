@@ -26,6 +26,17 @@ pub enum Value {
     /// `{% regroup %}`'s `GroupedResult(grouper, list)`, a namedtuple: a tuple of two that
     /// also has the attributes `grouper` and `list`.
     Grouped(Box<(Value, Value)>),
+    /// A dict view (`d.keys`, `d.values`, `d.items`) with its members (`(key, value)` tuples
+    /// for items): iterable and sized but not subscriptable, printed as `dict_items([...])`.
+    View(DictView, Vec<Value>),
+}
+
+/// Which of a dict's views a [`Value::View`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DictView {
+    Keys,
+    Values,
+    Items,
 }
 
 /// Why evaluating something failed, sorted by what Django does with it.
@@ -105,6 +116,10 @@ impl Value {
             Value::Grouped(g) => {
                 format!("GroupedResult(grouper={}, list={})", g.0.repr(), g.1.repr())
             }
+            Value::View(_, items) => {
+                let inner: Vec<String> = items.iter().map(Value::repr).collect();
+                format!("{}([{}])", self.type_name(), inner.join(", "))
+            }
         }
     }
 
@@ -116,7 +131,7 @@ impl Value {
             Value::Int(i) => *i != 0,
             Value::Float(f) => *f != 0.0,
             Value::Str(s) | Value::Safe(s) => !s.is_empty(),
-            Value::List(items) | Value::Tuple(items) => !items.is_empty(),
+            Value::List(items) | Value::Tuple(items) | Value::View(_, items) => !items.is_empty(),
             Value::Map(pairs) => !pairs.is_empty(),
             Value::Grouped(_) => true,
         }
@@ -150,6 +165,10 @@ impl Value {
                         .all(|(k, v)| b.iter().any(|(k2, v2)| k == k2 && v.py_eq(v2)))
             }
             (Value::Grouped(a), Value::Grouped(b)) => a.0.py_eq(&b.0) && a.1.py_eq(&b.1),
+            // Keys and items views compare as sets; values views only by identity.
+            (Value::View(k, a), Value::View(k2, b)) if k == k2 && *k != DictView::Values => {
+                a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| x.py_eq(y)))
+            }
             (a, b) => match (a.number(), b.number()) {
                 (Some(x), Some(y)) => x == y,
                 _ => false,
@@ -197,7 +216,7 @@ impl Value {
             (_, Value::Str(_)) => Err(Failure::Python(
                 "'in <string>' requires string as left operand".into(),
             )),
-            (_, Value::List(items) | Value::Tuple(items)) => {
+            (_, Value::List(items) | Value::Tuple(items) | Value::View(_, items)) => {
                 Ok(items.iter().any(|item| item.py_eq(self)))
             }
             (Value::Str(key), Value::Map(pairs)) => Ok(pairs.iter().any(|(k, _)| k == key)),
@@ -234,6 +253,9 @@ impl Value {
             Value::Tuple(_) => "tuple",
             Value::Map(_) => "dict",
             Value::Grouped(_) => "GroupedResult",
+            Value::View(DictView::Keys, _) => "dict_keys",
+            Value::View(DictView::Values, _) => "dict_values",
+            Value::View(DictView::Items, _) => "dict_items",
         }
     }
 
@@ -241,7 +263,7 @@ impl Value {
     pub fn py_len(&self) -> Result<usize, Failure> {
         match self {
             Value::Str(s) | Value::Safe(s) => Ok(s.chars().count()),
-            Value::List(items) | Value::Tuple(items) => Ok(items.len()),
+            Value::List(items) | Value::Tuple(items) | Value::View(_, items) => Ok(items.len()),
             Value::Map(pairs) => Ok(pairs.len()),
             Value::Grouped(_) => Ok(2),
             other => Err(Failure::Python(format!(
@@ -296,7 +318,7 @@ impl Value {
             Value::Str(s) | Value::Safe(s) => {
                 Ok(s.chars().map(|c| Value::Str(c.to_string())).collect())
             }
-            Value::List(items) | Value::Tuple(items) => Ok(items.clone()),
+            Value::List(items) | Value::Tuple(items) | Value::View(_, items) => Ok(items.clone()),
             Value::Map(pairs) => Ok(pairs.iter().map(|(k, _)| Value::Str(k.clone())).collect()),
             Value::Grouped(g) => Ok(vec![g.0.clone(), g.1.clone()]),
             other => Err(Failure::Python(format!(
@@ -364,19 +386,22 @@ impl Value {
             Value::List(_) => LIST_ATTRIBUTES,
             Value::Tuple(_) => &["count", "index"],
             Value::Map(pairs) => {
-                // dict views as lists (of (key, value) tuples for items): enough to loop over and
-                // unpack, which is what templates do with them.
                 let implemented = match name {
-                    "items" => Some(Value::List(
+                    "items" => Some(Value::View(
+                        DictView::Items,
                         pairs
                             .iter()
                             .map(|(k, v)| Value::Tuple(vec![Value::str(k.as_str()), v.clone()]))
                             .collect(),
                     )),
-                    "keys" => Some(Value::List(
+                    "keys" => Some(Value::View(
+                        DictView::Keys,
                         pairs.iter().map(|(k, _)| Value::str(k.as_str())).collect(),
                     )),
-                    "values" => Some(Value::List(pairs.iter().map(|(_, v)| v.clone()).collect())),
+                    "values" => Some(Value::View(
+                        DictView::Values,
+                        pairs.iter().map(|(_, v)| v.clone()).collect(),
+                    )),
                     _ => None,
                 };
                 if implemented.is_some() {
@@ -391,6 +416,8 @@ impl Value {
                 "list" => return Ok(Some(g.1.clone())),
                 _ => &["count", "index"],
             },
+            Value::View(DictView::Values, _) => &["mapping"],
+            Value::View(..) => &["isdisjoint", "mapping"],
             Value::None => &[],
         };
         if known.contains(&name) {
@@ -532,6 +559,34 @@ mod tests {
         assert!(matches!(pair.lookup("count"), Err(Failure::Unsupported(_))));
         let grouped = Value::Grouped(Box::new((Value::Int(1), Value::str("a"))));
         assert!(grouped.py_eq(&pair));
+    }
+
+    #[test]
+    fn dict_views_print_as_python() {
+        let d = Value::Map(vec![
+            ("a".into(), Value::Int(1)),
+            ("b".into(), Value::str("x")),
+        ]);
+        let items = d.lookup("items");
+        assert_eq!(
+            items.as_ref().map(Value::repr),
+            Ok("dict_items([('a', 1), ('b', 'x')])".to_owned())
+        );
+        assert_eq!(
+            d.lookup("keys").map(|v| v.repr()),
+            Ok("dict_keys(['a', 'b'])".to_owned())
+        );
+        assert_eq!(
+            d.lookup("values").map(|v| v.repr()),
+            Ok("dict_values([1, 'x'])".to_owned())
+        );
+        let items = items.unwrap_or(Value::None);
+        assert_eq!(items.py_len(), Ok(2));
+        assert_eq!(items.lookup("0"), Err(Failure::Missing));
+        assert!(items.index(0).is_err());
+        let pair = Value::Tuple(vec![Value::str("a"), Value::Int(1)]);
+        assert_eq!(pair.py_in(&items), Ok(true));
+        assert_eq!(items.iterate().map(|v| v.len()), Ok(2));
     }
 
     #[test]
