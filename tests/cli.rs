@@ -315,21 +315,7 @@ fn captured_success_output_is_django_admins() {
 /// Runs `scaffold ARGS` in `dir` on a pty (util-linux `script`), as a person at a terminal;
 /// returns what the terminal showed (stdout and stderr), with `\r\n` made `\n`.
 fn on_terminal(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
-    let command = std::iter::once(support::scaffold_path().display().to_string())
-        .chain(args.iter().map(|a| format!("'{a}'")))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let out = std::process::Command::new("script")
-        .current_dir(dir)
-        .args(["-qec", &command, "/dev/null"])
-        .env("NO_COLOR", "1")
-        .env_remove("VIRTUAL_ENV")
-        .output()
-        .expect("util-linux script runs the command on a pty");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"),
-    )
+    support::on_terminal(dir, None, args)
 }
 
 /// At a terminal, -v 1 adds the summary and next steps on stderr; -v 0 stays silent.

@@ -6,9 +6,8 @@ mod support;
 
 use std::fs;
 use std::path::Path;
-use std::process::Output;
 
-use support::{listing, scaffold, scaffold_path};
+use support::{listing, on_terminal, scaffold};
 
 /// A venv as `python -m venv` lays it out, with only Django's dist-info directory in it.
 fn fake_venv(env: &Path, django: Option<&str>, python: &str) {
@@ -58,28 +57,6 @@ fn dry_run(dir: &Path, virtual_env: Option<&Path>, args: &[&str]) -> serde_json:
 
 /// What `scaffold ARGS` prints on a terminal (a pty made by util-linux `script`), where the
 /// summary is for people.
-fn on_terminal(dir: &Path, virtual_env: Option<&Path>, args: &[&str]) -> (Option<i32>, String) {
-    let mut line = format!("'{}'", scaffold_path().display());
-    for arg in args {
-        line.push_str(&format!(" '{arg}'"));
-    }
-    let mut cmd = std::process::Command::new("script");
-    cmd.args(["-qec", &line, "/dev/null"])
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("VIRTUAL_ENV");
-    if let Some(env) = virtual_env {
-        cmd.env("VIRTUAL_ENV", env);
-    }
-    let out: Output = cmd
-        .output()
-        .expect("util-linux script runs the command on a pty");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"),
-    )
-}
-
 fn settings_docstring(report: &serde_json::Value) -> String {
     let files = report["files"].as_array().unwrap();
     let settings = files

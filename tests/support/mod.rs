@@ -445,3 +445,27 @@ pub fn uv() -> &'static Path {
 pub fn uv_cache() -> PathBuf {
     target_dir().join("uv-cache")
 }
+
+/// Runs scaffold with `args` in `dir` on a pseudo-terminal (util-linux `script`), with
+/// `VIRTUAL_ENV` set only as given; returns the exit status and what the terminal showed.
+pub fn on_terminal(dir: &Path, virtual_env: Option<&Path>, args: &[&str]) -> (Option<i32>, String) {
+    let command = std::iter::once(format!("'{}'", scaffold_path().display()))
+        .chain(args.iter().map(|a| format!("'{a}'")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &command, "/dev/null"])
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("VIRTUAL_ENV");
+    if let Some(env) = virtual_env {
+        cmd.env("VIRTUAL_ENV", env);
+    }
+    let out = cmd
+        .output()
+        .expect("util-linux script runs the command on a pty");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"),
+    )
+}
