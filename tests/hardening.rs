@@ -229,14 +229,14 @@ fn many_concurrent_runs_each_succeed_whole_or_leave_nothing() {
             );
         }
         assert!(contested_winners <= 1, "round {round}");
-        // Every run without the contested file has no reason to fail.
-        for (k, out) in outputs.iter().enumerate().filter(|(k, _)| k % 2 == 1) {
-            assert!(
-                out.status.success(),
-                "round {round} run {k}: {}",
-                stderr(out)
-            );
-        }
+        // A run without the contested file may still fail, rightly: when the run that made
+        // `shared/` fails and removes it (empty yet), a run about to move its files into that
+        // directory finds it gone, and fails whole. So only the outcome of each run is checked
+        // (above), and that some run got through.
+        assert!(
+            outputs.iter().any(|out| out.status.success()),
+            "round {round}: no run succeeded"
+        );
         assert_eq!(
             fs::read_to_string(d.join("D/existing.txt")).unwrap(),
             "keep"
