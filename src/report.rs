@@ -126,17 +126,8 @@ pub fn creating_lines(prepared: &Prepared) -> Vec<String> {
 /// One line saying what was (or would be) created and where, which Django release and why,
 /// then the next steps.
 pub fn summary(prepared: &Prepared, dry_run: bool, cwd: &Path) -> String {
-    let shown = prepared
-        .root()
-        .strip_prefix(cwd)
-        .ok()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| prepared.root().display().to_string());
-    let files = match prepared.plan.files().count() {
-        1 => "1 file".to_owned(),
-        n => format!("{n} files"),
-    };
+    let shown = shown_path(prepared.root(), cwd);
+    let files = file_count(prepared.plan.files().count());
     let verb = if dry_run { "Would create" } else { "Created" };
     let mut what = match &prepared.template {
         None => format!(
@@ -373,8 +364,25 @@ pub fn json_error(error: &Error) -> String {
     serde_json::Value::Object(map).to_string() + "\n"
 }
 
-fn slash_path(path: &Path) -> String {
+pub(crate) fn slash_path(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
+}
+
+/// A target as the summary names it: relative to the working directory when inside it.
+pub(crate) fn shown_path(root: &Path, cwd: &Path) -> String {
+    root.strip_prefix(cwd)
+        .ok()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| root.display().to_string())
+}
+
+/// `1 file`, `6 files`.
+pub(crate) fn file_count(n: usize) -> String {
+    match n {
+        1 => "1 file".to_owned(),
+        n => format!("{n} files"),
+    }
 }
 
 /// Text content is reported up to this size; larger files get only their size and hash.

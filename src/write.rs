@@ -801,7 +801,6 @@ mod tests {
     fn a_rollback_spares_files_of_others_in_directories_it_made() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        let anchor = existing_ancestor(root).unwrap();
         let anchor_fd = handle::open_dir(root).unwrap();
         let mut made = Made::default();
         let fd = make_dir(
@@ -820,7 +819,28 @@ mod tests {
         drop(fd);
         made.take_back(anchor_fd.as_fd());
         assert_eq!(listing(root), ["pkg", "pkg/theirs.py"]);
-        assert_eq!(anchor.missing.len(), 0);
+    }
+
+    /// The directory the checks saw replaced by another before the write: refused, and nothing
+    /// written into the newcomer.
+    #[test]
+    fn an_anchor_replaced_after_the_checks_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("site");
+        fs::create_dir(&root).unwrap();
+        let anchor = existing_ancestor(&root).unwrap();
+        fs::rename(&root, dir.path().join("moved")).unwrap();
+        fs::create_dir(&root).unwrap();
+        let target = Target {
+            root: &root,
+            anchor: &anchor,
+            overlay: true,
+            kind: Kind::Project,
+        };
+        let err = write(&plan(), target, &AtomicBool::new(false)).unwrap_err();
+        assert!(matches!(err, Error::Changed(ref p) if *p == root), "{err}");
+        assert!(listing(&root).is_empty());
+        assert!(listing(&dir.path().join("moved")).is_empty());
     }
 
     /// A directory of the plan that became a link is refused, not written through.

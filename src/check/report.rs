@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::{Change, Comparison, Difference};
+use crate::report::slash_path;
 use crate::Kind;
 
 /// One line for each difference, each followed by its diff when there is one. Empty when the
@@ -52,13 +53,7 @@ fn line(d: &Difference) -> String {
 
 /// One line for stderr: what was compared, where, and the outcome.
 pub fn summary(comparison: &Comparison, cwd: &Path) -> String {
-    let shown = comparison
-        .root
-        .strip_prefix(cwd)
-        .ok()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| comparison.root.display().to_string());
+    let shown = crate::report::shown_path(&comparison.root, cwd);
     let what = match &comparison.template {
         None => format!(
             "Django {} {} '{}'",
@@ -73,10 +68,7 @@ pub fn summary(comparison: &Comparison, cwd: &Path) -> String {
         ),
     };
     let command = command(comparison.kind);
-    let files = match comparison.files {
-        1 => "1 file".to_owned(),
-        n => format!("{n} files"),
-    };
+    let files = crate::report::file_count(comparison.files);
     if comparison.identical() {
         return format!("{shown} is identical to what {command} writes for {what} ({files}).");
     }
@@ -195,10 +187,6 @@ pub fn json(comparison: &Comparison) -> String {
         differences,
     };
     serde_json::to_string_pretty(&report).expect("the report serializes") + "\n"
-}
-
-fn slash_path(path: &Path) -> String {
-    path.to_string_lossy().replace('\\', "/")
 }
 
 #[cfg(test)]
