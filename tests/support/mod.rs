@@ -14,8 +14,17 @@ use std::sync::OnceLock;
 /// release).
 pub fn scaffold() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::new(scaffold_path());
-    cmd.env_remove("VIRTUAL_ENV");
+    // Not the checkout, unless a test says where: scaffold refuses a NAME that Python would
+    // import from the working directory, and the README's first command leaves ./mysite there.
+    cmd.env_remove("VIRTUAL_ENV").current_dir(empty_cwd());
     cmd
+}
+
+/// An empty directory under target/tmp, made once: the default working directory of the tests.
+fn empty_cwd() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("empty-cwd");
+    fs::create_dir_all(&dir).expect("target/tmp is writable");
+    dir
 }
 
 /// The binary run under a given umask (through `sh`, since a process sets only its own).
