@@ -190,6 +190,7 @@ fn pip_installed_wheel_writes_what_the_binary_writes() {
         let theirs = work.path().join("from_binary");
         run(
             Command::new(&installed)
+                .current_dir(work.path())
                 .args(args)
                 .arg(&ours)
                 .args(["-v", "0"])
