@@ -18,7 +18,7 @@ use tree_sitter::Node;
 
 use super::python::{
     indent_at, line_end, line_start, mask_docs_versions, normalized, reindent, restyle, same,
-    units, with_line_endings, Source, Style, Unit, UnitKind,
+    units, with_line_endings, Source, Unit, UnitKind,
 };
 
 /// What the project's wider state decides about single units.
@@ -243,7 +243,7 @@ impl<'a> Merger<'a> {
                 };
                 while list
                     .last()
-                    .is_some_and(|item| item.inserted.is_some_and(|(i, c)| c && i + 1 <= ti))
+                    .is_some_and(|item| item.inserted.is_some_and(|(i, c)| c && i < ti))
                 {
                     list.pop();
                 }
