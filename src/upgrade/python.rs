@@ -297,7 +297,10 @@ fn string_token(literal: &str) -> String {
     let content = body
         .get(quote..body.len().saturating_sub(quote))
         .unwrap_or(body);
-    let content = content.replace("\\'", "'").replace("\\\"", "\"");
+    let content = content
+        .replace("\r\n", "\n")
+        .replace("\\'", "'")
+        .replace("\\\"", "\"");
     format!("{prefix}'{content}'")
 }
 
