@@ -590,7 +590,7 @@ fn apply_inner(
                 &format
             };
             let format = cx.locale.date_format(format);
-            let literal = crate::date::literal_only(&format);
+            let literal = crate::date::literal_only(format);
             s(literal.unwrap_or_default())
         }
         "dictsort" | "dictsortreversed" => dictsort(value, &arg, name == "dictsortreversed")?,

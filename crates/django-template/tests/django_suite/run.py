@@ -47,6 +47,13 @@ WATCHES_MORE_THAN_OUTPUT = {
         "counts calls to Python helpers (mock)",
 }
 BUILTIN_NAMES = {"True", "False", "None"}
+# Tests that compile or render no template of plain data at all, by what they test instead.
+NO_TEMPLATE = {
+    "test_repr": "tests a node class's repr (Python API)",
+    "test_extends_node_repr": "tests a node class's repr (Python API)",
+    "test_property_resolver": "tests a Python helper (_property_resolver) on class instances",
+    "test_setup": "tests the suite's own @setup decorator",
+}
 
 
 class NotPlain(Exception):
@@ -239,11 +246,17 @@ def render(self, context):
 
 
 def init(self, template_string, origin=None, name=None, engine=None):
+    m = NA_TAG.search(str(template_string))
+    if CURRENT is not None and m:
+        # A test that only compiles such a template (its nodes, its errors) is counted here.
+        STATS[CURRENT].setdefault("compiled", "uses {%% %s %%}" % m.group(1))
     try:
         orig_init(self, template_string, origin, name, engine)
     except TemplateSyntaxError:
         source = str(template_string)
-        if CURRENT is not None and not NA_TAG.search(source):
+        if CURRENT is not None and m:
+            note("na", "uses {%% %s %%}" % m.group(1))
+        if CURRENT is not None and not m:
             note("delegated")
         if MODE == "engine" and CURRENT is not None and not NA_TAG.search(source):
             reply = ask({"template": source, "parse_only": True})
@@ -288,9 +301,17 @@ def wrap_filter(name, func):
             result = func(value, *args, **kwargs)
         finally:
             IN_FILTER = False
-        if type(result) not in (str, SafeString) or len(args) > 1:
+        if len(args) > 1:
+            return result
+        # A result that is not text (a list, an int, a bool) is read back from the rendered
+        # text with ast.literal_eval, so that the assertion compares what the engine printed.
+        read_back = type(result) not in (str, SafeString)
+        if read_back and type(result) not in (int, float, bool, list, tuple, dict, type(None)):
+            note("na", "a filter function returns a Python object (%s)" % type(result).__name__)
             return result
         autoescape = kwargs.get("autoescape", default_autoescape) if takes_autoescape else False
+        if read_back:
+            autoescape = False
         values = {"v": value}
         if args:
             values["a"] = args[0]
@@ -315,6 +336,13 @@ def wrap_filter(name, func):
             if "ok" not in reply:
                 raise AssertionError("django-template: " + reply["error"])
             out = reply["ok"]
+        if read_back:
+            import ast
+
+            try:
+                return ast.literal_eval(out)
+            except (ValueError, SyntaxError):
+                return out
         return SafeString(out) if isinstance(result, SafeString) else str(out)
 
     return wrapper
@@ -325,6 +353,19 @@ for filter_name, filter_func in list(defaultfilters.register.filters.items()):
         if obj is filter_func:
             setattr(defaultfilters, attr, wrap_filter(filter_name, filter_func))
 
+# `django.utils.html.escape`, which test modules import through defaultfilters, is the whole
+# body of the `force_escape` filter: calls to it in a test module render `{{ v|force_escape }}`.
+from django.utils import html as html_module  # noqa: E402
+
+ESCAPE = wrap_filter("force_escape", html_module.escape)
+
+
+def route_escape(test):
+    module = sys.modules.get(type(test).__module__)
+    if module is not None and getattr(module, "escape", None) is html_module.escape:
+        module.escape = ESCAPE
+
+
 orig_run = unittest.TestCase.run
 FAILURES = {}
 
@@ -332,6 +373,7 @@ FAILURES = {}
 def run(self, result=None):
     global CURRENT
     CURRENT = self.id()
+    route_escape(self)
     STATS.setdefault(CURRENT, {"delegated": 0, "na": []})
     before = (len(result.failures), len(result.errors), len(result.skipped)) if result else (0, 0, 0)
     try:
@@ -366,9 +408,11 @@ for test, entry in sorted(STATS.items()):
         if os.environ.get("SHOW_NA") and os.environ["SHOW_NA"] in entry["na"][0]:
             print("not applicable:", test, "--", entry["na"][0])
     elif entry["delegated"] == 0:
-        na["renders no template (tests Python functions)"] = na.get("renders no template (tests Python functions)", 0) + 1
+        reason = entry.get("compiled") or NO_TEMPLATE.get(test.rsplit(".", 1)[-1])
+        reason = reason or "renders no template (not classified: add a reason)"
+        na[reason] = na.get(reason, 0) + 1
         if os.environ.get("SHOW_NO_RENDER"):
-            print("no render:", test)
+            print("no render:", test, "--", reason)
     elif entry.get("failed"):
         failed += 1
         failures[test] = FAILURES.get(test, "?")
