@@ -252,3 +252,28 @@ fn real_django_admin_startapp_matches() {
     let tree = |root: &Path| -> BTreeMap<_, _> { files_with_exec_bit(root) };
     assert_eq!(tree(&theirs), tree(&ours));
 }
+
+/// Every release of the table, upgrade bases included, has a Python on this machine that it
+/// supports (its min_python to max_python): what the venvs of its tests are made with.
+#[test]
+fn every_release_has_a_python_it_supports_here() {
+    if python_opted_out("every_release_has_a_python_it_supports_here") {
+        return;
+    }
+    for django in DjangoVersion::ALL {
+        let python = support::python_for(django);
+        let version = support::python_version(&python)
+            .unwrap_or_else(|| panic!("{} does not run", python.display()));
+        assert!(
+            (django.min_python()..=django.max_python()).contains(&version),
+            "Django {django} got Python {version:?} ({})",
+            python.display()
+        );
+        eprintln!(
+            "Django {django}: Python {}.{} ({})",
+            version.0,
+            version.1,
+            python.display()
+        );
+    }
+}

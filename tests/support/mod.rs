@@ -188,7 +188,7 @@ pub fn release(feature: &str) -> scaffold::DjangoVersion {
 const SHARED_VENV_RELEASE: &str = "5.2";
 
 /// `(major, minor)` of a Python interpreter, if it runs.
-fn python_version(python: &Path) -> Option<(u32, u32)> {
+pub fn python_version(python: &Path) -> Option<(u32, u32)> {
     let out = Command::new(python)
         .args(["-c", "import sys; print(*sys.version_info[:2])"])
         .output()
