@@ -69,10 +69,11 @@ fn man_dir_writes_every_page() {
             "scaffold-new.1",
             "scaffold-startapp.1",
             "scaffold-startproject.1",
+            "scaffold-upgrade.1",
             "scaffold.1",
         ]
     );
-    assert_eq!(printed.lines().count(), 6, "{printed}");
+    assert_eq!(printed.lines().count(), 7, "{printed}");
     let startproject = std::fs::read_to_string(pages.join("scaffold-startproject.1")).unwrap();
     assert_eq!(startproject, stdout(&["man", "startproject"]));
 }

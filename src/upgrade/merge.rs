@@ -132,21 +132,20 @@ fn text_merge(base: &str, ours: &str, theirs: &str, theirs_label: &str) -> (Stri
     match options.merge(base, ours, theirs) {
         Ok(text) => (text, 0),
         Err(text) => {
+            // diffy writes its marker lines with `\n`: a CRLF file gets them in CRLF.
+            let nl = if ours.contains("\r\n") { "\r\n" } else { "\n" };
             let mut out = String::with_capacity(text.len());
             let mut conflicts = 0;
             for line in text.split_inclusive('\n') {
-                let (body, end) = match line.strip_suffix("\r\n") {
-                    Some(b) => (b, "\r\n"),
-                    None => match line.strip_suffix('\n') {
-                        Some(b) => (b, "\n"),
-                        None => (line, ""),
-                    },
-                };
+                let body = line.trim_end_matches(['\r', '\n']);
+                let end = if line.len() > body.len() { nl } else { "" };
                 if body == "<<<<<<< ours" {
                     conflicts += 1;
                     out.push_str(&format!("<<<<<<< {OURS_LABEL}{end}"));
                 } else if body == ">>>>>>> theirs" {
                     out.push_str(&format!(">>>>>>> {theirs_label}{end}"));
+                } else if body == "=======" {
+                    out.push_str(&format!("======={end}"));
                 } else {
                     out.push_str(line);
                 }
@@ -821,6 +820,16 @@ mod tests {
         assert_eq!(
             merged.text,
             "<<<<<<< your project\nX = 10\n=======\nX = 3\n>>>>>>> Django 6.1\nY = 2\n"
+        );
+    }
+
+    #[test]
+    fn markers_take_the_files_line_endings() {
+        let merged = m("X = 1\nY = 2\n", "X = 10\r\nY = 2\r\n", "X = 3\nY = 2\n");
+        assert_eq!(merged.conflicts, 1);
+        assert_eq!(
+            merged.text,
+            "<<<<<<< your project\r\nX = 10\r\n=======\r\nX = 3\r\n>>>>>>> Django 6.1\r\nY = 2\r\n"
         );
     }
 

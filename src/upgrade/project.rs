@@ -18,9 +18,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::name::{PackageName, Role};
-use crate::settings::{SettingsLayout, SettingsModule};
-use crate::{DjangoVersion, Kind, Request};
+use crate::settings::SettingsModule;
 
 /// Which tool wrote the settings docstring line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,43 +119,6 @@ impl Project {
     /// The project package: the first part of the default settings module.
     pub fn package(&self) -> Option<&str> {
         self.settings_module.as_deref()?.split('.').next()
-    }
-
-    /// The request that renders this project's base: the built-in template of the release that
-    /// generated it, with the project's own name, key, settings module and layout, so that the
-    /// lines the owner did not touch come out the same. Says why when it cannot.
-    pub fn base_request(&self) -> Result<Request, String> {
-        let Some((file, by)) = &self.generated_by else {
-            return Err("no settings docstring names the Django release that generated it".into());
-        };
-        let feature = format!("{}.{}", by.feature.0, by.feature.1);
-        let django: DjangoVersion = feature
-            .parse()
-            .map_err(|e| format!("{} names Django {}: {e}", file.display(), by.release))?;
-        let package = self
-            .package()
-            .ok_or("manage.py sets no default DJANGO_SETTINGS_MODULE")?;
-        let module = self.settings_module.clone().unwrap_or_default();
-        let layout = if file.ends_with("settings/base.py") {
-            SettingsLayout::Split
-        } else {
-            SettingsLayout::Single
-        };
-        let mut request = Request::new(Kind::Project, package);
-        request.directory = Some(self.root.clone());
-        request.django = Some(django);
-        request.secret_key = Some(
-            self.secret_key
-                .clone()
-                .ok_or_else(|| format!("no SECRET_KEY literal in {}", file.display()))?,
-        );
-        request.settings = layout;
-        let is_default = PackageName::parse(package, Kind::Project, Role::Name)
-            .is_ok_and(|name| SettingsModule::default_for(&name, layout).as_str() == module);
-        if !is_default {
-            request.settings_module = Some(module);
-        }
-        Ok(request)
     }
 }
 
@@ -553,81 +514,6 @@ mod tests {
         assert_eq!(secret_key("SECRET_KEY=\"k\"\n").as_deref(), Some("k"));
         assert_eq!(secret_key("SECRET_KEY = os.environ['KEY']\n"), None);
         assert_eq!(secret_key("    SECRET_KEY = 'indented'\n"), None);
-    }
-
-    /// The base of an untouched project is the project itself: rendering the base request and
-    /// comparing it with the project (`--check`'s comparison) finds no difference.
-    #[test]
-    fn the_base_of_an_untouched_project_is_itself() {
-        use crate::{Environment, SettingsLayout};
-        for &django in DjangoVersion::generated() {
-            for (layout, module) in [
-                (SettingsLayout::Single, None),
-                (SettingsLayout::Split, None),
-                (SettingsLayout::Single, Some("conf.prod")),
-            ] {
-                let dir = tempfile::tempdir().unwrap();
-                let env = Environment {
-                    cwd: dir.path().to_owned(),
-                    home: None,
-                    module_search: Vec::new(),
-                    virtual_env: None,
-                };
-                let mut request = Request::new(Kind::Project, "mysite");
-                request.directory = Some(".".into());
-                request.django = Some(django);
-                request.settings = layout;
-                request.settings_module = module.map(str::to_owned);
-                let never = std::sync::atomic::AtomicBool::new(false);
-                let prepared = crate::prepare(&request, &env).unwrap();
-                prepared.write(&never).unwrap();
-                if module.is_some() {
-                    // manage.py names a module the project lacks; the release is still in settings.py.
-                    let found = discover(dir.path()).unwrap();
-                    assert_eq!(found.generated_by, None);
-                    continue;
-                }
-
-                let base = discover(dir.path()).unwrap().base_request().unwrap();
-                assert_eq!(base.django, Some(django));
-                assert_eq!(base.settings, layout);
-                assert_eq!(base.settings_module, None);
-                let key = base.secret_key.clone().unwrap();
-                assert!(key.starts_with("django-insecure-"), "{key}");
-                let comparison = crate::check(&base, &env, crate::report::umask()).unwrap();
-                assert!(
-                    comparison.identical(),
-                    "{django} {layout:?}: {:?}",
-                    comparison.differences
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn no_base_without_the_docstring_line_or_for_an_unsupported_release() {
-        let dir = tempfile::tempdir().unwrap();
-        fs::write(
-            dir.path().join("manage.py"),
-            "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'old.settings')\n",
-        )
-        .unwrap();
-        fs::create_dir(dir.path().join("old")).unwrap();
-        fs::write(dir.path().join("old/settings.py"), "SECRET_KEY = 'k'\n").unwrap();
-        let err = discover(dir.path()).unwrap().base_request().unwrap_err();
-        assert!(err.contains("no settings docstring"), "{err}");
-        fs::write(
-            dir.path().join("old/settings.py"),
-            "Generated by 'django-admin startproject' using Django 2.2.28.\nSECRET_KEY = 'k'\n",
-        )
-        .unwrap();
-        let err = discover(dir.path()).unwrap().base_request().unwrap_err();
-        assert!(
-            err.starts_with(
-                "old/settings.py names Django 2.2.28: unsupported Django version '2.2'"
-            ),
-            "{err}"
-        );
     }
 
     #[test]
