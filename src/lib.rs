@@ -336,14 +336,18 @@ impl Prepared {
             overlay: self.destination.overlay,
             kind: self.kind,
         };
-        let replacement = self.registration.as_ref().map(|r| write::Replacement {
-            path: &r.settings,
-            identity: r.identity,
-            original: &r.original,
-            mode: r.mode,
-            content: &r.edited,
-        });
-        write::write_with(&self.plan, target, replacement, cancel)
+        let replacement: Vec<write::Replacement> = self
+            .registration
+            .iter()
+            .map(|r| write::Replacement {
+                path: &r.settings,
+                identity: r.identity,
+                original: &r.original,
+                mode: r.mode,
+                content: &r.edited,
+            })
+            .collect();
+        write::write_with(&self.plan, target, &replacement, cancel)
     }
 
     pub fn root(&self) -> &Path {

@@ -23,7 +23,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use rustix::fs::{Mode, OFlags, RenameFlags};
+use rustix::fs::{AtFlags, Mode, OFlags, RenameFlags};
 use rustix::io::Errno;
 
 use crate::destination::Anchor;
@@ -48,7 +48,7 @@ pub struct Target<'a> {
 /// ends up in place or, on error or when `cancel` is raised, nothing this run made is left and
 /// nothing that existed is changed.
 pub fn write(plan: &Plan, target: Target<'_>, cancel: &AtomicBool) -> Result<(), Error> {
-    write_with(plan, target, None, cancel)
+    write_with(plan, target, &[], cancel)
 }
 
 /// An existing file that a write replaces as its last step.
@@ -64,16 +64,20 @@ pub struct Replacement<'a> {
     pub content: &'a [u8],
 }
 
-/// [`write`], and then `replacement` (if any) in one all-or-nothing change: the replacement's
-/// content is staged first, the plan placed, then the file replaced by one rename; on any
-/// failure neither the plan's files nor the replaced file are left changed.
+/// [`write`], and then `replacements` in one all-or-nothing change: their contents are staged
+/// first, the plan placed, then each file exchanged with its staged content
+/// (`RENAME_EXCHANGE`), so that every original is still at hand until the last exchange is
+/// done; on any failure neither the plan's files nor any replaced file are left changed.
 pub fn write_with(
     plan: &Plan,
     target: Target<'_>,
-    replacement: Option<Replacement<'_>>,
+    replacements: &[Replacement<'_>],
     cancel: &AtomicBool,
 ) -> Result<(), Error> {
-    let pending = replacement.map(PendingReplacement::stage).transpose()?;
+    let pending: Vec<PendingReplacement> = replacements
+        .iter()
+        .map(|r| PendingReplacement::stage(*r))
+        .collect::<Result<_, _>>()?;
     let anchor = target.anchor;
     let anchor_fd =
         handle::open_dir(&anchor.path).map_err(Error::io("cannot open", &anchor.path))?;
@@ -108,11 +112,7 @@ pub fn write_with(
         &mut made,
         cancel,
     )
-    .and_then(|()| match &pending {
-        Some(_) if cancel.load(Ordering::Relaxed) => Err(Error::Interrupted),
-        Some(pending) => pending.commit(),
-        None => Ok(()),
-    });
+    .and_then(|()| commit_all(&pending, cancel));
     if result.is_err() {
         made.take_back(anchor_fd.as_fd());
     }
@@ -272,7 +272,9 @@ impl<'a> PendingReplacement<'a> {
         Ok(pending)
     }
 
-    /// Renames the staged content over the file, if that is still the file that was read.
+    /// Exchanges the staged content with the file, if that is still the file that was read:
+    /// checked before the exchange (identity and bytes) and after it (the identity of what
+    /// came out), so a file swapped in between is put back, not replaced.
     fn commit(&self) -> Result<(), Error> {
         let path = self.replacement.path;
         let unchanged = handle::open_file_beneath(self.dir.as_fd(), Path::new(self.name))
@@ -286,11 +288,68 @@ impl<'a> PendingReplacement<'a> {
         if unchanged.is_none() {
             return Err(Error::Changed(path.to_owned()));
         }
-        rustix::fs::renameat(&self.dir, self.temp.as_str(), &self.dir, self.name)
-            .map_err(|e| Error::io("cannot replace", path)(e.into()))?;
+        self.exchange()?;
         self.committed.set(true);
+        let out = rustix::fs::statat(&self.dir, self.temp.as_str(), AtFlags::SYMLINK_NOFOLLOW)
+            .map(|stat| Identity::of(&stat));
+        if out.ok() != Some(self.replacement.identity) {
+            self.undo();
+            return Err(Error::Changed(path.to_owned()));
+        }
         Ok(())
     }
+
+    fn exchange(&self) -> Result<(), Error> {
+        rustix::fs::renameat_with(
+            &self.dir,
+            self.temp.as_str(),
+            &self.dir,
+            self.name,
+            RenameFlags::EXCHANGE,
+        )
+        .map_err(|e| Error::io("cannot replace", self.replacement.path)(e.into()))
+    }
+
+    /// Puts the original back after a commit; the staged content goes with the drop.
+    fn undo(&self) {
+        if self.committed.get() && self.exchange().is_ok() {
+            self.committed.set(false);
+        }
+    }
+
+    /// After every commit: removes the original, now under the temporary name.
+    fn finish(&self) {
+        if self.committed.get() {
+            let _ = handle::remove_if_same(
+                self.dir.as_fd(),
+                OsStr::new(&self.temp),
+                self.replacement.identity,
+                false,
+            );
+        }
+    }
+}
+
+/// Commits every replacement, or none: on a failure or a cancel, the ones already exchanged
+/// are exchanged back.
+fn commit_all(pending: &[PendingReplacement], cancel: &AtomicBool) -> Result<(), Error> {
+    for (i, p) in pending.iter().enumerate() {
+        let result = if cancel.load(Ordering::Relaxed) {
+            Err(Error::Interrupted)
+        } else {
+            p.commit()
+        };
+        if let Err(e) = result {
+            for done in pending[..i].iter().rev() {
+                done.undo();
+            }
+            return Err(e);
+        }
+    }
+    for p in pending {
+        p.finish();
+    }
+    Ok(())
 }
 
 impl Drop for PendingReplacement<'_> {
@@ -638,7 +697,7 @@ mod tests {
             mode: 0o640,
             content: b"INSTALLED_APPS = ['site']\n",
         };
-        write_with(&plan(), target, Some(replacement), &AtomicBool::new(false))
+        write_with(&plan(), target, &[replacement], &AtomicBool::new(false))
     }
 
     #[test]
@@ -671,6 +730,87 @@ mod tests {
                 "site/pkg/b.py"
             ]
         );
+    }
+
+    /// Several replacements are all or nothing: when the last one's file changed after it was
+    /// read, the ones already exchanged are put back, the very files they were, and no
+    /// temporary file is left.
+    #[test]
+    fn replacements_are_all_or_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let names = ["a.py", "b.py", "c.py"];
+        let mut read = Vec::new();
+        for name in names {
+            let path = root.join(name);
+            fs::write(&path, format!("{name} = 1\n")).unwrap();
+            let identity = Identity::of_fd(File::open(&path).unwrap()).unwrap();
+            read.push((path, identity, fs::read(root.join(name)).unwrap()));
+        }
+        fs::write(root.join("c.py"), "changed meanwhile\n").unwrap();
+        let replacements: Vec<Replacement> = read
+            .iter()
+            .map(|(path, identity, original)| Replacement {
+                path,
+                identity: *identity,
+                original,
+                mode: 0o644,
+                content: b"new\n",
+            })
+            .collect();
+        let anchor = existing_ancestor(root).unwrap();
+        let target = Target {
+            root,
+            anchor: &anchor,
+            overlay: true,
+            kind: Kind::Project,
+        };
+        let err = write_with(
+            &Plan::default(),
+            target,
+            &replacements,
+            &AtomicBool::new(false),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::Changed(_)), "{err}");
+        assert_eq!(listing(root), names);
+        for (path, identity, original) in &read[..2] {
+            assert_eq!(&fs::read(path).unwrap(), original);
+            assert_eq!(
+                Identity::of_fd(File::open(path).unwrap()).unwrap(),
+                *identity
+            );
+        }
+        assert_eq!(
+            fs::read_to_string(root.join("c.py")).unwrap(),
+            "changed meanwhile\n"
+        );
+
+        // Unmeddled, all three are replaced and no original is left behind.
+        fs::write(root.join("c.py"), "c.py = 1\n").unwrap();
+        let identity = Identity::of_fd(File::open(root.join("c.py")).unwrap()).unwrap();
+        let c_original = fs::read(root.join("c.py")).unwrap();
+        let mut replacements = replacements;
+        replacements[2].identity = identity;
+        replacements[2].original = &c_original;
+        let anchor = existing_ancestor(root).unwrap();
+        let target = Target {
+            root,
+            anchor: &anchor,
+            overlay: true,
+            kind: Kind::Project,
+        };
+        write_with(
+            &Plan::default(),
+            target,
+            &replacements,
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        assert_eq!(listing(root), names);
+        for name in names {
+            assert_eq!(fs::read_to_string(root.join(name)).unwrap(), "new\n");
+        }
     }
 
     /// A settings file that changes or disappears after it was read: nothing is written, the

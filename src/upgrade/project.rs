@@ -1,6 +1,5 @@
-//! Groundwork for `scaffold upgrade` (issue 12), not wired into the command line yet: finding
-//! what `startproject` and `startapp` generated in an existing project, and which release
-//! generated it. Reads; never writes.
+//! What `startproject` and `startapp` generated in an existing project, and which release
+//! generated it: the inputs of `scaffold upgrade`. Reads; never writes.
 //!
 //! What is found, and from where:
 //! - the default settings module, from the `os.environ.setdefault('DJANGO_SETTINGS_MODULE', ...)`
@@ -254,6 +253,12 @@ pub fn generated_by(text: &str) -> Option<GeneratedBy> {
             .strip_prefix("using Django ")?
             .trim_end()
             .strip_suffix('.')?;
+        // After `scaffold upgrade`: `... using Django 4.2.7 and upgraded by 'scaffold upgrade'
+        // to Django 6.1.3.`; the generated parts now correspond to the release upgraded to.
+        let release = match release.split_once(" and upgraded by 'scaffold upgrade' to Django ") {
+            Some((_, upgraded)) => upgraded,
+            None => release,
+        };
         let feature = feature_of(release)?;
         Some(GeneratedBy {
             generator,

@@ -1,0 +1,542 @@
+//! `scaffold upgrade`: brings what startproject and startapp generated in an existing project
+//! to a newer Django release.
+//!
+//! The flow: [`discover`] reads the project (manage.py's settings module, the settings file
+//! whose docstring names the generating release, the apps); [`plan`] renders the built-in
+//! template of that release (the base) and of the target, both with the project's own name,
+//! key and settings module, and merges base -> target into each current file
+//! ([`merge::merge`]), under Django's rules between settings ([`rules`]). Nothing is written
+//! until [`Upgrade::write`], which replaces every changed file and adds every new one in one
+//! all-or-nothing write.
+
+pub mod merge;
+pub mod project;
+pub mod python;
+pub mod report;
+pub mod rules;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+pub use project::*;
+
+use crate::builtin;
+use crate::handle::Identity;
+use crate::layout::ProjectLayout;
+use crate::name::{Kind, PackageName, Role};
+use crate::plan::{Content, Plan};
+use crate::secret::SecretKey;
+use crate::settings::{SettingsLayout, SettingsModule};
+use crate::{DjangoVersion, Environment, Error};
+
+/// What the user asked of `scaffold upgrade`.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The project root (the directory holding manage.py), absolute or relative to the cwd.
+    pub root: PathBuf,
+    /// `--to`; None: the release installed where the project runs, else the newest.
+    pub to: Option<DjangoVersion>,
+    /// `--from`; None: the release the settings docstring names.
+    pub from: Option<DjangoVersion>,
+}
+
+/// What becomes of one generated file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Unchanged,
+    Changed,
+    /// The new release's template has it and the project does not: it is added.
+    Added,
+    /// The project deleted a file the template generates: it stays deleted.
+    Deleted,
+    /// Merged with conflict markers where both sides changed the same statement.
+    Conflict,
+}
+
+/// One generated file of the project and its upgrade.
+#[derive(Debug, Clone)]
+pub struct FileUpgrade {
+    /// Relative to the project root.
+    pub path: PathBuf,
+    pub status: Status,
+    pub conflicts: usize,
+    /// The file as it is (None when absent).
+    pub before: Option<Vec<u8>>,
+    /// The file as the upgrade leaves it (None when absent).
+    pub after: Option<Vec<u8>>,
+    /// The mode of the file as it is, or of the template's file when added.
+    pub mode: u32,
+    identity: Option<Identity>,
+}
+
+/// A planned upgrade: every generated file with what the merge made of it.
+#[derive(Debug, Clone)]
+pub struct Upgrade {
+    pub root: PathBuf,
+    /// The release the generated files correspond to: as recorded (`4.2.7`), or `--from`'s.
+    pub from: String,
+    pub from_version: DjangoVersion,
+    pub to: DjangoVersion,
+    /// Sorted by path.
+    pub files: Vec<FileUpgrade>,
+    pub notes: Vec<String>,
+}
+
+impl Upgrade {
+    pub fn conflicts(&self) -> usize {
+        self.files.iter().map(|f| f.conflicts).sum()
+    }
+
+    pub fn count(&self, status: Status) -> usize {
+        self.files.iter().filter(|f| f.status == status).count()
+    }
+
+    /// Writes every changed and added file in one all-or-nothing write: new files are staged
+    /// and moved in, changed files replaced only if they are still the files that were read.
+    pub fn write(&self, cancel: &AtomicBool) -> Result<(), Error> {
+        let mut plan = Plan::default();
+        let mut replaced = Vec::new();
+        for file in &self.files {
+            let Some(after) = &file.after else { continue };
+            match (file.status, &file.before, file.identity) {
+                (Status::Added, None, _) => {
+                    plan.add_file(file.path.clone(), file.mode, Content::Bytes(after.clone()))
+                }
+                (Status::Changed | Status::Conflict, Some(before), Some(identity)) => {
+                    let path = self.root.join(&file.path);
+                    refuse_read_only(&path)?;
+                    replaced.push((path, identity, before, after, file.mode));
+                }
+                _ => {}
+            }
+        }
+        plan.sort();
+        let anchor = crate::destination::existing_ancestor(&self.root)?;
+        let target = crate::write::Target {
+            root: &self.root,
+            anchor: &anchor,
+            overlay: true,
+            kind: Kind::Project,
+        };
+        let replacements: Vec<crate::write::Replacement> = replaced
+            .iter()
+            .map(
+                |(path, identity, before, after, mode)| crate::write::Replacement {
+                    path,
+                    identity: *identity,
+                    original: before,
+                    mode: *mode,
+                    content: after,
+                },
+            )
+            .collect();
+        crate::write::write_with(&plan, target, &replacements, cancel)
+    }
+}
+
+/// A file the owner made read-only is not replaced behind their back.
+fn refuse_read_only(path: &Path) -> Result<(), Error> {
+    use rustix::fs::{accessat, Access, AtFlags, CWD};
+    match accessat(CWD, path, Access::WRITE_OK, AtFlags::EACCESS) {
+        Ok(()) => Ok(()),
+        Err(e) => Err(Error::io("cannot write", path)(e.into())),
+    }
+}
+
+/// Reads the project at `options.root`, renders both releases and merges every generated file.
+/// Reads only.
+pub fn plan(options: &Options, env: &Environment) -> Result<Upgrade, Error> {
+    let root = crate::destination::normalize(&env.cwd.join(&options.root));
+    if !root.join("manage.py").is_file() {
+        return Err(Error::NotAProject(root));
+    }
+    let project = discover(&root).map_err(Error::io("cannot read", &root))?;
+    let module = project
+        .settings_module
+        .clone()
+        .ok_or_else(|| Error::Upgrade("manage.py sets no default DJANGO_SETTINGS_MODULE".into()))?;
+    let package = project.package().unwrap_or_default().to_owned();
+    let name = PackageName::parse(&package, Kind::Project, Role::Name)?;
+
+    let (from, from_version) = match (options.from, &project.generated_by) {
+        (Some(v), _) => (v.release().to_owned(), v),
+        (None, Some((file, by))) => {
+            let version = DjangoVersion::from_feature(by.feature.0, by.feature.1).ok_or_else(|| {
+                Error::Upgrade(format!(
+                    "{} says the project was generated by Django {}, which scaffold does not know (it knows {}); pass --from with the nearest release",
+                    file.display(),
+                    by.release,
+                    DjangoVersion::supported_list()
+                ))
+            })?;
+            (by.release.clone(), version)
+        }
+        (None, None) => return Err(Error::NoBaseRelease(root)),
+    };
+    let to = options
+        .to
+        .unwrap_or_else(|| default_target(env, &root, from_version));
+    if to < from_version {
+        return Err(Error::Upgrade(format!(
+            "cannot upgrade from Django {from} to the older {to}; pass a --to of {from_version} or newer"
+        )));
+    }
+
+    let generator = project.generated_by.as_ref().map(|(_, by)| by.generator);
+    let settings_file = project
+        .generated_by
+        .as_ref()
+        .map(|(f, _)| f.clone())
+        .or_else(|| project.settings_file.clone());
+    let generator_text = settings_file
+        .as_ref()
+        .and_then(|f| fs::read_to_string(root.join(f)).ok())
+        .and_then(|t| {
+            t.lines()
+                .find(|l| merge::is_generator_line(l))
+                .map(str::to_owned)
+        });
+    let split = generator == Some(Generator::Scaffold)
+        && generator_text
+            .as_deref()
+            .is_some_and(|l| l.contains("--settings split"));
+    let project_app = generator == Some(Generator::Scaffold)
+        && project.apps.iter().any(|a| a.dir == Path::new(&package));
+    let layout = if split {
+        SettingsLayout::Split
+    } else {
+        SettingsLayout::Single
+    };
+    let settings_module = SettingsModule::parse(&module)?;
+    let key = project
+        .secret_key
+        .as_deref()
+        .and_then(|k| SecretKey::given(k).ok())
+        .unwrap_or(SecretKey::given("not-a-literal")?);
+    let values = Values {
+        name: &name,
+        root: &root,
+        key: &key,
+        layout,
+        project_layout: if project_app {
+            ProjectLayout::ProjectApp
+        } else {
+            ProjectLayout::Classic
+        },
+        settings_module: &settings_module,
+    };
+
+    // Template path -> project path, for the project's files and each app's.
+    let mut triples: BTreeMap<PathBuf, (Option<String>, Option<String>, u32)> = BTreeMap::new();
+    let template_settings = PathBuf::from(format!("{package}/settings.py"));
+    for (version, side) in [(from_version, 0), (to, 1)] {
+        for (path, mode, text) in values.project(version) {
+            let target = if !split && path == template_settings {
+                settings_file.clone().unwrap_or(path)
+            } else {
+                path
+            };
+            let entry = triples.entry(target).or_insert((None, None, mode));
+            if side == 0 {
+                entry.0 = Some(text);
+            } else {
+                entry.1 = Some(text);
+                entry.2 = mode;
+            }
+        }
+        for app in &project.apps {
+            if project_app && app.dir == Path::new(&package) {
+                continue;
+            }
+            let Some(files) = values.app(version, app) else {
+                continue;
+            };
+            for (path, mode, text) in files {
+                let entry = triples
+                    .entry(app.dir.join(path))
+                    .or_insert((None, None, mode));
+                if side == 0 {
+                    entry.0 = Some(text);
+                } else {
+                    entry.1 = Some(text);
+                    entry.2 = mode;
+                }
+            }
+        }
+    }
+
+    let record = generator_text.as_deref().map(|line| record_line(line, to));
+    let settings_files = rules::settings_files(&root, settings_file.as_deref());
+    let mut notes = Vec::new();
+    if record.is_none() {
+        notes.push(format!(
+            "no settings docstring records the generating release: the next upgrade needs --from {to}"
+        ));
+    }
+    let mut files = Vec::new();
+    for (path, (base, theirs, mode)) in triples {
+        let full = root.join(&path);
+        let current = read_current(&full)?;
+        let is_settings = Some(&path) == settings_file.as_ref();
+        let (base, theirs) = match (base, theirs, is_settings) {
+            (Some(b), Some(t), true) => (
+                Some(with_generator_line(&b, generator_text.as_deref())),
+                Some(with_generator_line(&t, record.as_deref())),
+            ),
+            other => (other.0, other.1),
+        };
+        let upgrade = match (current, theirs) {
+            (None, Some(t)) if base.is_none() => FileUpgrade {
+                status: Status::Added,
+                conflicts: 0,
+                before: None,
+                after: Some(t.into_bytes()),
+                mode,
+                identity: None,
+                path,
+            },
+            (None, _) => FileUpgrade {
+                status: Status::Deleted,
+                conflicts: 0,
+                before: None,
+                after: None,
+                mode,
+                identity: None,
+                path,
+            },
+            (Some((bytes, meta)), theirs) => {
+                let identity = Some(Identity::from_parts(meta.dev(), meta.ino()));
+                let file_mode = meta.permissions().mode() & 0o7777;
+                let merged = match (std::str::from_utf8(&bytes), theirs) {
+                    (Ok(ours), Some(theirs)) => {
+                        let policy = rules::Rules {
+                            root: &root,
+                            file: &path,
+                            settings: is_settings,
+                            settings_files: &settings_files,
+                            to,
+                        };
+                        let cx = merge::Context {
+                            policy: &policy,
+                            base_docs: from_version.docs_version(),
+                            target_docs: to.docs_version(),
+                            theirs_label: &format!("Django {to}"),
+                            generator_line: record.as_deref().filter(|_| is_settings),
+                        };
+                        let mut merged =
+                            merge::merge(base.as_deref().unwrap_or(""), ours, &theirs, &cx);
+                        if merged.conflicts == 0 && python::Source::parse(&merged.text).is_none() {
+                            merged.conflicts = 1;
+                            merged.notes.push(format!(
+                                "{}: the merged file does not parse as Python; review it",
+                                crate::report::slash_path(&path)
+                            ));
+                        }
+                        merged
+                    }
+                    (Err(_), Some(_)) => {
+                        notes.push(format!(
+                            "{}: not UTF-8 text, left as it is",
+                            crate::report::slash_path(&path)
+                        ));
+                        merge::Merged {
+                            text: String::new(),
+                            conflicts: 0,
+                            notes: Vec::new(),
+                        }
+                    }
+                    (_, None) => merge::Merged {
+                        text: String::new(),
+                        conflicts: 0,
+                        notes: Vec::new(),
+                    },
+                };
+                let unchanged = merged.text.is_empty() && merged.conflicts == 0
+                    || merged.text.as_bytes() == bytes.as_slice();
+                notes.extend(merged.notes);
+                let status = if merged.conflicts > 0 {
+                    Status::Conflict
+                } else if unchanged {
+                    Status::Unchanged
+                } else {
+                    Status::Changed
+                };
+                FileUpgrade {
+                    after: Some(if unchanged {
+                        bytes.clone()
+                    } else {
+                        merged.text.into_bytes()
+                    }),
+                    before: Some(bytes),
+                    status,
+                    conflicts: merged.conflicts,
+                    mode: file_mode,
+                    identity,
+                    path,
+                }
+            }
+        };
+        files.push(upgrade);
+    }
+    notes.dedup();
+    Ok(Upgrade {
+        root,
+        from,
+        from_version,
+        to,
+        files,
+        notes,
+    })
+}
+
+/// The release `scaffold upgrade` targets without `--to`: the one installed where the project
+/// runs (the active venv, else a `.venv` at or above the project), if scaffold knows it and it
+/// is not older than the base; else the newest.
+fn default_target(env: &Environment, root: &Path, from: DjangoVersion) -> DjangoVersion {
+    crate::installed::find(env.virtual_env.as_deref(), root, &env.cwd)
+        .and_then(|i| i.django)
+        .and_then(|v| crate::installed::feature(&v))
+        .and_then(|(major, minor)| DjangoVersion::from_feature(major, minor))
+        .filter(|v| *v >= from)
+        .unwrap_or(DjangoVersion::NEWEST)
+}
+
+fn read_current(path: &Path) -> Result<Option<(Vec<u8>, fs::Metadata)>, Error> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_file() => {
+            let bytes = fs::read(path).map_err(Error::io("cannot read", path))?;
+            Ok(Some((bytes, meta)))
+        }
+        Ok(_) => Err(Error::Upgrade(format!(
+            "{} is not a regular file; scaffold upgrade leaves links and special files alone",
+            path.display()
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io("cannot read", path)(e)),
+    }
+}
+
+/// The settings docstring line after an upgrade to `to`: what generated the project, and the
+/// release its generated parts now correspond to.
+pub fn record_line(current: &str, to: DjangoVersion) -> String {
+    let line = current.trim().trim_end_matches('.');
+    let origin = line
+        .split_once(" and upgraded by 'scaffold upgrade'")
+        .map_or(line, |(o, _)| o);
+    format!(
+        "{origin} and upgraded by 'scaffold upgrade' to Django {}.",
+        to.release()
+    )
+}
+
+/// `text` with its generator line (if any) replaced by `line`.
+fn with_generator_line(text: &str, line: Option<&str>) -> String {
+    let Some(line) = line else {
+        return text.to_owned();
+    };
+    text.split_inclusive('\n')
+        .map(|l| {
+            if merge::is_generator_line(l) {
+                let end = &l[l.trim_end_matches(['\r', '\n']).len()..];
+                format!("{line}{end}")
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect()
+}
+
+/// The project's own values, with which both releases are rendered.
+struct Values<'a> {
+    name: &'a PackageName,
+    root: &'a Path,
+    key: &'a SecretKey,
+    layout: SettingsLayout,
+    project_layout: ProjectLayout,
+    settings_module: &'a SettingsModule,
+}
+
+impl Values<'_> {
+    /// startproject's files of `django` as (path, mode, text).
+    fn project(&self, django: DjangoVersion) -> Vec<(PathBuf, u32, String)> {
+        files(builtin::render(&builtin::Context {
+            kind: Kind::Project,
+            name: self.name,
+            directory: self.root,
+            django,
+            project: Some(builtin::ProjectContext {
+                secret_key: self.key,
+                layout: self.layout,
+                project_layout: self.project_layout,
+                project_files: false,
+                settings_module: self.settings_module,
+            }),
+            app_module: None,
+        }))
+    }
+
+    /// startapp's files of `django` for `app`, relative to the app's directory; None when the
+    /// app's name is not one startapp could have made.
+    fn app(&self, django: DjangoVersion, app: &App) -> Option<Vec<(PathBuf, u32, String)>> {
+        let dotted = app.name.clone().unwrap_or_else(|| slash_to_dots(&app.dir));
+        let last = dotted.rsplit('.').next().unwrap_or_default();
+        let name = PackageName::parse(last, Kind::App, Role::Name).ok()?;
+        let directory = self.root.join(&app.dir);
+        Some(files(builtin::render(&builtin::Context {
+            kind: Kind::App,
+            name: &name,
+            directory: &directory,
+            django,
+            project: None,
+            app_module: (dotted != last).then_some(dotted.as_str()),
+        })))
+    }
+}
+
+fn slash_to_dots(dir: &Path) -> String {
+    dir.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+fn files(plan: Plan) -> Vec<(PathBuf, u32, String)> {
+    plan.files()
+        .filter_map(|(path, mode, content)| match content {
+            Content::Bytes(bytes) => Some((
+                path.to_owned(),
+                mode,
+                String::from_utf8_lossy(bytes).into_owned(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_record_line_keeps_the_origin() {
+        let to = DjangoVersion::NEWEST;
+        let once = record_line(
+            "Generated by 'django-admin startproject' using Django 4.2.7.",
+            to,
+        );
+        assert_eq!(
+            once,
+            format!(
+                "Generated by 'django-admin startproject' using Django 4.2.7 and upgraded by 'scaffold upgrade' to Django {}.",
+                to.release()
+            )
+        );
+        assert_eq!(record_line(&once, to), once);
+        let found = generated_by(&once).unwrap();
+        assert_eq!(found.release, to.release());
+    }
+}
