@@ -191,7 +191,7 @@ fn python_minor_for(django: scaffold::DjangoVersion) -> Option<u32> {
 
 /// `python3.MINOR`: pyenv's newest CPython 3.MINOR.x (`pyenv root`, else `$PYENV_ROOT`, else
 /// `~/.pyenv`), else `python3.MINOR` on PATH; a clear failure when there is none.
-pub fn pyenv_python(minor: u32) -> PathBuf {
+fn pyenv_python(minor: u32) -> PathBuf {
     let prefix = format!("3.{minor}.");
     let roots = [
         Command::new("pyenv")
