@@ -1,13 +1,16 @@
 //! The built-in project and app templates: rendered by build.rs with Tera for every Django
 //! release and settings layout, embedded in the binary, completed here with the run-time values.
 //!
-//! One template tree (templates/) serves every supported release: the few differences between
+//! One template tree (templates/) serves every known release: the few differences between
 //! releases are `{% if django_series ... %}` blocks inside it. See build.rs for why rendering
-//! happens at build time.
+//! happens at build time. A generated release has every variant; an upgrade base (see
+//! `releases.rs`) only Django's own: the project with single settings and the classic layout,
+//! and the app, which is what `scaffold upgrade` renders as the base of an old project.
 
 use std::path::{Path, PathBuf};
 
 use crate::django::DjangoVersion;
+use crate::error::Error;
 use crate::layout::ProjectLayout;
 use crate::name::{Kind, PackageName};
 use crate::plan::{Content, Plan};
@@ -48,8 +51,10 @@ pub struct ProjectContext<'a> {
     pub settings_module: &'a SettingsModule,
 }
 
-/// The built-in template of `context.kind` for its release and layout, as a plan.
-pub fn render(context: &Context) -> Plan {
+/// The built-in template of `context.kind` for its release and layout, as a plan. Refused (never
+/// a panic) when the release has no such variant: an upgrade base with split settings, the
+/// project-app layout or project files.
+pub fn render(context: &Context) -> Result<Plan, Error> {
     let layout = match context.project.as_ref().map(|p| p.layout) {
         Some(SettingsLayout::Split) => "split",
         _ => "single",
@@ -67,7 +72,14 @@ pub fn render(context: &Context) -> Plan {
                 && v.layout == layout
                 && v.project_layout == project_layout
         })
-        .expect("build.rs renders every kind, release and layout");
+        .ok_or(Error::NoBuiltinVariant {
+            django: context.django,
+            what: match (context.kind, layout, project_layout) {
+                (Kind::App, ..) => "app template",
+                (_, "split", _) => "split settings",
+                _ => "project-app layout",
+            },
+        })?;
     let directory = context.directory.to_string_lossy();
     let camel_case = context.name.camel_case();
     let distribution_name = distribution_name(context.name).unwrap_or_default();
@@ -102,7 +114,10 @@ pub fn render(context: &Context) -> Plan {
         let extras = PROJECT_FILES
             .iter()
             .find(|v| v.django == context.django.docs_version() && v.layout == layout)
-            .expect("build.rs renders the project files for every release and layout");
+            .ok_or(Error::NoBuiltinVariant {
+                django: context.django,
+                what: "project files",
+            })?;
         for (path, mode, text) in extras.files {
             plan.add_file(
                 PathBuf::from(path),
@@ -112,7 +127,7 @@ pub fn render(context: &Context) -> Plan {
         }
     }
     plan.sort();
-    plan
+    Ok(plan)
 }
 
 /// The project's name as pyproject.toml's `name` wants it (PEP 508: ASCII letters, digits and
@@ -142,7 +157,9 @@ fn fill<'a>(text: &str, value: impl Fn(&str) -> &'a str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::EntryKind;
 
+    /// Generated releases have every variant; upgrade bases Django's own two, and nothing else.
     #[test]
     fn every_kind_release_and_layout_is_embedded() {
         for version in DjangoVersion::ALL {
@@ -162,7 +179,116 @@ mod tests {
                             && v.project_layout == project_layout
                     })
                     .count();
-                assert_eq!(found, 1, "{kind} {version} {layout} {project_layout}");
+                let djangos_own = layout == "single" && project_layout == "classic";
+                let expected = usize::from(version.is_generated() || djangos_own);
+                assert_eq!(
+                    found, expected,
+                    "{kind} {version} {layout} {project_layout}"
+                );
+            }
+            let project_files = PROJECT_FILES
+                .iter()
+                .filter(|v| v.django == version.docs_version())
+                .count();
+            let expected = if version.is_generated() { 2 } else { 0 };
+            assert_eq!(project_files, expected, "project files of {version}");
+        }
+        assert_eq!(
+            VARIANTS.len(),
+            5 * DjangoVersion::generated().len() + 2 * DjangoVersion::upgrade_bases().len()
+        );
+    }
+
+    fn project_name() -> PackageName {
+        PackageName::parse("mysite", Kind::Project, crate::name::Role::Name).unwrap()
+    }
+
+    /// The base an upgrade renders: every release, single settings, classic layout, the project's
+    /// own values filled in; what an upgrade base lacks is an error, not a panic.
+    #[test]
+    fn every_release_renders_djangos_own_project_and_app() {
+        let name = project_name();
+        let key = SecretKey::given("django-insecure-fixed").unwrap();
+        let module = SettingsModule::parse("mysite.settings").unwrap();
+        for django in DjangoVersion::ALL {
+            let project = |layout, project_layout, project_files| ProjectContext {
+                secret_key: &key,
+                layout,
+                project_layout,
+                project_files,
+                settings_module: &module,
+            };
+            let context = |project| Context {
+                kind: Kind::Project,
+                name: &name,
+                directory: Path::new("/w/mysite"),
+                django,
+                project: Some(project),
+                app_module: None,
+            };
+            let plan = render(&context(project(
+                SettingsLayout::Single,
+                ProjectLayout::Classic,
+                false,
+            )))
+            .unwrap();
+            let settings = plan
+                .entries
+                .iter()
+                .find(|e| e.path == Path::new("mysite/settings.py"))
+                .and_then(|e| match &e.kind {
+                    EntryKind::File {
+                        content: Content::Bytes(bytes),
+                        ..
+                    } => std::str::from_utf8(bytes).ok(),
+                    _ => None,
+                })
+                .unwrap_or_else(|| panic!("{django}: no settings.py"));
+            assert!(settings.contains(&format!("using Django {}.", django.release())));
+            assert!(settings.contains("SECRET_KEY = 'django-insecure-fixed'"));
+            assert!(settings.contains(&format!("/en/{django}/")));
+
+            let app = render(&Context {
+                kind: Kind::App,
+                name: &name,
+                directory: Path::new("/w/mysite"),
+                django,
+                project: None,
+                app_module: None,
+            });
+            assert!(app.is_ok(), "{django}");
+
+            for (layout, project_layout, project_files, what) in [
+                (
+                    SettingsLayout::Split,
+                    ProjectLayout::Classic,
+                    false,
+                    "split settings",
+                ),
+                (
+                    SettingsLayout::Single,
+                    ProjectLayout::ProjectApp,
+                    false,
+                    "project-app layout",
+                ),
+                (
+                    SettingsLayout::Single,
+                    ProjectLayout::Classic,
+                    true,
+                    "project files",
+                ),
+            ] {
+                let result = render(&context(project(layout, project_layout, project_files)));
+                match result {
+                    Ok(_) => assert!(django.is_generated(), "{django} {what}"),
+                    Err(e) => {
+                        assert!(!django.is_generated(), "{django} {what}: {e}");
+                        assert_eq!(
+                            e.to_string(),
+                            format!("scaffold knows Django {django} only as an upgrade base: it has no built-in {what} for it")
+                        );
+                    }
+                }
             }
         }
     }

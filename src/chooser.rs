@@ -110,11 +110,11 @@ fn ask(
         // Without a terminal, the release is chosen as startproject chooses it.
         None if !interactive => None,
         None => {
-            let items: Vec<String> = DjangoVersion::ALL
+            let items: Vec<String> = DjangoVersion::generated()
                 .iter()
                 .map(|v| format!("Django {}", v.docs_version()))
                 .collect();
-            let default = DjangoVersion::ALL
+            let default = DjangoVersion::generated()
                 .iter()
                 .position(|v| *v == default_django)
                 .unwrap_or(0);
@@ -123,7 +123,7 @@ fn ask(
                 .items(&items)
                 .default(default)
                 .interact()?;
-            Some(DjangoVersion::ALL[choice])
+            Some(DjangoVersion::generated()[choice])
         }
     };
     let mut request = Request::new(Kind::Project, name);

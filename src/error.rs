@@ -114,6 +114,20 @@ pub enum Error {
     #[error("{0} only applies to the built-in template, not with --template")]
     BuiltinOnly(&'static str),
 
+    /// Through the library only: `--django` refuses an upgrade base when parsing.
+    #[error("{}", .0.no_longer_supported())]
+    NotGenerated(crate::DjangoVersion),
+
+    /// The built-in template of a release has no such variant: an upgrade base has only
+    /// Django's own project (single settings, classic layout) and app templates.
+    #[error(
+        "scaffold knows Django {django} only as an upgrade base: it has no built-in {what} for it"
+    )]
+    NoBuiltinVariant {
+        django: crate::DjangoVersion,
+        what: &'static str,
+    },
+
     #[error(
         "Django {version} is installed in {place}, but scaffold emits only Django {}",
         supported_text()
@@ -199,7 +213,7 @@ fn template_error(
 
 /// `5.2, 6.0 and 6.1`
 fn supported_text() -> String {
-    let all = crate::DjangoVersion::supported_list();
+    let all = crate::DjangoVersion::generated_list();
     match all.rsplit_once(", ") {
         Some((head, last)) => format!("{head} and {last}"),
         None => all,

@@ -88,17 +88,24 @@ pub fn feature(version: &str) -> Option<(u32, u32)> {
 }
 
 /// The release to emit: `--django` if given, else the installed Django's feature release, else
-/// the newest. An installed Django that scaffold does not support is refused, naming it.
+/// the newest. An installed Django that scaffold does not generate is refused, naming it, and so
+/// is an upgrade base requested through the library (the command line refuses it first).
 pub fn choose(
     requested: Option<DjangoVersion>,
     installed: Option<&Installed>,
 ) -> Result<Choice, Error> {
     let found = installed.and_then(|i| i.django.as_deref().map(|d| (i, d)));
     let (version, origin) = match (requested, found) {
+        (Some(version), _) if !version.is_generated() => {
+            return Err(Error::NotGenerated(version));
+        }
         (Some(version), _) => (version, Origin::Given),
         (None, Some((installed, django))) => {
+            // An upgrade base installed is refused as an unknown release is: the project would
+            // run on a Django that its own project no longer supports.
             let version = feature(django)
                 .and_then(|(major, minor)| DjangoVersion::from_feature(major, minor))
+                .filter(|v| v.is_generated())
                 .ok_or_else(|| Error::UnsupportedInstalledDjango {
                     version: django.to_owned(),
                     place: installed.place.clone(),
@@ -122,10 +129,10 @@ pub fn choose(
     })
 }
 
-/// The supported release closest to an unsupported one: the oldest for older ones, the newest
+/// The generated release closest to an unsupported one: the oldest for older ones, the newest
 /// for newer ones.
 fn nearest_supported(django: &str) -> DjangoVersion {
-    let oldest = DjangoVersion::ALL[0];
+    let oldest = DjangoVersion::generated()[0];
     match feature(django) {
         Some(found) if feature(oldest.docs_version()).is_some_and(|o| found < o) => oldest,
         _ => DjangoVersion::NEWEST,
@@ -139,8 +146,8 @@ fn python_warning(version: DjangoVersion, installed: &Installed) -> Option<Strin
     if have >= (major, minor) {
         return None;
     }
-    let instead = DjangoVersion::ALL
-        .into_iter()
+    let instead = DjangoVersion::generated()
+        .iter()
         .rev()
         .find(|v| v.min_python() <= have)
         .map(|v| format!("pass --django {v}, or "))
@@ -213,6 +220,10 @@ fn read(env: &Path, place: String) -> Installed {
 mod tests {
     use super::*;
 
+    fn v(feature: &str) -> DjangoVersion {
+        DjangoVersion::known(feature).unwrap()
+    }
+
     fn venv(django: Option<&str>, python: Option<&str>) -> Installed {
         Installed {
             env: PathBuf::from("/p/.venv"),
@@ -256,7 +267,7 @@ mod tests {
     #[test]
     fn installed_release_is_chosen_and_django_flag_wins() {
         let choice = choose(None, Some(&venv(Some("5.2.8"), Some("3.11.7")))).unwrap();
-        assert_eq!(choice.version, DjangoVersion::V5_2);
+        assert_eq!(choice.version, v("5.2"));
         assert_eq!(
             choice.origin,
             Origin::Found {
@@ -266,15 +277,8 @@ mod tests {
         );
         assert_eq!(choice.warning, None);
 
-        let given = choose(
-            Some(DjangoVersion::V6_0),
-            Some(&venv(Some("4.2.1"), Some("3.12.1"))),
-        )
-        .unwrap();
-        assert_eq!(
-            (given.version, given.origin),
-            (DjangoVersion::V6_0, Origin::Given)
-        );
+        let given = choose(Some(v("6.0")), Some(&venv(Some("4.2.1"), Some("3.12.1")))).unwrap();
+        assert_eq!((given.version, given.origin), (v("6.0"), Origin::Given));
 
         let none = choose(None, Some(&venv(None, None))).unwrap();
         assert_eq!(
@@ -296,6 +300,14 @@ mod tests {
             "{:?}",
             old.hint()
         );
+        // Every upgrade base installed is refused the same way; requested, it is refused too.
+        for base in DjangoVersion::upgrade_bases() {
+            let installed = venv(Some(base.release()), None);
+            let err = choose(None, Some(&installed)).unwrap_err();
+            assert!(err.to_string().contains("emits only Django 5.2"), "{err}");
+            let err = choose(Some(*base), Some(&installed)).unwrap_err();
+            assert_eq!(err.to_string(), base.no_longer_supported());
+        }
         let new = choose(None, Some(&venv(Some("6.2"), None))).unwrap_err();
         assert!(new.to_string().contains("Django 6.2 is installed"), "{new}");
         assert!(
@@ -308,7 +320,7 @@ mod tests {
     #[test]
     fn too_old_python_is_warned_about() {
         let installed = venv(None, Some("3.11.7"));
-        let choice = choose(Some(DjangoVersion::V6_1), Some(&installed)).unwrap();
+        let choice = choose(Some(v("6.1")), Some(&installed)).unwrap();
         assert_eq!(
             choice.warning.as_deref(),
             Some(
@@ -316,7 +328,7 @@ mod tests {
                  pass --django 5.2, or make the venv with a newer Python"
             )
         );
-        let choice = choose(Some(DjangoVersion::V5_2), Some(&installed)).unwrap();
+        let choice = choose(Some(v("5.2")), Some(&installed)).unwrap();
         assert_eq!(choice.warning, None);
         let ancient = choose(None, Some(&venv(None, Some("3.8.18")))).unwrap();
         assert!(ancient

@@ -282,7 +282,7 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
         django,
         project,
         app_module: registration.as_ref().map(|r| r.app.as_str()),
-    });
+    })?;
     let anchor = purpose.anchor(&destination, &plan, kind)?;
     Ok(Prepared {
         kind,

@@ -143,9 +143,10 @@ struct CommonArgs {
     /// Destination directory, created if missing; an existing one is overlaid [default: ./NAME]
     #[arg(value_hint = ValueHint::DirPath)]
     directory: Option<PathBuf>,
-    /// Django release whose templates to emit: 5.2, 6.0 or 6.1 [default: the one installed in
-    /// the active venv, else in a .venv in DIRECTORY or above it, else the newest]
-    #[arg(long, value_name = "VERSION", value_parser = DjangoParser)]
+    #[arg(long, value_name = "VERSION", value_parser = DjangoParser, help = django_help(
+        "[default: the one installed in the active venv, else in a .venv in DIRECTORY or above \
+         it, else the newest]"
+    ))]
     django: Option<DjangoVersion>,
     /// As django-admin: 0 and 1 print nothing on success, 2 and 3 list every file created (on
     /// stdout). From 1, warnings go to stderr, and a summary with next steps too when stderr
@@ -252,8 +253,8 @@ struct NewArgs {
     /// Do not add the project files
     #[arg(long)]
     no_project_files: bool,
-    /// Django release: 5.2, 6.0 or 6.1 [asked on a terminal; else startproject's default]
-    #[arg(long, value_name = "VERSION", value_parser = parse_django)]
+    #[arg(long, value_name = "VERSION", value_parser = parse_django,
+          help = django_help("[asked on a terminal; else startproject's default]"))]
     django: Option<DjangoVersion>,
     /// Use this SECRET_KEY instead of a random one
     #[arg(long, value_name = "KEY")]
@@ -284,8 +285,29 @@ enum SettingsArg {
     Split,
 }
 
+/// `--django`: a release scaffold generates; an upgrade base is refused with why.
 fn parse_django(s: &str) -> Result<DjangoVersion, String> {
-    s.parse()
+    DjangoVersion::parse_generated(s)
+}
+
+/// `--django`'s help, from the release table: which releases, `default`, and what became of
+/// the older ones.
+fn django_help(default: &str) -> String {
+    let generated: Vec<String> = DjangoVersion::generated()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let releases = match generated.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    format!(
+        "Django release whose templates to emit: {releases} {default}. Django {} are no longer \
+         supported by the Django project: scaffold knows them only as upgrade bases (scaffold \
+         upgrade --from)",
+        DjangoVersion::bases_text()
+    )
 }
 
 /// `--django`: a feature release (`6.0`) or one of its patch releases (`6.0.10`); completions
@@ -307,8 +329,8 @@ impl TypedValueParser for DjangoParser {
 
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
         Some(Box::new(
-            DjangoVersion::ALL
-                .into_iter()
+            DjangoVersion::generated()
+                .iter()
                 .map(|v| PossibleValue::new(v.docs_version())),
         ))
     }
@@ -752,7 +774,11 @@ mod tests {
             .iter()
             .map(|v| v.get_name().to_owned())
             .collect();
-        assert_eq!(offered, DjangoVersion::ALL.map(|v| v.to_string()));
+        let generated: Vec<String> = DjangoVersion::generated()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(offered, generated);
         let parsed = Cli::try_parse_from(["scaffold", "startapp", "blog", "--django", "5.2.8"]);
         assert!(parsed.is_ok());
         assert!(Cli::try_parse_from(["scaffold", "startapp", "blog", "--django", "4.2"]).is_err());

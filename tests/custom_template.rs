@@ -257,7 +257,7 @@ fn startapp_context_and_trailing_slash_tilde_and_file_url() {
             format!(
                 "class BlogPostsConfig:\n    name = 'blog_posts'\n    path = '{}'\n    docs = '6.0/{}'\n    key = ''\n",
                 dir.display(),
-                scaffold::DjangoVersion::V6_0.release()
+                support::release("6.0").release()
             ),
             "{source}"
         );

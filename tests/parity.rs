@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
+use scaffold::DjangoVersion;
 use support::{
     django_release, django_render, files_with_exec_bit, python_opted_out, scaffold, venv_bin,
     FIXED_KEY,
@@ -62,50 +63,123 @@ fn without_generator_line(bytes: &[u8]) -> Vec<u8> {
     lines.join("\n").into_bytes()
 }
 
+/// Writes a plan of the built-in template under `root` as the writer would under umask 022.
+fn write_plan(plan: &scaffold::Plan, root: &Path) {
+    use scaffold::plan::{Content, EntryKind};
+    use std::os::unix::fs::PermissionsExt;
+    for entry in &plan.entries {
+        let path = root.join(&entry.path);
+        match &entry.kind {
+            EntryKind::Dir => std::fs::create_dir_all(&path).unwrap(),
+            EntryKind::File {
+                mode,
+                content: Content::Bytes(bytes),
+            } => {
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, bytes).unwrap();
+                let mode = std::fs::Permissions::from_mode(mode & 0o755);
+                std::fs::set_permissions(&path, mode).unwrap();
+            }
+            EntryKind::File { .. } => {
+                panic!("{}: the built-in plan copies a file", entry.path.display())
+            }
+        }
+    }
+}
+
+/// The built-in project `mysite` (single settings, classic layout, FIXED_KEY) and app
+/// `blog_app2x` inside it, through the library as `scaffold upgrade` renders the base of a
+/// project: the one route to an upgrade base, which `--django` refuses.
+fn render_with_library(django: DjangoVersion, root: &Path) {
+    use scaffold::builtin::{render, Context, ProjectContext};
+    use scaffold::{Kind, PackageName, ProjectLayout, Role, SettingsLayout, SettingsModule};
+    let name = PackageName::parse("mysite", Kind::Project, Role::Name).unwrap();
+    let key = scaffold::secret::SecretKey::given(FIXED_KEY).unwrap();
+    let module = SettingsModule::default_for(&name, SettingsLayout::Single);
+    let project = render(&Context {
+        kind: Kind::Project,
+        name: &name,
+        directory: root,
+        django,
+        project: Some(ProjectContext {
+            secret_key: &key,
+            layout: SettingsLayout::Single,
+            project_layout: ProjectLayout::Classic,
+            project_files: false,
+            settings_module: &module,
+        }),
+        app_module: None,
+    })
+    .unwrap_or_else(|e| panic!("Django {django}: {e}"));
+    write_plan(&project, root);
+    let app_name = PackageName::parse("blog_app2x", Kind::App, Role::Name).unwrap();
+    let app_root = root.join("blog_app2x");
+    let app = render(&Context {
+        kind: Kind::App,
+        name: &app_name,
+        directory: &app_root,
+        django,
+        project: None,
+        app_module: None,
+    })
+    .unwrap_or_else(|e| panic!("Django {django}: {e}"));
+    write_plan(&app, &app_root);
+}
+
 #[test]
 fn builtin_templates_match_each_django_release() {
     if python_opted_out("builtin_templates_match_each_django_release") {
         return;
     }
-    // Every release of the table: a new one is checked against its wheel without a change here.
-    for series in scaffold::releases::RELEASES.map(|r| r.feature) {
-        let (release, django) = django_release(series);
+    // Every release of the table, upgrade bases included: a new one is checked against its
+    // wheel without a change here.
+    for django in DjangoVersion::ALL {
+        let series = django.docs_version();
+        let (release, django_dir) = django_release(django);
         let work = tempfile::tempdir().unwrap();
-        let (theirs, ours) = (work.path().join("django"), work.path().join("scaffold"));
+        let theirs = work.path().join("django");
 
         django_render(
             "project",
             "mysite",
             &theirs,
-            &django.join("conf/project_template"),
+            &django_dir.join("conf/project_template"),
             &release,
             FIXED_KEY,
         );
-        scaffold()
-            .args(["startproject", "mysite"])
-            .arg(&ours)
-            .args(["--django", series, "--secret-key", FIXED_KEY, "-v", "0"])
-            .assert()
-            .success();
-        assert_same_tree(&theirs, &ours);
-
         // An app name whose camel case shows Python's str.title() rules.
         django_render(
             "app",
             "blog_app2x",
             &theirs.join("blog_app2x"),
-            &django.join("conf/app_template"),
+            &django_dir.join("conf/app_template"),
             &release,
             "",
         );
-        scaffold()
-            .args(["startapp", "blog_app2x"])
-            .arg(ours.join("blog_app2x"))
-            .args(["--django", series, "-v", "0"])
-            .assert()
-            .success();
-        assert_same_tree(&theirs, &ours);
-        eprintln!("Django {release}: project and app identical");
+
+        let library = work.path().join("library");
+        render_with_library(django, &library);
+        assert_same_tree(&theirs, &library);
+
+        if django.is_generated() {
+            let ours = work.path().join("scaffold");
+            scaffold()
+                .args(["startproject", "mysite"])
+                .arg(&ours)
+                .args(["--django", series, "--secret-key", FIXED_KEY, "-v", "0"])
+                .assert()
+                .success();
+            scaffold()
+                .args(["startapp", "blog_app2x"])
+                .arg(ours.join("blog_app2x"))
+                .args(["--django", series, "-v", "0"])
+                .assert()
+                .success();
+            assert_same_tree(&theirs, &ours);
+            eprintln!("Django {release}: project and app identical (command line and library)");
+        } else {
+            eprintln!("Django {release} (upgrade base): project and app identical (library)");
+        }
     }
 }
 
@@ -177,4 +251,29 @@ fn real_django_admin_startapp_matches() {
     }
     let tree = |root: &Path| -> BTreeMap<_, _> { files_with_exec_bit(root) };
     assert_eq!(tree(&theirs), tree(&ours));
+}
+
+/// Every release of the table, upgrade bases included, has a Python on this machine that it
+/// supports (its min_python to max_python): what the venvs of its tests are made with.
+#[test]
+fn every_release_has_a_python_it_supports_here() {
+    if python_opted_out("every_release_has_a_python_it_supports_here") {
+        return;
+    }
+    for django in DjangoVersion::ALL {
+        let python = support::python_for(django);
+        let version = support::python_version(&python)
+            .unwrap_or_else(|| panic!("{} does not run", python.display()));
+        assert!(
+            (django.min_python()..=django.max_python()).contains(&version),
+            "Django {django} got Python {version:?} ({})",
+            python.display()
+        );
+        eprintln!(
+            "Django {django}: Python {}.{} ({})",
+            version.0,
+            version.1,
+            python.display()
+        );
+    }
 }

@@ -463,3 +463,69 @@ fn usage_errors_exit_2() {
     scaffold().arg("frobnicate").assert().code(2);
     scaffold().assert().code(2);
 }
+
+/// Every upgrade base of the release table, as a feature or a patch release, for startproject,
+/// startapp and new: a usage error (exit 2) whose one line says why, and nothing written.
+#[test]
+fn upgrade_bases_are_refused_as_usage_errors() {
+    for base in scaffold::DjangoVersion::upgrade_bases() {
+        for version in [base.docs_version(), base.release()] {
+            for command in [
+                &["startproject", "mysite"][..],
+                &["startapp", "blog"],
+                &[
+                    "new",
+                    "mysite",
+                    "--yes",
+                    "--layout",
+                    "classic",
+                    "--settings",
+                    "single",
+                ],
+            ] {
+                let dir = tempfile::tempdir().unwrap();
+                let out = scaffold()
+                    .current_dir(dir.path())
+                    .args(command)
+                    .args(["--django", version])
+                    .output()
+                    .unwrap();
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                assert_eq!(
+                    out.status.code(),
+                    Some(2),
+                    "{command:?} {version}: {stderr}"
+                );
+                let first = stderr.lines().next().unwrap_or_default();
+                assert_eq!(
+                    first,
+                    format!(
+                        "error: invalid value '{version}' for '--django <VERSION>': {}",
+                        base.no_longer_supported()
+                    ),
+                    "{command:?}"
+                );
+                assert!(listing(dir.path()).is_empty(), "{command:?} {version}");
+            }
+        }
+    }
+    // --help says which releases are generated and what became of the others.
+    let out = scaffold()
+        .args(["startproject", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let generated = scaffold::DjangoVersion::generated_list();
+    let (head, last) = generated.rsplit_once(", ").unwrap_or(("", &generated));
+    assert!(help.contains(&format!("{head} or {last}")), "{help}");
+    assert!(
+        help.contains(&format!(
+            "Django {} are no longer supported by the Django project",
+            scaffold::DjangoVersion::bases_text()
+        )),
+        "{help}"
+    );
+}

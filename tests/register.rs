@@ -49,7 +49,10 @@ fn assert_one_line_added(before: &[u8], after: &[u8], line: &str) {
 
 #[test]
 fn every_release_and_layout_gets_one_line() {
-    for version in scaffold::releases::RELEASES.map(|r| r.feature) {
+    for version in scaffold::DjangoVersion::generated()
+        .iter()
+        .map(|v| v.docs_version())
+    {
         for (args, settings) in [
             (&[][..], "mysite/settings.py"),
             (&["--settings", "split"][..], "mysite/settings/base.py"),

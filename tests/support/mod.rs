@@ -178,20 +178,54 @@ pub fn venv_bin(name: &str) -> PathBuf {
     venv().join("bin").join(name)
 }
 
-/// The Python each release's end-to-end venv is made with: 5.2 on the default `python3` (the
-/// venv above, shared with the parity tests), 6.0 and 6.1 on pyenv's CPython 3.12 and 3.13, so
-/// that every release runs on a Python it supports and three Pythons are covered.
-fn python_minor_for(django: scaffold::DjangoVersion) -> Option<u32> {
-    match django {
-        scaffold::DjangoVersion::V5_2 => None,
-        scaffold::DjangoVersion::V6_0 => Some(12),
-        scaffold::DjangoVersion::V6_1 => Some(13),
+/// A release of the table by its feature string (`"5.2"`), for a test that needs that one.
+pub fn release(feature: &str) -> scaffold::DjangoVersion {
+    scaffold::DjangoVersion::known(feature)
+        .unwrap_or_else(|| panic!("Django {feature} is not in the release table"))
+}
+
+/// The release the shared venv (`venv()`, `REQUIREMENTS`) holds.
+const SHARED_VENV_RELEASE: &str = "5.2";
+
+/// `(major, minor)` of a Python interpreter, if it runs.
+pub fn python_version(python: &Path) -> Option<(u32, u32)> {
+    let out = Command::new(python)
+        .args(["-c", "import sys; print(*sys.version_info[:2])"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut parts = text.split_whitespace().map(|p| p.parse().ok());
+    Some((parts.next()??, parts.next()??))
+}
+
+/// The Python a release's venvs are made with, from its row of the table: the default
+/// `python3` when the release supports it, else the newest CPython on this machine that it
+/// supports (pyenv's, else `python3.MINOR` on PATH): 5.2 on the default 3.11, 6.0 and 6.1 on
+/// 3.13, 3.2 on 3.10. A clear failure when there is none.
+pub fn python_for(django: scaffold::DjangoVersion) -> PathBuf {
+    let (min, max) = (django.min_python(), django.max_python());
+    let default = default_python();
+    if python_version(&default).is_some_and(|v| (min..=max).contains(&v)) {
+        return default;
     }
+    (min.1..=max.1)
+        .rev()
+        .filter(|minor| (min..=max).contains(&(3, *minor)))
+        .find_map(installed_python)
+        .unwrap_or_else(|| {
+            panic!(
+                "the tests of Django {django} need a CPython from {}.{} to {}.{}: install one with \
+                 pyenv (pyenv install 3.{}) or put python3.MINOR on PATH, or set {SKIP_PYTHON}=1 \
+                 to skip the Python tests",
+                min.0, min.1, max.0, max.1, max.1.min(13)
+            )
+        })
 }
 
 /// `python3.MINOR`: pyenv's newest CPython 3.MINOR.x (`pyenv root`, else `$PYENV_ROOT`, else
-/// `~/.pyenv`), else `python3.MINOR` on PATH; a clear failure when there is none.
-fn pyenv_python(minor: u32) -> PathBuf {
+/// `~/.pyenv`), else `python3.MINOR` on PATH, if there is one.
+fn installed_python(minor: u32) -> Option<PathBuf> {
     let prefix = format!("3.{minor}.");
     let roots = [
         Command::new("pyenv")
@@ -217,47 +251,33 @@ fn pyenv_python(minor: u32) -> PathBuf {
             .collect();
         found.sort();
         if let Some((_, python)) = found.pop() {
-            return python;
+            return Some(python);
         }
     }
-    let on_path = format!("python3.{minor}");
-    if Command::new(&on_path)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        return PathBuf::from(on_path);
-    }
-    panic!(
-        "the end-to-end tests of Django 6.x need CPython 3.{minor}: install it with pyenv \
-         (pyenv install 3.{minor}) or put python3.{minor} on PATH, or set {SKIP_PYTHON}=1 to skip \
-         the Python tests"
-    )
+    let on_path = PathBuf::from(format!("python3.{minor}"));
+    python_version(&on_path).map(|_| on_path)
 }
 
-/// A venv with Django `django` (its newest patch release), gunicorn and uvicorn, on a Python
-/// that release supports; created under target/ on first use, then reused.
+/// A venv with Django `django` (the table's patch release), gunicorn and uvicorn, on the Python
+/// [`python_for`] picks; created under target/ on first use, then reused. The shared venv when
+/// it holds that release.
 pub fn release_venv(django: scaffold::DjangoVersion) -> &'static Path {
-    static VENVS: [OnceLock<PathBuf>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-    let Some(minor) = python_minor_for(django) else {
+    static VENVS: [OnceLock<PathBuf>; scaffold::releases::RELEASES.len()] =
+        [const { OnceLock::new() }; scaffold::releases::RELEASES.len()];
+    if django == release(SHARED_VENV_RELEASE) {
         return venv();
-    };
+    }
     let index = scaffold::DjangoVersion::ALL
         .iter()
         .position(|v| *v == django)
-        .expect("a supported release");
+        .expect("every DjangoVersion is in ALL");
     VENVS[index].get_or_init(|| {
-        let python = pyenv_python(minor);
-        let (major_min, minor_min) = django.min_python();
-        assert!(
-            (3, minor) >= (major_min, minor_min),
-            "Django {django} needs Python {major_min}.{minor_min}"
-        );
+        let python = python_for(django);
         cached_venv(
             &format!("python-venv-{django}"),
             &python,
             &[
-                &format!("django=={django}.*"),
+                &format!("django=={}", django.release()),
                 "gunicorn>=23,<24",
                 "uvicorn>=0.30,<1",
             ],
@@ -304,16 +324,17 @@ pub fn default_python() -> PathBuf {
     PathBuf::from(python)
 }
 
-/// The real release files of Django `series` (e.g. "6.1"), newest patch release, fetched with pip
-/// once and unpacked under target/. Returns `(release, path of the unpacked django/ package)`.
-pub fn django_release(series: &str) -> (String, PathBuf) {
+/// The real release files of `django`, the table's patch release, fetched with pip once and
+/// unpacked under target/. Returns `(release, path of the unpacked django/ package)`.
+pub fn django_release(django: scaffold::DjangoVersion) -> (String, PathBuf) {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let series = django.docs_version();
     with_lock("wheels", || {
         let base = target_dir().join("django-wheels").join(series);
         let done = base.join("release.txt");
-        if let Ok(release) = fs::read_to_string(&done) {
-            return (release, base.join("django"));
+        if fs::read_to_string(&done).is_ok_and(|release| release == django.release()) {
+            return (django.release().to_owned(), base.join("django"));
         }
         let _ = fs::remove_dir_all(&base);
         fs::create_dir_all(&base).unwrap();
@@ -326,8 +347,13 @@ pub fn django_release(series: &str) -> (String, PathBuf) {
                     "--disable-pip-version-check",
                     "--no-deps",
                 ])
-                .args(["--only-binary=:all:", "--python-version", "3.12"])
-                .arg(format!("django=={series}.*"))
+                .args(["--only-binary=:all:", "--python-version"])
+                .arg(format!(
+                    "{}.{}",
+                    django.min_python().0,
+                    django.min_python().1
+                ))
+                .arg(format!("django=={}", django.release()))
                 .arg("-d")
                 .arg(&download),
             &format!("downloading the Django {series} wheel"),
@@ -415,8 +441,8 @@ pub fn render_with_scaffold_and_django(template: &Path) -> (Listing, Listing) {
         .success();
     let ours = listing(&target);
     fs::remove_dir_all(&target).unwrap();
-    let release = scaffold::DjangoVersion::V5_2.release();
-    django_render("project", "mysite", &target, template, release, FIXED_KEY);
+    let patch = release("5.2").release();
+    django_render("project", "mysite", &target, template, patch, FIXED_KEY);
     (ours, listing(&target))
 }
 

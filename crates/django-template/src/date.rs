@@ -1,7 +1,7 @@
 //! Django's `dateformat` (the `date` filter's and `{% now %}`'s format characters) for an aware
 //! datetime, with Django's default settings as `django-admin` runs outside a project:
-//! `TIME_ZONE = "America/Chicago"`, `USE_TZ = True`, English names and the `en` formats.
-//! Time zones come from jiff's bundled IANA database, never from the host.
+//! `TIME_ZONE = "America/Chicago"`, `USE_TZ = True`; names (`django/utils/dates.py`) and words
+//! in the active language. Time zones come from jiff's bundled IANA database, never the host's.
 
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
@@ -15,19 +15,8 @@ pub fn now() -> Option<Zoned> {
     Some(Timestamp::now().to_zoned(tz))
 }
 
-/// `get_format(name)` for the `en` locale: the named formats, any other text as it is.
-pub fn named_format(name: &str) -> &str {
-    match name {
-        "DATE_FORMAT" => "N j, Y",
-        "TIME_FORMAT" => "P",
-        "DATETIME_FORMAT" => "N j, Y, P",
-        "YEAR_MONTH_FORMAT" => "F Y",
-        "MONTH_DAY_FORMAT" => "F j",
-        "SHORT_DATE_FORMAT" => "m/d/Y",
-        "SHORT_DATETIME_FORMAT" => "m/d/Y P",
-        other => other,
-    }
-}
+use crate::locale::Locale;
+use crate::python::python_title;
 
 const MONTHS: [&str; 12] = [
     "January",
@@ -47,6 +36,11 @@ const MONTHS_AP: [&str; 12] = [
     "Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.", "Oct.", "Nov.",
     "Dec.",
 ];
+/// `MONTHS_3`: translated as lowercase abbreviations.
+const MONTHS_3: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+const WEEKDAYS_ABBR: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 const WEEKDAYS: [&str; 7] = [
     "Monday",
     "Tuesday",
@@ -59,7 +53,7 @@ const WEEKDAYS: [&str; 7] = [
 
 /// `dateformat.format(value, format_string)`: each unescaped format character replaced, a
 /// backslash escaping the next character.
-pub fn format(dt: &Zoned, fmt: &str) -> String {
+pub fn format(dt: &Zoned, fmt: &str, locale: &Locale) -> String {
     let mut out = String::new();
     let mut chars = fmt.chars();
     while let Some(c) = chars.next() {
@@ -70,7 +64,7 @@ pub fn format(dt: &Zoned, fmt: &str) -> String {
             }
             continue;
         }
-        if !format_char(dt, c, &mut out) {
+        if !format_char(dt, c, locale, &mut out) {
             out.push(c);
         }
     }
@@ -99,8 +93,8 @@ pub fn literal_only(fmt: &str) -> Option<String> {
     Some(out)
 }
 
-fn month_name(dt: &Zoned) -> &'static str {
-    MONTHS[(dt.month() - 1) as usize]
+fn month_index(dt: &Zoned) -> usize {
+    (dt.month() - 1) as usize
 }
 
 fn hour12(dt: &Zoned) -> i8 {
@@ -118,12 +112,8 @@ fn f(dt: &Zoned) -> String {
     }
 }
 
-fn a(dt: &Zoned) -> &'static str {
-    if dt.hour() > 11 {
-        "p.m."
-    } else {
-        "a.m."
-    }
+fn a<'a>(dt: &Zoned, locale: &'a Locale) -> &'a str {
+    locale.gettext(None, if dt.hour() > 11 { "p.m." } else { "a.m." })
 }
 
 fn offset_text(dt: &Zoned, colon: bool) -> String {
@@ -144,11 +134,12 @@ fn weekday_index(dt: &Zoned) -> usize {
 }
 
 /// Appends the expansion of format character `c`; false when `c` is not one.
-fn format_char(dt: &Zoned, c: char, out: &mut String) -> bool {
+fn format_char(dt: &Zoned, c: char, locale: &Locale, out: &mut String) -> bool {
+    let t = |msgid: &'static str| locale.gettext(None, msgid).to_owned();
     let text = match c {
-        'a' => a(dt).to_owned(),
-        'A' => if dt.hour() > 11 { "PM" } else { "AM" }.to_owned(),
-        'b' => month_name(dt)[..3].to_lowercase(),
+        'a' => a(dt, locale).to_owned(),
+        'A' => t(if dt.hour() > 11 { "PM" } else { "AM" }),
+        'b' => t(MONTHS_3[month_index(dt)]),
         'c' => {
             let micro = microsecond(dt);
             let fraction = if micro == 0 {
@@ -168,13 +159,16 @@ fn format_char(dt: &Zoned, c: char, out: &mut String) -> bool {
             )
         }
         'd' => format!("{:02}", dt.day()),
-        'D' => WEEKDAYS[weekday_index(dt)][..3].to_owned(),
+        'D' => t(WEEKDAYS_ABBR[weekday_index(dt)]),
         'e' | 'T' => dt
             .time_zone()
             .to_offset_info(dt.timestamp())
             .abbreviation()
             .to_owned(),
-        'E' | 'F' => month_name(dt).to_owned(),
+        'E' => locale
+            .gettext(Some("alt. month"), MONTHS[month_index(dt)])
+            .to_owned(),
+        'F' => t(MONTHS[month_index(dt)]),
         'f' => f(dt),
         'g' => hour12(dt).to_string(),
         'G' => dt.hour().to_string(),
@@ -186,28 +180,30 @@ fn format_char(dt: &Zoned, c: char, out: &mut String) -> bool {
             if dst.is_dst() { "1" } else { "0" }.to_owned()
         }
         'j' => dt.day().to_string(),
-        'l' => WEEKDAYS[weekday_index(dt)].to_owned(),
+        'l' => t(WEEKDAYS[weekday_index(dt)]),
         'L' => if dt.in_leap_year() { "True" } else { "False" }.to_owned(),
         'm' => format!("{:02}", dt.month()),
-        'M' => month_name(dt)[..3].to_owned(),
+        'M' => python_title(&t(MONTHS_3[month_index(dt)])),
         'n' => dt.month().to_string(),
-        'N' => MONTHS_AP[(dt.month() - 1) as usize].to_owned(),
+        'N' => locale
+            .gettext(Some("abbrev. month"), MONTHS_AP[month_index(dt)])
+            .to_owned(),
         'o' => dt.date().iso_week_date().year().to_string(),
         'O' => offset_text(dt, false),
         'P' => {
             if dt.minute() == 0 && dt.hour() == 0 {
-                "midnight".to_owned()
+                t("midnight")
             } else if dt.minute() == 0 && dt.hour() == 12 {
-                "noon".to_owned()
+                t("noon")
             } else {
-                format!("{} {}", f(dt), a(dt))
+                format!("{} {}", f(dt), a(dt, locale))
             }
         }
         'r' => format!(
             "{}, {:02} {} {:04} {:02}:{:02}:{:02} {}",
             &WEEKDAYS[weekday_index(dt)][..3],
             dt.day(),
-            &month_name(dt)[..3],
+            &MONTHS[month_index(dt)][..3],
             dt.year(),
             dt.hour(),
             dt.minute(),
@@ -251,15 +247,14 @@ mod tests {
 
     #[test]
     fn english_formats_as_django() {
+        let en = Locale::en_us();
+        let format = |dt: &Zoned, fmt: &str| format(dt, en.date_format(fmt), &en);
         let dt = chicago(2026, 11, 29, 23, 38);
-        assert_eq!(format(&dt, named_format("DATE_FORMAT")), "Nov. 29, 2026");
+        assert_eq!(format(&dt, "DATE_FORMAT"), "Nov. 29, 2026");
+        assert_eq!(format(&dt, "DATETIME_FORMAT"), "Nov. 29, 2026, 11:38 p.m.");
         assert_eq!(
-            format(&dt, named_format("DATETIME_FORMAT")),
-            "Nov. 29, 2026, 11:38 p.m."
-        );
-        assert_eq!(
-            format(&dt, "D l jS \\Y\\e\\s T O I U"),
-            "Sun Sunday 29th Yes CST -0600 0 1796017085"
+            format(&dt, "D l jS \\Y\\e\\s T O I U M b E"),
+            "Sun Sunday 29th Yes CST -0600 0 1796017085 Nov nov November"
         );
         assert_eq!(format(&dt, "c"), "2026-11-29T23:38:05-06:00");
         let summer = chicago(2026, 7, 1, 12, 0);
@@ -268,5 +263,22 @@ mod tests {
             "noon CDT 1 27 182 31 False"
         );
         assert_eq!(format(&chicago(2026, 3, 3, 0, 0), "P f"), "midnight 12");
+    }
+
+    #[test]
+    fn other_languages_format_as_django() {
+        let settings = crate::locale::FormatSettings::default();
+        let de = Locale::new(Some("de"), &settings, &[]);
+        let dt = chicago(2026, 3, 1, 23, 38);
+        assert_eq!(
+            format(&dt, de.date_format("DATETIME_FORMAT"), &de),
+            "1. März 2026 23:38"
+        );
+        assert_eq!(
+            format(&dt, "D l N M b A r", &de),
+            "So Sonntag März Mär Mär nachm. Sun, 01 Mar 2026 23:38:05 -0600"
+        );
+        let pl = Locale::new(Some("pl"), &settings, &[]);
+        assert_eq!(format(&dt, "E F", &pl), "marca Marzec");
     }
 }

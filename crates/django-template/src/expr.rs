@@ -11,6 +11,9 @@ use super::Scope;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operand {
     Literal(Value),
+    /// `_("...")`: the msgid (its `%` doubled, as `Variable.resolve` does), translated when
+    /// rendered, in the language of that render.
+    Translated(String),
     Lookup(Vec<String>),
 }
 
@@ -101,10 +104,8 @@ pub fn variable(text: &str) -> Result<Operand, String> {
         return Err(format!("the literal '{text}' is not supported by scaffold"));
     }
     if let Some(inner) = text.strip_prefix("_(").and_then(|t| t.strip_suffix(')')) {
-        // gettext with translations deactivated, as in django-admin: the text itself, after
-        // Variable.resolve doubled its "%" signs; still a safe string, as the literal was.
         if let Some(literal) = unescape_string_literal(inner) {
-            return Ok(Operand::Literal(Value::Safe(literal.replace('%', "%%"))));
+            return Ok(Operand::Translated(literal.replace('%', "%%")));
         }
         return Err(format!(
             "translated strings ({text}) are not supported by scaffold"
@@ -195,6 +196,7 @@ impl FilterExpr {
                     let name = match &self.operand {
                         Operand::Lookup(bits) => bits.join("."),
                         Operand::Literal(v) => v.to_python_str(),
+                        Operand::Translated(m) => m.clone(),
                     };
                     return Ok(Value::Str(invalid.replacen("%s", &name, 1)));
                 } else {
@@ -244,6 +246,8 @@ fn filter_at(s: &str) -> Result<Option<(String, Option<Operand>, usize)>, String
 pub fn resolve_operand(operand: &Operand, scope: &Scope) -> Result<Value, Failure> {
     match operand {
         Operand::Literal(v) => Ok(v.clone()),
+        // gettext of a safe string: still safe.
+        Operand::Translated(msgid) => Ok(Value::Safe(scope.locale().translate_literal(msgid))),
         Operand::Lookup(bits) => {
             let mut value = scope.get(&bits[0]).ok_or(Failure::Missing)?;
             for bit in &bits[1..] {

@@ -19,10 +19,12 @@ pub enum Arity {
 
 /// What a filter may need besides its value and argument.
 #[derive(Debug, Clone, Copy)]
-pub struct FilterContext {
+pub struct FilterContext<'a> {
     pub autoescape: bool,
     /// Largest value a filter may build (padding, repetition), in bytes.
     pub max_size: u64,
+    /// The active language's formats and messages.
+    pub locale: &'a crate::locale::Locale,
 }
 
 /// Filters Django registers that scaffold refuses, with the reason.
@@ -256,6 +258,18 @@ fn apply_inner(
     let has_arg = arg.is_some();
     let arg = arg.unwrap_or(Value::None);
     let s = |v: String| Value::Str(v);
+    if matches!(name, "truncatechars" | "truncatechars_html") {
+        // Truncator's default truncation text is translated; the engine writes Django's own.
+        let default = "%(truncated_text)s\u{2026}";
+        let text = cx
+            .locale
+            .gettext(Some("String to return when truncating text"), default);
+        if text != default {
+            return Err(Failure::Unsupported(format!(
+                "{name} in a language whose truncation text is '{text}'"
+            )));
+        }
+    }
     Ok(match name {
         "lower" => s(text(&value).to_lowercase()),
         "upper" => s(text(&value).to_uppercase()),
@@ -478,7 +492,7 @@ fn apply_inner(
             let spec = if has_arg {
                 text(&arg)
             } else {
-                "yes,no,maybe".into()
+                cx.locale.gettext(None, "yes,no,maybe").to_owned()
             };
             let bits: Vec<&str> = spec.split(',').collect();
             if bits.len() < 2 {
@@ -528,7 +542,7 @@ fn apply_inner(
                 Value::None => s(String::new()),
             }
         }
-        "filesizeformat" => s(filesizeformat(&value)),
+        "filesizeformat" => s(filesizeformat(&value, cx.locale)),
         "phone2numeric" => {
             let Some(t) = value.as_str() else {
                 return Err(Failure::Python(format!(
@@ -568,14 +582,15 @@ fn apply_inner(
             let format = if has_arg { text(&arg) } else { String::new() };
             let format = if !has_arg || format.is_empty() {
                 if name == "date" {
-                    "N j, Y".to_owned()
+                    "DATE_FORMAT"
                 } else {
-                    "P".to_owned()
+                    "TIME_FORMAT"
                 }
             } else {
-                crate::date::named_format(&format).to_owned()
+                &format
             };
-            let literal = crate::date::literal_only(&format);
+            let format = cx.locale.date_format(format);
+            let literal = crate::date::literal_only(format);
             s(literal.unwrap_or_default())
         }
         "dictsort" | "dictsortreversed" => dictsort(value, &arg, name == "dictsortreversed")?,
@@ -1044,36 +1059,47 @@ fn add(value: Value, arg: Value, cx: &FilterContext) -> Result<Value, Failure> {
     Ok(out)
 }
 
-fn filesizeformat(value: &Value) -> String {
+fn filesizeformat(value: &Value, locale: &crate::locale::Locale) -> String {
+    let bytes_text = |n: u64| {
+        locale
+            .ngettext(
+                "%(size)d byte",
+                "%(size)d bytes",
+                i64::try_from(n).unwrap_or(i64::MAX),
+            )
+            .replace("%(size)d", &n.to_string())
+    };
     let bytes = match value {
         Value::Float(f) if !f.is_finite() => None,
         other => py_int(other).ok(),
     };
     let Some(bytes) = bytes else {
-        return "0\u{a0}bytes".into();
+        return bytes_text(0).replace(' ', "\u{a0}");
     };
     let negative = bytes < 0;
     let b = bytes.unsigned_abs() as f64;
-    let (kb, mb, gb, tb, pb) = (
-        1024f64,
-        1024f64.powi(2),
-        1024f64.powi(3),
-        1024f64.powi(4),
-        1024f64.powi(5),
-    );
-    let value = if b < kb {
-        let n = bytes.unsigned_abs();
-        format!("{n} {}", if n == 1 { "byte" } else { "bytes" })
-    } else if b < mb {
-        format!("{:.1} KB", b / kb)
-    } else if b < gb {
-        format!("{:.1} MB", b / mb)
-    } else if b < tb {
-        format!("{:.1} GB", b / gb)
-    } else if b < pb {
-        format!("{:.1} TB", b / tb)
+    let units = [
+        ("%s KB", 1),
+        ("%s MB", 2),
+        ("%s GB", 3),
+        ("%s TB", 4),
+        ("%s PB", 5),
+    ];
+    let value = if b < 1024f64 {
+        bytes_text(bytes.unsigned_abs())
     } else {
-        format!("{:.1} PB", b / pb)
+        // The largest unit not above the value, PB beyond.
+        let (unit, power) = units
+            .iter()
+            .rev()
+            .find(|(_, p)| b >= 1024f64.powi(*p))
+            .copied()
+            .unwrap_or(units[0]);
+        // `formats.number_format(round(value, 1), 1)`.
+        let number = format!("{:.1}", b / 1024f64.powi(power));
+        locale
+            .gettext(None, unit)
+            .replace("%s", &locale.number_format(&number, Some(1), true, false))
     };
     let value = if negative { format!("-{value}") } else { value };
     value.replace(' ', "\u{a0}")
@@ -1328,10 +1354,14 @@ const DJANGO_FILTERS: &[&str] = &[
 mod tests {
     use super::*;
 
-    const CX: FilterContext = FilterContext {
-        autoescape: false,
-        max_size: 1 << 20,
-    };
+    static EN_US: std::sync::LazyLock<crate::locale::Locale> =
+        std::sync::LazyLock::new(crate::locale::Locale::en_us);
+    static CX: std::sync::LazyLock<FilterContext<'static>> =
+        std::sync::LazyLock::new(|| FilterContext {
+            autoescape: false,
+            max_size: 1 << 20,
+            locale: &EN_US,
+        });
 
     #[test]
     fn title_as_django() {

@@ -332,16 +332,19 @@ pub fn floatformat(
     cx: &FilterContext,
 ) -> Result<Value, Failure> {
     let mut force_grouping = false;
+    let mut use_l10n = true;
     let mut arg_value = arg.cloned().unwrap_or(Value::Int(-1));
     if let Some(a) = arg.and_then(Value::as_str) {
         let a = a.to_owned();
         let stripped = if a.ends_with("gu") || a.ends_with("ug") {
             force_grouping = true;
+            use_l10n = false;
             &a[..a.len() - 2]
         } else if a.ends_with('g') {
             force_grouping = true;
             &a[..a.len() - 1]
         } else if a.ends_with('u') {
+            use_l10n = false;
             &a[..a.len() - 1]
         } else {
             &a[..]
@@ -418,31 +421,17 @@ pub fn floatformat(
         .iter()
         .map(|d| char::from(b'0' + d))
         .collect();
-    let int_part = if force_grouping {
-        group(int_part)
-    } else {
-        int_part.to_owned()
-    };
     let sign = if d.negative && !is_zero { "-" } else { "" };
-    let out = if frac_part.is_empty() {
+    let number = if frac_part.is_empty() {
         format!("{sign}{int_part}")
     } else {
         format!("{sign}{int_part}.{frac_part}")
     };
+    // `formats.number_format(number, abs(p), use_l10n=..., force_grouping=...)`.
+    let out = cx
+        .locale
+        .number_format(&number, Some(frac_len), use_l10n, force_grouping);
     Ok(mark_safe(Value::Str(out)))
-}
-
-/// Thousands grouping with ",", in threes (`en`).
-fn group(int_part: &str) -> String {
-    let chars: Vec<char> = int_part.chars().collect();
-    let mut out = String::new();
-    for (i, c) in chars.iter().enumerate() {
-        if i > 0 && (chars.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(*c);
-    }
-    out
 }
 
 /// The digits of `d` rounded (half up) to exponent `exp`.
@@ -486,9 +475,11 @@ mod tests {
     use super::*;
 
     fn ff(v: Value, arg: Option<&str>) -> String {
+        let en_us = crate::locale::Locale::en_us();
         let cx = FilterContext {
             autoescape: false,
             max_size: 1 << 20,
+            locale: &en_us,
         };
         let arg = arg.map(Value::str);
         floatformat(&v, arg.as_ref(), &cx).unwrap().to_python_str()

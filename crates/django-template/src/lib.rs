@@ -23,6 +23,8 @@ mod htmlparser;
 mod htmltext;
 mod json;
 mod lexer;
+mod locale;
+mod locale_data;
 mod osrandom;
 pub mod python;
 mod urlize;
@@ -36,6 +38,7 @@ use std::sync::Arc;
 use expr::{split_contents, Condition, FilterExpr};
 use filters::{conditional_escape, FilterContext};
 use lexer::{Lexer, Token, TokenType};
+pub use locale::{to_locale, FormatSettings, Grouping};
 use python::{float_repr, is_python_space, python_strip};
 use value::Failure;
 pub use value::{DictView, Value};
@@ -102,13 +105,36 @@ impl Default for RenderLimits<'static> {
 }
 
 /// The engine and context settings Django's tests vary. The default is `TemplateCommand`'s:
-/// autoescape off, `string_if_invalid` empty.
-#[derive(Debug, Clone, Default)]
+/// autoescape off, `string_if_invalid` empty, language `en-us`, Django's default settings.
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// `Context(autoescape=...)`.
     pub autoescape: bool,
     /// `Engine(string_if_invalid=...)`: what a missing variable prints (`%s` is its name).
     pub string_if_invalid: String,
+    /// The active language (`translation.get_language()`), such as `en-us`, `de`, `pt-br`;
+    /// None when translations are deactivated. It picks the locale's formats (numbers, dates)
+    /// and its translations of the names and words that filters and dates print.
+    pub language: Option<String>,
+    /// The format settings (`DATE_FORMAT`, `NUMBER_GROUPING`, `USE_THOUSAND_SEPARATOR`, ...),
+    /// used where the locale has no value of its own, as Django's `get_format` does.
+    pub formats: FormatSettings,
+    /// Translations of `_("...")` literals, (msgid, msgstr): the project's message catalogs in
+    /// the active language. The engine bundles only the messages its filters print; other
+    /// literals print as they are unless listed here.
+    pub catalog: Vec<(String, String)>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            autoescape: false,
+            string_if_invalid: String::new(),
+            language: Some("en-us".into()),
+            formats: FormatSettings::default(),
+            catalog: Vec::new(),
+        }
+    }
 }
 
 /// A parsed template.
@@ -257,6 +283,7 @@ pub(crate) struct Scope {
     /// outside any loop (`render_context`).
     changed: Vec<HashMap<usize, Value>>,
     max_size: u64,
+    locale: locale::Locale,
 }
 
 impl Scope {
@@ -273,6 +300,11 @@ impl Scope {
             cycles: HashMap::new(),
             changed: vec![HashMap::new()],
             max_size,
+            locale: locale::Locale::new(
+                settings.language.as_deref(),
+                &settings.formats,
+                &settings.catalog,
+            ),
         }
     }
 
@@ -296,10 +328,15 @@ impl Scope {
         &self.string_if_invalid
     }
 
-    pub(crate) fn filter_context(&self) -> FilterContext {
+    pub(crate) fn locale(&self) -> &locale::Locale {
+        &self.locale
+    }
+
+    pub(crate) fn filter_context(&self) -> FilterContext<'_> {
         FilterContext {
             autoescape: self.autoescape,
             max_size: self.max_size,
+            locale: &self.locale,
         }
     }
 
@@ -1111,16 +1148,20 @@ fn failure(line: usize, failure: Failure, what: &str) -> TemplateError {
     }
 }
 
-/// What `render_value_in_context` prints for a value.
-fn display(value: &Value, autoescape: bool) -> Result<String, Failure> {
+/// What `render_value_in_context` prints for a value: numbers localized (`formats.localize`).
+fn display(value: &Value, scope: &Scope) -> Result<String, Failure> {
+    let autoescape = scope.autoescape;
     let text = match value {
         Value::Float(f) => {
             let text = float_repr(*f);
             if text.contains(['e', 'n']) {
                 return Err(Failure::Unsupported(format!("printing the number {text}")));
             }
-            text
+            scope.locale.number_format(&text, None, true, false)
         }
+        Value::Int(i) => scope
+            .locale
+            .number_format(&i.to_string(), None, true, false),
         Value::Safe(s) => return Ok(s.clone()),
         other => other.to_python_str(),
     };
@@ -1323,7 +1364,7 @@ impl Template {
         }
         let text = expr
             .resolve(scope, false)
-            .and_then(|v| display(&v, scope.autoescape))
+            .and_then(|v| display(&v, scope))
             .map_err(|f| failure(0, f, "a variable"))?;
         out.push(&text, 0)
     }
@@ -1366,7 +1407,7 @@ impl Template {
                         Err(f) => return Err(failure(*line, f, "{% firstof %}")),
                     };
                     if value.truthy() {
-                        first = display(&value, scope.autoescape)
+                        first = display(&value, scope)
                             .map_err(|f| failure(*line, f, "{% firstof %}"))?;
                         break;
                     }
@@ -1394,8 +1435,8 @@ impl Template {
                     scope.set_upward(name, value.clone());
                 }
                 if !def.silent {
-                    let text = display(&value, scope.autoescape)
-                        .map_err(|f| failure(*line, f, "{% cycle %}"))?;
+                    let text =
+                        display(&value, scope).map_err(|f| failure(*line, f, "{% cycle %}"))?;
                     out.push(&text, *line)?;
                 }
             }
@@ -1495,7 +1536,7 @@ impl Template {
                 } else {
                     format
                 };
-                let text = date::format(&now, date::named_format(format));
+                let text = date::format(&now, scope.locale.date_format(format), &scope.locale);
                 match asvar {
                     Some(name) => scope.set(name, Value::Str(text)),
                     None => out.push(&text, *line)?,
@@ -1758,6 +1799,12 @@ fn strip_spaces_between_tags(value: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// `get_format("FIRST_DAY_OF_WEEK")` in `language` (0 is Sunday): no built-in tag or filter
+/// prints it, but a caller laying out a calendar must agree with the locale data.
+pub fn first_day_of_week(language: Option<&str>, formats: &FormatSettings) -> u8 {
+    locale::Locale::new(language, formats, &[]).first_day_of_week()
 }
 
 /// Escapes as `conditional_escape` does, for callers outside the crate.

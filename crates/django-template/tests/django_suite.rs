@@ -6,7 +6,8 @@
 //!
 //! Needs Python 3 and the network once (pip: the sdist, asgiref, sqlparse); everything is cached
 //! under target/tmp. `SCAFFOLD_SKIP_PYTHON_TESTS=1` (or `DJANGO_TEMPLATE_SKIP_PYTHON_TESTS=1`)
-//! skips it.
+//! skips it. A second test checks that `src/locale_data.rs` is what `tools/gen_locale_data.py`
+//! writes from the same release.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -170,5 +171,24 @@ fn djangos_template_tests_pass_against_the_engine() {
         new.is_empty() && fixed.is_empty(),
         "failures differ from tests/django_suite/known_failures.txt\nnew failures: {new:#?}\n\
          now passing (remove them from the list): {fixed:#?}"
+    );
+}
+
+#[test]
+fn committed_locale_data_matches_the_django_release() {
+    if skipped() {
+        eprintln!("SKIPPED: Python tests opted out");
+        return;
+    }
+    let (venv, sdist) = prepare();
+    let tool = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/gen_locale_data.py");
+    let generated = run(
+        Command::new(venv.join("bin/python")).arg(tool).arg(&sdist),
+        "tools/gen_locale_data.py",
+    );
+    assert!(
+        generated == include_str!("../src/locale_data.rs"),
+        "src/locale_data.rs is stale: run `python3 tools/gen_locale_data.py {}/ > src/locale_data.rs`",
+        sdist.display()
     );
 }

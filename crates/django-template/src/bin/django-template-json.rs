@@ -5,12 +5,18 @@
 //! "...", "parse_only": bool}`. Values: JSON strings, numbers, booleans and null as themselves;
 //! `{"__safe__": "..."}` a SafeString; `{"__float__": "nan"}` a float JSON cannot hold;
 //! `{"__dict__": [[key, value], ...]}` a dict (in order); `{"__tuple__": [...]}` a tuple.
+//! Localization: `"language"` (`"de"`, `null` when translations are deactivated; `en-us` when
+//! absent), `"formats"` (`{"DATE_FORMAT": ..., "NUMBER_GROUPING": 3 or [3, 2, 0],
+//! "USE_THOUSAND_SEPARATOR": bool, ...}`: Django's settings) and `"catalog"` (`{msgid:
+//! msgstr}` for `_()` literals).
 //! Answer: `{"ok": "output"}` or `{"error": "message"}`, with `"exception": "ValueError"` when
 //! Django raises that instead of `TemplateSyntaxError`.
 
 use std::io::{BufRead, Write};
 
-use django_template::{ErrorKind, RenderLimits, Settings, Template, Value};
+use django_template::{
+    ErrorKind, FormatSettings, Grouping, RenderLimits, Settings, Template, Value,
+};
 use serde_json::Value as Json;
 
 fn value(json: &Json) -> Result<Value, String> {
@@ -46,6 +52,59 @@ fn value(json: &Json) -> Result<Value, String> {
     })
 }
 
+/// Django's format settings, each one that is given.
+fn formats(json: &Json) -> Result<FormatSettings, String> {
+    let mut f = FormatSettings::default();
+    let Some(map) = json.as_object() else {
+        return Ok(f);
+    };
+    for (name, v) in map {
+        let text = || {
+            v.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| format!("{name} is not a string"))
+        };
+        match name.as_str() {
+            "DATE_FORMAT" => f.date_format = text()?,
+            "DATETIME_FORMAT" => f.datetime_format = text()?,
+            "TIME_FORMAT" => f.time_format = text()?,
+            "YEAR_MONTH_FORMAT" => f.year_month_format = text()?,
+            "MONTH_DAY_FORMAT" => f.month_day_format = text()?,
+            "SHORT_DATE_FORMAT" => f.short_date_format = text()?,
+            "SHORT_DATETIME_FORMAT" => f.short_datetime_format = text()?,
+            "DECIMAL_SEPARATOR" => f.decimal_separator = text()?,
+            "THOUSAND_SEPARATOR" => f.thousand_separator = text()?,
+            "FIRST_DAY_OF_WEEK" => {
+                f.first_day_of_week = v
+                    .as_u64()
+                    .and_then(|n| u8::try_from(n).ok())
+                    .ok_or("FIRST_DAY_OF_WEEK is not a weekday")?;
+            }
+            "USE_THOUSAND_SEPARATOR" => {
+                f.use_thousand_separator =
+                    v.as_bool().ok_or("USE_THOUSAND_SEPARATOR is not a bool")?;
+            }
+            "NUMBER_GROUPING" => {
+                let int = |v: &Json| v.as_u64().and_then(|n| u32::try_from(n).ok());
+                f.number_grouping = match v {
+                    Json::Array(items) => Grouping::Owned(
+                        items
+                            .iter()
+                            .map(int)
+                            .collect::<Option<_>>()
+                            .ok_or("NUMBER_GROUPING holds a non-integer")?,
+                    ),
+                    other => {
+                        Grouping::Every(int(other).ok_or("NUMBER_GROUPING is not an integer")?)
+                    }
+                };
+            }
+            other => return Err(format!("unknown format setting {other}")),
+        }
+    }
+    Ok(f)
+}
+
 fn answer(request: &str) -> Json {
     let request: Json = match serde_json::from_str(request) {
         Ok(r) => r,
@@ -64,12 +123,31 @@ fn answer(request: &str) -> Json {
         Ok(_) => return serde_json::json!({ "error": "the context is not a dict" }),
         Err(e) => return serde_json::json!({ "error": e }),
     };
+    let formats = match formats(&request["formats"]) {
+        Ok(f) => f,
+        Err(e) => return serde_json::json!({ "error": e }),
+    };
+    let language = match request.get("language") {
+        None => Some("en-us".to_owned()),
+        Some(l) => l.as_str().map(str::to_owned),
+    };
+    let catalog = request["catalog"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default();
     let settings = Settings {
         autoescape: request["autoescape"].as_bool().unwrap_or(true),
         string_if_invalid: request["string_if_invalid"]
             .as_str()
             .unwrap_or_default()
             .to_owned(),
+        language,
+        formats,
+        catalog,
     };
     match template.render_in(&context, &settings, &RenderLimits::default()) {
         Ok(out) => serde_json::json!({ "ok": out }),

@@ -47,6 +47,13 @@ WATCHES_MORE_THAN_OUTPUT = {
         "counts calls to Python helpers (mock)",
 }
 BUILTIN_NAMES = {"True", "False", "None"}
+# Tests that compile or render no template of plain data at all, by what they test instead.
+NO_TEMPLATE = {
+    "test_repr": "tests a node class's repr (Python API)",
+    "test_extends_node_repr": "tests a node class's repr (Python API)",
+    "test_property_resolver": "tests a Python helper (_property_resolver) on class instances",
+    "test_setup": "tests the suite's own @setup decorator",
+}
 
 
 class NotPlain(Exception):
@@ -120,24 +127,75 @@ def note(kind, detail=None):
         entry["na"].append(detail)
 
 
-def locale_reason():
-    """The engine renders as Django's defaults: English, no thousand separator."""
+# The settings that the engine's localization reads (formats used where the active locale has
+# none, as `get_format` falls back to settings), sent with every render as engine options.
+FORMAT_SETTINGS = [
+    "DATE_FORMAT",
+    "DATETIME_FORMAT",
+    "TIME_FORMAT",
+    "YEAR_MONTH_FORMAT",
+    "MONTH_DAY_FORMAT",
+    "SHORT_DATE_FORMAT",
+    "SHORT_DATETIME_FORMAT",
+    "FIRST_DAY_OF_WEEK",
+    "DECIMAL_SEPARATOR",
+    "THOUSAND_SEPARATOR",
+    "NUMBER_GROUPING",
+    "USE_THOUSAND_SEPARATOR",
+]
+
+
+def l10n_options():
+    """The active language (None when translations are deactivated) and the format settings."""
     from django.conf import settings
     from django.utils import translation
 
-    language = translation.get_language()
-    if language is None or not language.startswith("en"):
-        return "renders in another language (%s)" % language
-    if settings.USE_THOUSAND_SEPARATOR:
-        return "renders with USE_THOUSAND_SEPARATOR"
-    return None
+    formats = {}
+    for name in FORMAT_SETTINGS:
+        value = getattr(settings, name)
+        formats[name] = list(value) if isinstance(value, (tuple, list)) else value
+    return {"language": translation.get_language(), "formats": formats}
+
+
+TRANSLATED = re.compile(r"""_\(("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\)""")
+
+
+def catalog(source):
+    """The project's translations of the template's `_()` literals in the active language: its
+    message catalogs (installed apps, LOCALE_PATHS) are configuration the engine is given."""
+    from django.utils.text import unescape_string_literal
+    from django.utils.translation import gettext
+
+    out = {}
+    for m in TRANSLATED.finditer(source):
+        msgid = unescape_string_literal(m.group(1)).replace("%", "%%")
+        if gettext(msgid) != msgid:
+            out[msgid] = gettext(msgid)
+    return out
+
+
+def rendered_with(options):
+    """Django mode: render under exactly the options sent, to show they carry everything."""
+    from django.test.utils import override_settings
+    from django.utils import translation
+
+    class Both:
+        def __enter__(self):
+            self.t = translation.override(options["language"])
+            self.s = override_settings(**options["formats"])
+            self.t.__enter__()
+            self.s.__enter__()
+
+        def __exit__(self, *exc):
+            self.s.__exit__(*exc)
+            self.t.__exit__(*exc)
+
+    return Both()
 
 
 def na_reason(source, context):
     if CURRENT in WATCHES_MORE_THAN_OUTPUT:
         return WATCHES_MORE_THAN_OUTPUT[CURRENT]
-    if locale_reason():
-        return locale_reason()
     if isinstance(context, context_module.RequestContext):
         return "renders with a request (RequestContext)"
     m = NA_TAG.search(source)
@@ -169,13 +227,16 @@ def render(self, context):
         "context": encoded,
         "autoescape": bool(context.autoescape),
         "string_if_invalid": self.engine.string_if_invalid,
+        **l10n_options(),
+        "catalog": catalog(self.source),
     }
     note("delegated")
     if MODE == "django":
         copy = json.loads(json.dumps(request))
         template = base.Template(copy["template"], engine=self.engine)
         ctx = context_module.Context(decode(copy["context"]), autoescape=copy["autoescape"])
-        return orig_render(template, ctx)
+        with rendered_with(copy):
+            return orig_render(template, ctx)
     reply = ask(request)
     if "ok" in reply:
         return SafeString(reply["ok"])
@@ -185,11 +246,17 @@ def render(self, context):
 
 
 def init(self, template_string, origin=None, name=None, engine=None):
+    m = NA_TAG.search(str(template_string))
+    if CURRENT is not None and m:
+        # A test that only compiles such a template (its nodes, its errors) is counted here.
+        STATS[CURRENT].setdefault("compiled", "uses {%% %s %%}" % m.group(1))
     try:
         orig_init(self, template_string, origin, name, engine)
     except TemplateSyntaxError:
         source = str(template_string)
-        if CURRENT is not None and not NA_TAG.search(source):
+        if CURRENT is not None and m:
+            note("na", "uses {%% %s %%}" % m.group(1))
+        if CURRENT is not None and not m:
             note("delegated")
         if MODE == "engine" and CURRENT is not None and not NA_TAG.search(source):
             reply = ask({"template": source, "parse_only": True})
@@ -234,12 +301,17 @@ def wrap_filter(name, func):
             result = func(value, *args, **kwargs)
         finally:
             IN_FILTER = False
-        if type(result) not in (str, SafeString) or len(args) > 1:
+        if len(args) > 1:
+            return result
+        # A result that is not text (a list, an int, a bool) is read back from the rendered
+        # text with ast.literal_eval, so that the assertion compares what the engine printed.
+        read_back = type(result) not in (str, SafeString)
+        if read_back and type(result) not in (int, float, bool, list, tuple, dict, type(None)):
+            note("na", "a filter function returns a Python object (%s)" % type(result).__name__)
             return result
         autoescape = kwargs.get("autoescape", default_autoescape) if takes_autoescape else False
-        if locale_reason():
-            note("na", locale_reason())
-            return result
+        if read_back:
+            autoescape = False
         values = {"v": value}
         if args:
             values["a"] = args[0]
@@ -250,17 +322,27 @@ def wrap_filter(name, func):
             return result
         source = "{{ v|%s%s }}" % (name, ":a" if args else "")
         note("delegated")
+        options = l10n_options()
         if MODE == "django":
-            copy = json.loads(json.dumps(encoded))
+            copy = json.loads(json.dumps([encoded, options]))
             t = base.Template(source, engine=Engine())
-            out = orig_render(t, context_module.Context(decode(copy), autoescape=autoescape))
+            with rendered_with(copy[1]):
+                out = orig_render(t, context_module.Context(decode(copy[0]), autoescape=autoescape))
         else:
             reply = ask(
-                {"template": source, "context": encoded, "autoescape": autoescape, "string_if_invalid": ""}
+                {"template": source, "context": encoded, "autoescape": autoescape, "string_if_invalid": "",
+                 **options}
             )
             if "ok" not in reply:
                 raise AssertionError("django-template: " + reply["error"])
             out = reply["ok"]
+        if read_back:
+            import ast
+
+            try:
+                return ast.literal_eval(out)
+            except (ValueError, SyntaxError):
+                return out
         return SafeString(out) if isinstance(result, SafeString) else str(out)
 
     return wrapper
@@ -271,6 +353,19 @@ for filter_name, filter_func in list(defaultfilters.register.filters.items()):
         if obj is filter_func:
             setattr(defaultfilters, attr, wrap_filter(filter_name, filter_func))
 
+# `django.utils.html.escape`, which test modules import through defaultfilters, is the whole
+# body of the `force_escape` filter: calls to it in a test module render `{{ v|force_escape }}`.
+from django.utils import html as html_module  # noqa: E402
+
+ESCAPE = wrap_filter("force_escape", html_module.escape)
+
+
+def route_escape(test):
+    module = sys.modules.get(type(test).__module__)
+    if module is not None and getattr(module, "escape", None) is html_module.escape:
+        module.escape = ESCAPE
+
+
 orig_run = unittest.TestCase.run
 FAILURES = {}
 
@@ -278,6 +373,7 @@ FAILURES = {}
 def run(self, result=None):
     global CURRENT
     CURRENT = self.id()
+    route_escape(self)
     STATS.setdefault(CURRENT, {"delegated": 0, "na": []})
     before = (len(result.failures), len(result.errors), len(result.skipped)) if result else (0, 0, 0)
     try:
@@ -309,10 +405,14 @@ for test, entry in sorted(STATS.items()):
         na["skipped by Django"] = na.get("skipped by Django", 0) + 1
     elif entry["na"]:
         na[entry["na"][0]] = na.get(entry["na"][0], 0) + 1
+        if os.environ.get("SHOW_NA") and os.environ["SHOW_NA"] in entry["na"][0]:
+            print("not applicable:", test, "--", entry["na"][0])
     elif entry["delegated"] == 0:
-        na["renders no template (tests Python functions)"] = na.get("renders no template (tests Python functions)", 0) + 1
+        reason = entry.get("compiled") or NO_TEMPLATE.get(test.rsplit(".", 1)[-1])
+        reason = reason or "renders no template (not classified: add a reason)"
+        na[reason] = na.get(reason, 0) + 1
         if os.environ.get("SHOW_NO_RENDER"):
-            print("no render:", test)
+            print("no render:", test, "--", reason)
     elif entry.get("failed"):
         failed += 1
         failures[test] = FAILURES.get(test, "?")
