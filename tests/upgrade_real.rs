@@ -15,7 +15,8 @@ use std::process::{Command, Output};
 use scaffold::DjangoVersion;
 use serde_json::Value;
 use support::{
-    cached_venv, default_python, listing, python_opted_out, release_venv, scaffold, venv, Listing,
+    cached_venv, default_python, listing, python_opted_out, release, release_venv, scaffold,
+    Listing,
 };
 
 /// Every fixture is project `mysite`, made in its own root with `startproject mysite .`.
@@ -26,55 +27,15 @@ const SETTINGS_PY: &str = "mysite/settings.py";
 // ---------------------------------------------------------------------------------------------
 // Pythons and Djangos, each venv made once under target/ (locked) and then reused.
 
-/// The venv whose django-admin makes the `series` project: 3.2 on CPython 3.10 (the newest it
-/// supports), 4.2 on the default python3, 5.2 the parity tests' venv.
+/// The venv whose django-admin makes the `series` project: the release's venv of the tests, on
+/// a Python it supports (3.2 on CPython 3.10).
 fn base_venv(series: &str) -> PathBuf {
-    match series {
-        "3.2" => cached_venv("python-venv-upgrade-3.2", &cpython(10), &["django==3.2.*"]),
-        "4.2" => cached_venv(
-            "python-venv-upgrade-4.2",
-            &default_python(),
-            &["django==4.2.*"],
-        ),
-        "5.2" => venv().to_path_buf(),
-        other => panic!("no venv for Django {other}"),
-    }
+    release_venv(release(series)).to_path_buf()
 }
 
-/// CPython 3.MINOR: pyenv's newest 3.MINOR.x, else `python3.MINOR` on PATH.
-fn cpython(minor: u32) -> PathBuf {
-    let pyenv = Command::new("pyenv")
-        .args(["prefix", &format!("3.{minor}")])
-        .output()
-        .ok()
-        .filter(|o| o.status.success());
-    if let Some(out) = pyenv {
-        let python = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("bin/python3");
-        if python.is_file() {
-            return python;
-        }
-    }
-    let on_path = PathBuf::from(format!("python3.{minor}"));
-    if Command::new(&on_path)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        return on_path;
-    }
-    panic!(
-        "these tests need CPython 3.{minor} for Django 3.2: install it with pyenv (pyenv install \
-         3.{minor}) or put python3.{minor} on PATH, or set {}=1 to skip the Python tests",
-        support::SKIP_PYTHON
-    )
-}
-
-/// The release the projects are upgraded to, in scaffold's table.
+/// The release the projects are upgraded to.
 fn target() -> DjangoVersion {
-    DjangoVersion::ALL
-        .into_iter()
-        .find(|v| v.docs_version() == "6.1")
-        .expect("scaffold knows Django 6.1")
+    release("6.1")
 }
 
 /// Django 6.1 on CPython 3.13, shared with the end-to-end tests.
@@ -82,6 +43,7 @@ fn target_venv() -> &'static Path {
     release_venv(target())
 }
 
+/// The real black, from PyPI, in a venv of its own.
 fn black() -> PathBuf {
     cached_venv("python-venv-black", &default_python(), &["black>=24,<27"]).join("bin/black")
 }
