@@ -484,11 +484,7 @@ impl Values<'_> {
 
     /// startapp's files of `django` for `app`, relative to the app's directory; None when the
     /// app's name is not one startapp could have made.
-    fn app(
-        &self,
-        django: DjangoVersion,
-        app: &App,
-    ) -> Result<Option<Vec<Rendered>>, Error> {
+    fn app(&self, django: DjangoVersion, app: &App) -> Result<Option<Vec<Rendered>>, Error> {
         let dotted = app.name.clone().unwrap_or_else(|| slash_to_dots(&app.dir));
         let last = dotted.rsplit('.').next().unwrap_or_default();
         let Ok(name) = PackageName::parse(last, Kind::App, Role::Name) else {
