@@ -630,16 +630,16 @@ fn mailers_block(target_settings: &[u8]) -> BTreeSet<String> {
     normalized_lines(lines[start..end].join("\n").as_bytes())
 }
 
-/// How a both-sides change is expected to come out: no fixture makes one, or the conflict was
-/// resolved by keeping the owner's side.
-#[derive(Clone, Copy, PartialEq)]
+/// How a both-sides change is expected to come out: no fixture makes one, or each conflict was
+/// resolved by keeping the owner's side, dropping these lines of the template's side (as
+/// `normalized_lines` shows them).
 enum BothChanged {
     NotExpected,
-    OwnersSideKept,
+    OwnersSideKept { dropped: BTreeSet<String> },
 }
 
 /// The upgraded tree against the tree before and the templates of the base release and 6.1.
-fn assert_upgraded(p: &Project, before: &Before, both: BothChanged) {
+fn assert_upgraded(p: &Project, before: &Before, both: &BothChanged) {
     let after = listing(&p.root);
     let (_b, base_root) = fresh_project(&p.base_venv, &p.apps);
     let (_t, target_root) = fresh_project(target_venv(), &p.apps);
@@ -703,7 +703,7 @@ fn assert_upgraded(p: &Project, before: &Before, both: BothChanged) {
             );
             continue;
         }
-        assert_lines_merged(p, &path, (&b.1, &t.1), (old, new));
+        assert_lines_merged(p, &path, (&b.1, &t.1), (old, new), both);
         let crlf = old.windows(2).filter(|w| w == b"\r\n").count();
         let lf = old.iter().filter(|c| **c == b'\n').count();
         let new_crlf = new.windows(2).filter(|w| w == b"\r\n").count();
@@ -740,6 +740,7 @@ fn assert_lines_merged(
     path: &str,
     (base, target): (&[u8], &[u8]),
     (old, new): (&[u8], &[u8]),
+    both: &BothChanged,
 ) {
     let (b, t, o, n) = (
         normalized_lines(base),
@@ -747,11 +748,14 @@ fn assert_lines_merged(
         normalized_lines(old),
         normalized_lines(new),
     );
-    let skipped = if p.legacy_email && path == p.settings_file {
+    let mut skipped = if p.legacy_email && path == p.settings_file {
         mailers_block(target)
     } else {
         BTreeSet::new()
     };
+    if let BothChanged::OwnersSideKept { dropped } = both {
+        skipped.extend(dropped.iter().cloned());
+    }
     let shown = String::from_utf8_lossy(new);
     for line in t.difference(&b).filter(|l| !skipped.contains(*l)) {
         assert!(
@@ -785,7 +789,7 @@ fn assert_values_merged(
     p: &Project,
     before: &Before,
     (base_root, target_root): (&Path, &Path),
-    both: BothChanged,
+    both: &BothChanged,
 ) {
     let b = settings_values(base_root, "mysite.settings");
     let t = settings_values(target_root, "mysite.settings");
@@ -802,7 +806,7 @@ fn assert_values_merged(
             let (bv, tv, ov) = (b.get(name), t.get(name), o.get(name));
             let mut expected = if ov == bv {
                 tv
-            } else if tv == bv || both == BothChanged::OwnersSideKept {
+            } else if tv == bv || matches!(both, BothChanged::OwnersSideKept { .. }) {
                 ov
             } else {
                 panic!(
@@ -894,7 +898,7 @@ fn assert_clean_upgrade(p: &Project) {
         );
     }
     assert_no_markers(&p.root);
-    assert_upgraded(p, &before, BothChanged::NotExpected);
+    assert_upgraded(p, &before, &BothChanged::NotExpected);
     assert_compiles(&p.root);
     assert_check_passes(target_venv(), &p.root, &p.settings_modules);
 }
@@ -964,8 +968,7 @@ fn split_settings_4_2_project_with_legacy_email_upgrades_to_6_1() {
 }
 
 /// The owner keeps AutoField in settings.py and in the app's apps.py, both of which 6.1's
-/// template deletes: a conflict in each file, exactly there, and nowhere else. Keeping the
-/// owner's side of each gives a project that passes every other check.
+/// template deletes: a conflict in each file, exactly there, and nowhere else.
 #[test]
 fn conflicts_only_where_both_sides_changed_a_statement() {
     if python_opted_out("conflicts_only_where_both_sides_changed_a_statement") {
@@ -974,28 +977,67 @@ fn conflicts_only_where_both_sides_changed_a_statement() {
     let p = new_project("5.2", vec!["blog"]);
     register_apps(&p, &["blog"]);
     append_settings(&p);
-    let auto = "'django.db.models.AutoField'";
     edit(&p.root, SETTINGS_PY, |s| {
         replace_once(
             s,
             "DEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'",
-            &format!("DEFAULT_AUTO_FIELD = {auto}"),
+            "DEFAULT_AUTO_FIELD = 'django.db.models.AutoField'",
         )
     });
     edit(&p.root, "blog/apps.py", |s| {
         replace_once(
             s,
             "default_auto_field = 'django.db.models.BigAutoField'",
-            &format!("default_auto_field = {auto}"),
+            "default_auto_field = 'django.db.models.AutoField'",
         )
     });
     assert_runs_on_its_release(&p);
-    let before = before(&p);
+    assert_conflicts_exactly(
+        &p,
+        &[
+            (
+                SETTINGS_PY,
+                "DEFAULT_AUTO_FIELD = 'django.db.models.AutoField'",
+            ),
+            (
+                "blog/apps.py",
+                "default_auto_field = 'django.db.models.AutoField'",
+            ),
+        ],
+    );
+}
 
-    let preview = preview(&p, 3);
-    assert_eq!(preview["conflicts"], Value::from(2), "{preview:#}");
-    let report = write(&p, 3);
-    assert_eq!(report["conflicts"], Value::from(2), "{report:#}");
+/// 3.2's STATIC_URL = '/static/' becomes 'static/' in 6.1; the owner made it '/assets/' in a
+/// black-formatted settings.py saved with CRLF endings: one conflict, its markers in CRLF too.
+#[test]
+fn a_conflict_in_a_crlf_file_of_a_3_2_project() {
+    if python_opted_out("a_conflict_in_a_crlf_file_of_a_3_2_project") {
+        return;
+    }
+    let p = new_project("3.2", vec!["blog"]);
+    register_apps(&p, &["blog"]);
+    edit(&p.root, SETTINGS_PY, |s| {
+        replace_once(s, "STATIC_URL = '/static/'", "STATIC_URL = '/assets/'")
+    });
+    reformat_with_black(&p);
+    to_crlf(&p, SETTINGS_PY);
+    assert_runs_on_its_release(&p);
+    assert_conflicts_exactly(&p, &[(SETTINGS_PY, "STATIC_URL = '/assets/'")]);
+}
+
+/// Preview and write exit 3 and report one conflict in each file of `expected` and none
+/// elsewhere; each file holds one block of markers, around the owner's statement (given as
+/// `normalized_lines` shows it), and the statement is nowhere else. Resolved by keeping the
+/// owner's side, the project then passes every check of a clean upgrade.
+fn assert_conflicts_exactly(p: &Project, expected: &[(&str, &str)]) {
+    let before = before(p);
+    let preview = preview(p, 3);
+    let report = write(p, 3);
+    assert_eq!(
+        report["conflicts"],
+        Value::from(expected.len()),
+        "{report:#}"
+    );
     for key in ["from", "to", "conflicts", "files"] {
         assert_eq!(
             preview[key], report[key],
@@ -1006,39 +1048,40 @@ fn conflicts_only_where_both_sides_changed_a_statement() {
         .into_iter()
         .filter(|(_, (status, n))| status == "conflict" || *n > 0)
         .collect();
-    let expected: BTreeMap<String, (String, u64)> = [SETTINGS_PY, "blog/apps.py"]
-        .into_iter()
-        .map(|f| (f.to_owned(), ("conflict".to_owned(), 1)))
+    let wanted: BTreeMap<String, (String, u64)> = expected
+        .iter()
+        .map(|(f, _)| (f.to_string(), ("conflict".to_owned(), 1)))
         .collect();
-    assert_eq!(conflicted, expected, "{report:#}");
+    assert_eq!(conflicted, wanted, "{report:#}");
+    let wanted: BTreeMap<String, usize> =
+        expected.iter().map(|(f, _)| (f.to_string(), 1)).collect();
+    assert_eq!(marker_blocks(&p.root), wanted, "conflict blocks per file");
 
-    let markers = marker_blocks(&p.root);
-    let expected: BTreeMap<String, usize> =
-        [(SETTINGS_PY.to_owned(), 1), ("blog/apps.py".to_owned(), 1)]
-            .into_iter()
-            .collect();
-    assert_eq!(markers, expected, "conflict blocks per file");
-    for (path, statement) in [
-        (SETTINGS_PY, "DEFAULT_AUTO_FIELD"),
-        ("blog/apps.py", "default_auto_field"),
-    ] {
+    let mut dropped = BTreeSet::new();
+    for (path, owners) in expected {
         let text = fs::read_to_string(p.root.join(path)).unwrap();
         let (inside, outside) = split_conflict(&text);
+        let normalized = |l: &str| l.trim().replace('"', "'");
         assert!(
-            inside
-                .iter()
-                .any(|l| l.trim() == format!("{statement} = {auto}")),
-            "{path}: the conflict is not about the owner's {statement}:\n{text}"
+            inside.iter().any(|l| normalized(l) == *owners),
+            "{path}: the conflict is not about the owner's {owners}:\n{text}"
         );
+        let name = owners.split(" =").next().unwrap();
         assert!(
-            !outside.iter().any(|l| l.contains(statement)),
-            "{path}: {statement} outside the conflict block:\n{text}"
+            !outside.iter().any(|l| l.contains(name)),
+            "{path}: {name} outside the conflict block:\n{text}"
         );
-        fs::write(p.root.join(path), keep_owners_side(&text, auto)).unwrap();
+        let old = &before.tree[*path].1;
+        if old.windows(2).any(|w| w == b"\r\n") {
+            let bare = text.split_inclusive('\n').find(|l| !l.ends_with("\r\n"));
+            assert!(bare.is_none(), "{path}: a line without CR: {bare:?}");
+        }
+        let (resolved, theirs) = keep_owners_side(&text, |l| normalized(l) == *owners);
+        dropped.extend(normalized_lines(theirs.as_bytes()));
+        fs::write(p.root.join(path), resolved).unwrap();
     }
-    // Resolved by keeping the owner's side: everything else of 6.1 is in, and the project runs.
     assert_no_markers(&p.root);
-    assert_upgraded(&p, &before, BothChanged::OwnersSideKept);
+    assert_upgraded(p, &before, &BothChanged::OwnersSideKept { dropped });
     assert_compiles(&p.root);
     assert_check_passes(target_venv(), &p.root, &p.settings_modules);
 }
@@ -1061,10 +1104,10 @@ fn split_conflict(text: &str) -> (Vec<&str>, Vec<&str>) {
     (inside, outside)
 }
 
-/// The conflict resolved as the owner would: the side holding `owners` kept, the other side
-/// (and a diff3 base section, if any) dropped.
-fn keep_owners_side(text: &str, owners: &str) -> String {
-    let mut out = String::new();
+/// The conflict resolved as the owner would: the side with a line that is `owners` kept, the
+/// other side (and a diff3 base section, if any) dropped. Returns the text and what was dropped.
+fn keep_owners_side(text: &str, owners: impl Fn(&str) -> bool) -> (String, String) {
+    let (mut out, mut dropped) = (String::new(), String::new());
     let mut sides: Vec<Vec<&str>> = Vec::new();
     let mut in_block = false;
     for line in text.split_inclusive('\n') {
@@ -1077,16 +1120,19 @@ fn keep_owners_side(text: &str, owners: &str) -> String {
             in_block = false;
             let kept = sides
                 .iter()
-                .find(|s| s.iter().any(|l| l.contains(owners)))
+                .position(|s| s.iter().any(|l| owners(l)))
                 .expect("a side with the owner's statement");
-            out.extend(kept.iter().copied());
+            for (i, side) in sides.iter().enumerate() {
+                let to = if i == kept { &mut out } else { &mut dropped };
+                to.extend(side.iter().copied());
+            }
         } else if in_block {
             sides.last_mut().unwrap().push(line);
         } else {
             out.push_str(line);
         }
     }
-    out
+    (out, dropped)
 }
 
 /// A copy of a tree, modes kept.
