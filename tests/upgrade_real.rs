@@ -174,6 +174,9 @@ struct Project {
     deleted: Vec<&'static str>,
     /// Whether the owner set legacy EMAIL_* settings (then 6.1's MAILERS must not be added).
     legacy_email: bool,
+    /// List settings both sides change by element: merged element by element, checked line by
+    /// line rather than as one value.
+    merged_by_element: Vec<&'static str>,
 }
 
 /// `django-admin startproject mysite .` and `startapp APP` for each app, in `root`.
@@ -219,6 +222,7 @@ fn new_project(series: &str, apps: Vec<&'static str>) -> Project {
         settings_modules: vec!["mysite.settings"],
         deleted: Vec::new(),
         legacy_email: false,
+        merged_by_element: Vec::new(),
     }
 }
 
@@ -244,6 +248,28 @@ fn register_apps(p: &Project, entries: &[&str]) {
         let added: String = entries.iter().map(|e| format!("    '{e}',\n")).collect();
         replace_once(s, anchor, &format!("{anchor}{added}"))
     });
+}
+
+/// A middleware of the template the owner does not want.
+fn remove_middleware(p: &Project, middleware: &str) {
+    edit(&p.root, p.settings_file, |s| {
+        replace_once(s, &format!("    '{middleware}',\n"), "")
+    });
+}
+
+/// A context processor of the owner's, after the template's: for 3.2 and 4.2, whose template
+/// lists the debug processor that 6.1's drops, both sides change this list (by element, so no
+/// conflict).
+fn add_context_processor(p: &mut Project, processor: &str) {
+    edit(&p.root, p.settings_file, |s| {
+        let anchor = "                'django.contrib.messages.context_processors.messages',\n";
+        replace_once(
+            s,
+            anchor,
+            &format!("{anchor}                '{processor}',\n"),
+        )
+    });
+    p.merged_by_element.push("TEMPLATES");
 }
 
 /// The owner's own settings, appended at the end of the file.
@@ -382,8 +408,8 @@ fn split_settings(p: &mut Project) {
 }
 
 /// Mail sent through an SMTP relay with Django's legacy EMAIL_* settings.
-fn legacy_email(p: &mut Project) {
-    edit(&p.root, p.settings_file, |s| {
+fn legacy_email(p: &mut Project, file: &str) {
+    edit(&p.root, file, |s| {
         format!(
             "{s}\n\n# Outgoing mail, through the company's relay\n\
              EMAIL_BACKEND = 'django.core.mail.backends.smtp.EmailBackend'\n\
@@ -404,6 +430,7 @@ fn assert_runs_on_its_release(p: &Project) {
 fn edited_project(series: &str) -> Project {
     let mut p = new_project(series, vec!["blog", "shop"]);
     register_apps(&p, &["blog", "shop.apps.ShopConfig"]);
+    add_context_processor(&mut p, "django.template.context_processors.media");
     append_settings(&p);
     move_settings(&p);
     document_app(&p, "blog", "BlogConfig");
@@ -414,12 +441,20 @@ fn edited_project(series: &str) -> Project {
     p
 }
 
-/// Split settings (base, local, prod) with legacy EMAIL_* settings, and one registered app.
+/// Split settings (base, local, prod), one registered app, a middleware removed, and legacy
+/// EMAIL_* settings: in base.py for 3.2, only in prod.py for 4.2 (where MAILERS in base.py
+/// would stop production with ImproperlyConfigured).
 fn split_project(series: &str) -> Project {
     let mut p = new_project(series, vec!["blog"]);
     split_settings(&mut p);
     register_apps(&p, &["blog"]);
-    legacy_email(&mut p);
+    remove_middleware(&p, "django.middleware.clickjacking.XFrameOptionsMiddleware");
+    let mail_in = if series == "3.2" {
+        p.settings_file
+    } else {
+        "mysite/settings/prod.py"
+    };
+    legacy_email(&mut p, mail_in);
     assert_runs_on_its_release(&p);
     p
 }
@@ -804,6 +839,10 @@ fn assert_values_merged(
             .collect();
         for name in names.into_iter().filter(|n| *n != "SECRET_KEY") {
             let (bv, tv, ov) = (b.get(name), t.get(name), o.get(name));
+            if ov != bv && tv != bv && p.merged_by_element.contains(&name.as_str()) {
+                assert_elements_merged(&format!("{module}.{name}"), [bv, tv, ov], n.get(name));
+                continue;
+            }
             let mut expected = if ov == bv {
                 tv
             } else if tv == bv || matches!(both, BothChanged::OwnersSideKept { .. }) {
@@ -823,6 +862,27 @@ fn assert_values_merged(
             );
         }
     }
+}
+
+/// A list setting both sides changed by element: the strings in it (app names, processors) are
+/// the owner's, less those the template dropped, plus those it added.
+fn assert_elements_merged(what: &str, [b, t, o]: [Option<&String>; 3], n: Option<&String>) {
+    // The strings of a repr are between its single quotes (none of these holds a quote).
+    let strings = |repr: Option<&String>| -> BTreeSet<String> {
+        let repr = repr.map(String::as_str).unwrap_or_default();
+        repr.split('\'')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect()
+    };
+    let (b, t, o) = (strings(b), strings(t), strings(o));
+    let mut expected: BTreeSet<String> = o
+        .difference(&b.difference(&t).cloned().collect())
+        .cloned()
+        .collect();
+    expected.extend(t.difference(&b).cloned());
+    assert_eq!(strings(n), expected, "{what}: {n:?}");
 }
 
 /// The settings file's assignments keep the owner's order: none duplicated, the only ones gone
