@@ -174,6 +174,8 @@ struct Project {
     deleted: Vec<&'static str>,
     /// Whether the owner set legacy EMAIL_* settings (then 6.1's MAILERS must not be added).
     legacy_email: bool,
+    /// Apps made in a directory of their own (`startapp NAME DIR`): (name, DIR).
+    app_dirs: Vec<(&'static str, &'static str)>,
     /// List settings both sides change by element: merged element by element, checked line by
     /// line rather than as one value.
     merged_by_element: Vec<&'static str>,
@@ -222,6 +224,7 @@ fn new_project(series: &str, apps: Vec<&'static str>) -> Project {
         settings_modules: vec!["mysite.settings"],
         deleted: Vec::new(),
         legacy_email: false,
+        app_dirs: Vec::new(),
         merged_by_element: Vec::new(),
     }
 }
@@ -305,6 +308,24 @@ fn move_settings(p: &Project) {
         let db_end = db + s[db..].find("\n}\n").unwrap() + 3;
         format!("{}\n{block}{}", &s[..db_end], &s[db_end..])
     });
+}
+
+/// `django-admin startapp APP apps/APP`, its AppConfig named `apps.APP` as Django then needs,
+/// and registered by that name; the reference projects have it at the root.
+fn app_in_apps_dir(p: &mut Project, app: &'static str, dir: &'static str) {
+    fs::create_dir_all(p.root.join(dir)).unwrap();
+    support::run(
+        python_tool(&p.base_venv.join("bin/django-admin"))
+            .args(["startapp", app, dir])
+            .current_dir(&p.root),
+        &format!("django-admin startapp {app} {dir}"),
+    );
+    let dotted = dir.replace('/', ".");
+    edit(&p.root, &format!("{dir}/apps.py"), |s| {
+        replace_once(s, &format!("name = '{app}'"), &format!("name = '{dotted}'"))
+    });
+    p.apps.push(app);
+    p.app_dirs.push((app, dir));
 }
 
 /// A docstring for the module and the class, and a verbose name and a ready() of the owner's.
@@ -424,12 +445,14 @@ fn assert_runs_on_its_release(p: &Project) {
     assert_check_passes(&p.base_venv, &p.root, &p.settings_modules);
 }
 
-/// Single settings.py, with every kind of edit: two apps made by startapp and registered, one
-/// with an edited apps.py; settings appended; settings moved; urls.py replaced by a package;
-/// the whole project reformatted by black; settings.py saved with CRLF line endings.
+/// Single settings.py, with every kind of edit: three apps made by startapp and registered, one
+/// in apps/billing, one with an edited apps.py; a context processor added; settings appended;
+/// settings moved; urls.py replaced by a package; the whole project reformatted by black;
+/// settings.py saved with CRLF line endings.
 fn edited_project(series: &str) -> Project {
     let mut p = new_project(series, vec!["blog", "shop"]);
-    register_apps(&p, &["blog", "shop.apps.ShopConfig"]);
+    app_in_apps_dir(&mut p, "billing", "apps/billing");
+    register_apps(&p, &["blog", "shop.apps.ShopConfig", "apps.billing"]);
     add_context_processor(&mut p, "django.template.context_processors.media");
     append_settings(&p);
     move_settings(&p);
@@ -682,10 +705,14 @@ fn assert_upgraded(p: &Project, before: &Before, both: &BothChanged) {
     let target_tpl = listing(&target_root);
     let user_path = |tpl: &str| {
         if tpl == SETTINGS_PY {
-            p.settings_file.to_owned()
-        } else {
-            tpl.to_owned()
+            return p.settings_file.to_owned();
         }
+        for (app, dir) in &p.app_dirs {
+            if let Some(rest) = tpl.strip_prefix(&format!("{app}/")) {
+                return format!("{dir}/{rest}");
+            }
+        }
+        tpl.to_owned()
     };
 
     // Nothing appears or disappears but what the templates add or the owner deleted; no mode
