@@ -253,6 +253,22 @@ fn register_apps(p: &Project, entries: &[&str]) {
     });
 }
 
+/// DEBUG from the environment, with the `import os` that needs.
+fn debug_from_environment(p: &Project) {
+    edit(&p.root, p.settings_file, |s| {
+        let s = replace_once(
+            s,
+            "from pathlib import Path\n",
+            "import os\nfrom pathlib import Path\n",
+        );
+        replace_once(
+            &s,
+            "DEBUG = True\n",
+            "DEBUG = os.environ.get('DJANGO_DEBUG', '') == '1'\n",
+        )
+    });
+}
+
 /// A middleware of the template the owner does not want.
 fn remove_middleware(p: &Project, middleware: &str) {
     edit(&p.root, p.settings_file, |s| {
@@ -280,7 +296,9 @@ fn append_settings(p: &Project) {
     edit(&p.root, p.settings_file, |s| {
         format!(
             "{s}\n\n# Project settings\nLOGIN_URL = '/accounts/login/'\nLOGIN_REDIRECT_URL = '/'\n\
-             MEDIA_URL = 'media/'\nMEDIA_ROOT = BASE_DIR / 'media'\n"
+             MEDIA_URL = 'media/'\nMEDIA_ROOT = BASE_DIR / 'media'\n\n\
+             try:\n    from .local_settings import *  # noqa: F401,F403\n\
+             except ImportError:\n    pass\n"
         )
     });
 }
@@ -446,14 +464,15 @@ fn assert_runs_on_its_release(p: &Project) {
 }
 
 /// Single settings.py, with every kind of edit: three apps made by startapp and registered, one
-/// in apps/billing, one with an edited apps.py; a context processor added; settings appended;
-/// settings moved; urls.py replaced by a package; the whole project reformatted by black;
+/// in apps/billing, one with an edited apps.py; a context processor added, with a comment;
+/// DEBUG from the environment; settings appended, and a local_settings import; settings moved; urls.py replaced by a package; the whole project reformatted by black;
 /// settings.py saved with CRLF line endings.
 fn edited_project(series: &str) -> Project {
     let mut p = new_project(series, vec!["blog", "shop"]);
     app_in_apps_dir(&mut p, "billing", "apps/billing");
     register_apps(&p, &["blog", "shop.apps.ShopConfig", "apps.billing"]);
     add_context_processor(&mut p, "django.template.context_processors.media");
+    debug_from_environment(&p);
     append_settings(&p);
     move_settings(&p);
     document_app(&p, "blog", "BlogConfig");
