@@ -536,8 +536,8 @@ fn upgrade(cwd: &Path, args: &[&str]) -> Run {
 }
 
 /// The preview, as text (from the project, DIRECTORY defaulted) and as JSON: both exit `code`
-/// and write nothing. Returns the JSON report.
-fn preview(p: &Project, code: i32) -> Value {
+/// and write nothing. Returns the text's diff (stdout) and the JSON report.
+fn preview(p: &Project, code: i32) -> (String, Value) {
     let before = listing(&p.root);
     let text = upgrade(&p.root, &["--to", "6.1"]);
     assert_eq!(
@@ -568,7 +568,7 @@ fn preview(p: &Project, code: i32) -> Value {
     );
     let report = json.json();
     assert_eq!(report["written"], Value::Bool(false), "{report:#}");
-    report
+    (text.stdout, report)
 }
 
 /// `scaffold upgrade site --to 6.1 --write --output-format json`, from the root's parent.
@@ -985,9 +985,18 @@ fn assert_assignment_order(p: &Project, before: &Before, (base_root, target_root
 /// The whole journey for a project that has no conflicts: preview, write, then every check.
 fn assert_clean_upgrade(p: &Project) {
     let before = before(p);
-    let preview = preview(p, 0);
+    let copy = tempfile::tempdir().unwrap();
+    copy_tree(&p.root, copy.path());
+    let (diff, preview) = preview(p, 0);
     let report = write(p, 0);
     let after = listing(&p.root);
+    // The preview shows what the write does: its diff, applied to a copy, gives the same tree.
+    git_apply(copy.path(), &diff);
+    assert_eq!(
+        listing(copy.path()),
+        after,
+        "the preview's diff, applied with git apply, gives another tree than --write"
+    );
     assert_clean_report(p, &report, &before.tree, &after);
     for key in ["from", "to", "conflicts", "files"] {
         assert_eq!(
@@ -1137,7 +1146,7 @@ fn a_conflict_in_a_crlf_file_of_a_3_2_project() {
 /// owner's side, the project then passes every check of a clean upgrade.
 fn assert_conflicts_exactly(p: &Project, expected: &[(&str, &str)]) {
     let before = before(p);
-    let preview = preview(p, 3);
+    let (_, preview) = preview(p, 3);
     let report = write(p, 3);
     assert_eq!(
         report["conflicts"],
@@ -1239,6 +1248,32 @@ fn keep_owners_side(text: &str, owners: impl Fn(&str) -> bool) -> (String, Strin
         }
     }
     (out, dropped)
+}
+
+/// `git apply` of `diff` in `dir` (outside any repository, as patch(1) would).
+fn git_apply(dir: &Path, diff: &str) {
+    use std::io::Write;
+    let mut child = Command::new("git")
+        .args(["apply", "-"])
+        .current_dir(dir)
+        .env("GIT_CEILING_DIRECTORIES", dir.parent().unwrap())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("git runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(diff.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "git apply of the preview's diff failed: {}\n{diff}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A copy of a tree, modes kept.
