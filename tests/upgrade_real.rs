@@ -253,6 +253,27 @@ fn register_apps(p: &Project, entries: &[&str]) {
     });
 }
 
+/// The app's own urls.py, included from the project's (with the `include` import it needs).
+fn include_app_urls(p: &Project, app: &str) {
+    fs::write(
+        p.root.join(app).join("urls.py"),
+        "from django.urls import path  # noqa: F401\n\nurlpatterns = []\n",
+    )
+    .unwrap();
+    edit(&p.root, "mysite/urls.py", |s| {
+        let s = replace_once(
+            s,
+            "from django.urls import path\n",
+            "from django.urls import include, path\n",
+        );
+        replace_once(
+            &s,
+            "    path('admin/', admin.site.urls),\n",
+            &format!("    path('admin/', admin.site.urls),\n    path('{app}/', include('{app}.urls')),\n"),
+        )
+    });
+}
+
 /// DEBUG from the environment, with the `import os` that needs.
 fn debug_from_environment(p: &Project) {
     edit(&p.root, p.settings_file, |s| {
@@ -479,13 +500,15 @@ fn edited_project(series: &str) -> Project {
     urls_package(&mut p);
     reformat_with_black(&p);
     to_crlf(&p, SETTINGS_PY);
+    to_crlf(&p, "blog/apps.py");
     assert_runs_on_its_release(&p);
     p
 }
 
-/// Split settings (base, local, prod), one registered app, a middleware removed, and legacy
-/// EMAIL_* settings: in base.py for 3.2, only in prod.py for 4.2 (where MAILERS in base.py
-/// would stop production with ImproperlyConfigured).
+/// Split settings (base, local, prod), one registered app with its URLs included in urls.py, a
+/// middleware removed, and legacy EMAIL_* settings: in base.py for 3.2, only in prod.py for 4.2
+/// (where MAILERS in base.py would stop production with ImproperlyConfigured); 4.2's base.py
+/// ends without a newline.
 fn split_project(series: &str) -> Project {
     let mut p = new_project(series, vec!["blog"]);
     split_settings(&mut p);
@@ -497,6 +520,10 @@ fn split_project(series: &str) -> Project {
         "mysite/settings/prod.py"
     };
     legacy_email(&mut p, mail_in);
+    include_app_urls(&p, "blog");
+    if series == "4.2" {
+        edit(&p.root, p.settings_file, |s| s.trim_end().to_owned());
+    }
     assert_runs_on_its_release(&p);
     p
 }
