@@ -168,7 +168,7 @@ struct Project {
     /// The settings modules the project runs with, manage.py's default first.
     settings_modules: Vec<&'static str>,
     /// Template files the owner deleted.
-    deleted: Vec<&'static str>,
+    deleted: Vec<String>,
     /// Whether the owner set legacy EMAIL_* settings (then 6.1's MAILERS must not be added).
     legacy_email: bool,
     /// Apps made in a directory of their own (`startapp NAME DIR`): (name, DIR).
@@ -406,7 +406,20 @@ fn urls_package(p: &mut Project) {
          urlpatterns = [\n    path('', admin.site.urls),\n]\n",
     )
     .unwrap();
-    p.deleted.push("mysite/urls.py");
+    p.deleted.push("mysite/urls.py".to_owned());
+}
+
+/// An app's tests.py deleted, replaced by a tests/ package.
+fn tests_package(p: &mut Project, app: &str) {
+    fs::remove_file(p.root.join(app).join("tests.py")).unwrap();
+    fs::create_dir(p.root.join(app).join("tests")).unwrap();
+    fs::write(p.root.join(app).join("tests/__init__.py"), "").unwrap();
+    fs::write(
+        p.root.join(app).join("tests/test_models.py"),
+        "from django.test import TestCase\n\n\nclass ModelTests(TestCase):\n    pass\n",
+    )
+    .unwrap();
+    p.deleted.push(format!("{app}/tests.py"));
 }
 
 /// The whole project reformatted by the real black.
@@ -483,8 +496,9 @@ fn assert_runs_on_its_release(p: &Project) {
 
 /// Single settings.py, with every kind of edit: three apps made by startapp and registered, one
 /// in apps/billing, one with an edited apps.py; a context processor added, with a comment;
-/// DEBUG from the environment; settings appended, and a local_settings import; settings moved; urls.py replaced by a package; the whole project reformatted by black;
-/// settings.py saved with CRLF line endings.
+/// DEBUG from the environment; settings appended, and a local_settings import; settings moved;
+/// urls.py and shop/tests.py replaced by packages; the whole project reformatted by black;
+/// settings.py and blog/apps.py saved with CRLF line endings.
 fn edited_project(series: &str) -> Project {
     let mut p = new_project(series, vec!["blog", "shop"]);
     app_in_apps_dir(&mut p, "billing", "apps/billing");
@@ -495,6 +509,7 @@ fn edited_project(series: &str) -> Project {
     move_settings(&p);
     document_app(&p, "blog", "BlogConfig");
     urls_package(&mut p);
+    tests_package(&mut p, "shop");
     reformat_with_black(&p);
     to_crlf(&p, SETTINGS_PY);
     to_crlf(&p, "blog/apps.py");
@@ -676,7 +691,7 @@ fn assert_clean_report(p: &Project, report: &Value, old: &Listing, new: &Listing
             "unchanged" => assert_eq!(old.get(path), new.get(path), "{path} is not unchanged"),
             "changed" | "added" => assert!(new.contains_key(path), "{path} is not there"),
             "deleted" => assert!(
-                p.deleted.contains(&path.as_str()),
+                p.deleted.contains(path),
                 "{path} reported deleted: {report:#}"
             ),
             other => panic!("{path}: status {other} in a run without conflicts: {report:#}"),
@@ -684,7 +699,7 @@ fn assert_clean_report(p: &Project, report: &Value, old: &Listing, new: &Listing
     }
     for deleted in &p.deleted {
         assert_eq!(
-            files.get(*deleted).map(|f| f.0.as_str()),
+            files.get(deleted).map(|f| f.0.as_str()),
             Some("deleted"),
             "{deleted}, deleted by the owner, is not reported deleted: {report:#}"
         );
@@ -779,7 +794,7 @@ fn assert_upgraded(p: &Project, before: &Before, both: &BothChanged) {
     }
     for deleted in &p.deleted {
         assert!(
-            !after.contains_key(*deleted),
+            !after.contains_key(deleted),
             "{deleted}, deleted by the owner, is back"
         );
     }
@@ -795,7 +810,7 @@ fn assert_upgraded(p: &Project, before: &Before, both: &BothChanged) {
             continue;
         }
         let path = user_path(tpl);
-        if p.deleted.contains(&path.as_str()) {
+        if p.deleted.contains(&path) {
             continue;
         }
         let old = &before.tree[&path].1;
