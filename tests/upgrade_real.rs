@@ -1,0 +1,1404 @@
+//! Issue 12, test 2: `scaffold upgrade --to 6.1` on projects made by the real django-admin of
+//! Django 3.2 (on CPython 3.10), 4.2 and 5.2, then edited the ways owners edit them. Every edit
+//! must survive, every change of Django 6.1's own template (read from a fresh django-admin 6.1
+//! project) must arrive, every file must compile under CPython 3.13, and `manage.py check` must
+//! pass under the real Django 6.1. A conflict appears only where both sides changed a statement.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use scaffold::DjangoVersion;
+use serde_json::Value;
+use support::{
+    cached_venv, default_python, listing, python_opted_out, release, release_venv, scaffold,
+    Listing,
+};
+
+/// Every fixture is project `mysite`, made in its own root with `startproject mysite .`.
+const PROJECT: &str = "mysite";
+/// The settings file django-admin writes, which a split layout moves.
+const SETTINGS_PY: &str = "mysite/settings.py";
+
+// ---------------------------------------------------------------------------------------------
+// Pythons and Djangos, each venv made once under target/ (locked) and then reused.
+
+/// The venv whose django-admin makes the `series` project: the release's venv of the tests, on
+/// a Python it supports (3.2 on CPython 3.10).
+fn base_venv(series: &str) -> PathBuf {
+    release_venv(release(series)).to_path_buf()
+}
+
+/// The release the projects are upgraded to.
+fn target() -> DjangoVersion {
+    release("6.1")
+}
+
+/// Django 6.1 on CPython 3.13, shared with the end-to-end tests.
+fn target_venv() -> &'static Path {
+    release_venv(target())
+}
+
+/// The real black, from PyPI, in a venv of its own.
+fn black() -> PathBuf {
+    cached_venv("python-venv-black", &default_python(), &["black>=24,<27"]).join("bin/black")
+}
+
+/// A program of a venv (or any program) with no bytecode written into the tree, and no
+/// settings module or venv from the caller's environment.
+fn python_tool(program: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.env("PYTHONDONTWRITEBYTECODE", "1")
+        .env_remove("DJANGO_SETTINGS_MODULE")
+        .env_remove("VIRTUAL_ENV");
+    cmd
+}
+
+/// Runs `cmd`, fails the test with its output unless it succeeds, returns its stdout.
+fn stdout_of(cmd: &mut Command, what: &str) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The full release of a venv's Django, e.g. "4.2.30".
+fn django_version(venv: &Path) -> String {
+    stdout_of(
+        python_tool(&venv.join("bin/python")).args(["-m", "django", "--version"]),
+        "asking Django its version",
+    )
+    .trim()
+    .to_owned()
+}
+
+fn inspect(args: &[&str], env: &[(&str, &str)]) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/upgrade/inspect_project.py");
+    let out = stdout_of(
+        python_tool(&target_venv().join("bin/python"))
+            .arg(script)
+            .args(args)
+            .envs(env.iter().copied()),
+        &format!("inspect_project.py {args:?}"),
+    );
+    serde_json::from_str(&out).unwrap()
+}
+
+/// A settings module's UPPERCASE names and the repr of their values, the root shown as <root>.
+fn settings_values(root: &Path, module: &str) -> BTreeMap<String, String> {
+    let values = inspect(
+        &["settings", root.to_str().unwrap(), module],
+        &[("DJANGO_SECRET_KEY", PROD_KEY)],
+    );
+    values
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect()
+}
+
+/// The names a file assigns at its top level, in order.
+fn assignments(file: &Path) -> Vec<String> {
+    let names = inspect(&["assignments", file.to_str().unwrap()], &[]);
+    names
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Every .py file below `root` compiles under CPython 3.13 (in memory: no bytecode written).
+fn assert_compiles(root: &Path) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/upgrade/inspect_project.py");
+    stdout_of(
+        python_tool(&target_venv().join("bin/python"))
+            .arg(script)
+            .arg("compile")
+            .arg(root),
+        "compiling every .py file under CPython 3.13",
+    );
+}
+
+/// `python manage.py check` with the venv's Django, for each settings module the project runs
+/// with (the first is manage.py's default).
+fn assert_check_passes(venv: &Path, root: &Path, modules: &[&str]) {
+    for (i, module) in modules.iter().enumerate() {
+        let mut cmd = python_tool(&venv.join("bin/python"));
+        cmd.args(["manage.py", "check"])
+            .current_dir(root)
+            .env("DJANGO_SECRET_KEY", PROD_KEY);
+        if i > 0 {
+            cmd.env("DJANGO_SETTINGS_MODULE", module);
+        }
+        stdout_of(
+            &mut cmd,
+            &format!("manage.py check with {module} in {}", venv.display()),
+        );
+    }
+}
+
+/// The production settings of the split fixtures read their key from the environment.
+const PROD_KEY: &str = "q9v!w2x@e3r#t4y$u5i%o6p^a7s&d8f*g9h(j0k)l-z_x=c+v1b2n3m4Q5W6E7R8T9";
+
+// ---------------------------------------------------------------------------------------------
+// The fixtures: real django-admin output, edited.
+
+/// A project as its owner left it, and what the checks need to know about it.
+struct Project {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    base_venv: PathBuf,
+    /// The release whose django-admin made it, e.g. "3.2.25".
+    base: String,
+    apps: Vec<&'static str>,
+    /// Where the settings file with the "Generated by" docstring now is.
+    settings_file: &'static str,
+    /// The settings modules the project runs with, manage.py's default first.
+    settings_modules: Vec<&'static str>,
+    /// Template files the owner deleted.
+    deleted: Vec<String>,
+    /// Whether the owner set legacy EMAIL_* settings (then 6.1's MAILERS must not be added).
+    legacy_email: bool,
+    /// Apps made in a directory of their own (`startapp NAME DIR`): (name, DIR).
+    app_dirs: Vec<(&'static str, &'static str)>,
+    /// List settings both sides change by element: merged element by element, checked line by
+    /// line rather than as one value.
+    merged_by_element: Vec<&'static str>,
+}
+
+/// `django-admin startproject mysite .` and `startapp APP` for each app, in `root`.
+fn django_admin_project(venv: &Path, root: &Path, apps: &[&str]) {
+    fs::create_dir_all(root).unwrap();
+    let admin = venv.join("bin/django-admin");
+    support::run(
+        python_tool(&admin)
+            .args(["startproject", PROJECT, "."])
+            .current_dir(root),
+        &format!("django-admin startproject with {}", venv.display()),
+    );
+    for app in apps {
+        support::run(
+            python_tool(&admin)
+                .args(["startapp", app])
+                .current_dir(root),
+            &format!("django-admin startapp {app}"),
+        );
+    }
+}
+
+/// A project freshly made by `venv`'s django-admin, with these apps: what the template gives.
+fn fresh_project(venv: &Path, apps: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("fresh");
+    django_admin_project(venv, &root, apps);
+    (dir, root)
+}
+
+fn new_project(series: &str, apps: Vec<&'static str>) -> Project {
+    let base_venv = base_venv(series);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("site");
+    django_admin_project(&base_venv, &root, &apps);
+    Project {
+        _dir: dir,
+        root,
+        base: django_version(&base_venv),
+        base_venv,
+        apps,
+        settings_file: SETTINGS_PY,
+        settings_modules: vec!["mysite.settings"],
+        deleted: Vec::new(),
+        legacy_email: false,
+        app_dirs: Vec::new(),
+        merged_by_element: Vec::new(),
+    }
+}
+
+/// Rewrites one file of the project; the edit must change something.
+fn edit(root: &Path, rel: &str, f: impl FnOnce(&str) -> String) {
+    let path = root.join(rel);
+    let text = fs::read_to_string(&path).unwrap();
+    let new = f(&text);
+    assert_ne!(new, text, "the edit of {rel} changed nothing");
+    fs::write(&path, new).unwrap();
+}
+
+/// `text` with the one occurrence of `from` replaced by `to`.
+fn replace_once(text: &str, from: &str, to: &str) -> String {
+    assert_eq!(text.matches(from).count(), 1, "{from:?} in\n{text}");
+    text.replacen(from, to, 1)
+}
+
+/// The owner's apps, added to INSTALLED_APPS after Django's own.
+fn register_apps(p: &Project, entries: &[&str]) {
+    edit(&p.root, p.settings_file, |s| {
+        let anchor = "    'django.contrib.staticfiles',\n";
+        let added: String = entries.iter().map(|e| format!("    '{e}',\n")).collect();
+        replace_once(s, anchor, &format!("{anchor}{added}"))
+    });
+}
+
+/// The app's own urls.py, included from the project's (with the `include` import it needs).
+fn include_app_urls(p: &Project, app: &str) {
+    fs::write(
+        p.root.join(app).join("urls.py"),
+        "from django.urls import path  # noqa: F401\n\nurlpatterns = []\n",
+    )
+    .unwrap();
+    edit(&p.root, "mysite/urls.py", |s| {
+        let s = replace_once(
+            s,
+            "from django.urls import path\n",
+            "from django.urls import include, path\n",
+        );
+        replace_once(
+            &s,
+            "    path('admin/', admin.site.urls),\n",
+            &format!("    path('admin/', admin.site.urls),\n    path('{app}/', include('{app}.urls')),\n"),
+        )
+    });
+}
+
+/// DEBUG from the environment, with the `import os` that needs.
+fn debug_from_environment(p: &Project) {
+    edit(&p.root, p.settings_file, |s| {
+        let s = replace_once(
+            s,
+            "from pathlib import Path\n",
+            "import os\nfrom pathlib import Path\n",
+        );
+        replace_once(
+            &s,
+            "DEBUG = True\n",
+            "DEBUG = os.environ.get('DJANGO_DEBUG', '') == '1'\n",
+        )
+    });
+}
+
+/// A middleware of the template the owner does not want.
+fn remove_middleware(p: &Project, middleware: &str) {
+    edit(&p.root, p.settings_file, |s| {
+        replace_once(s, &format!("    '{middleware}',\n"), "")
+    });
+}
+
+/// A context processor of the owner's, after the template's: for 3.2 and 4.2, whose template
+/// lists the debug processor that 6.1's drops, both sides change this list (by element, so no
+/// conflict).
+fn add_context_processor(p: &mut Project, processor: &str) {
+    edit(&p.root, p.settings_file, |s| {
+        let anchor = "                'django.contrib.messages.context_processors.messages',\n";
+        replace_once(
+            s,
+            anchor,
+            &format!("{anchor}                '{processor}',\n"),
+        )
+    });
+    p.merged_by_element.push("TEMPLATES");
+}
+
+/// The owner's own settings, appended at the end of the file.
+fn append_settings(p: &Project) {
+    edit(&p.root, p.settings_file, |s| {
+        format!(
+            "{s}\n\n# Project settings\nLOGIN_URL = '/accounts/login/'\nLOGIN_REDIRECT_URL = '/'\n\
+             MEDIA_URL = 'media/'\nMEDIA_ROOT = BASE_DIR / 'media'\n\n\
+             try:\n    from .local_settings import *  # noqa: F401,F403\n\
+             except ImportError:\n    pass\n"
+        )
+    });
+}
+
+/// Two settings moved: STATIC_URL up beside ALLOWED_HOSTS, and the whole TEMPLATES block down
+/// below DATABASES (3.2's STATIC_URL and the TEMPLATES of 3.2 to 5.1 are changed by 6.1's
+/// template, so those changes must land where the owner moved them).
+fn move_settings(p: &Project) {
+    edit(&p.root, p.settings_file, |s| {
+        let start = s.find("\nSTATIC_URL = ").unwrap() + 1;
+        let end = start + s[start..].find('\n').unwrap() + 1;
+        let line = s[start..end].to_owned();
+        let s = format!("{}{}", &s[..start], &s[end..]);
+        let s = replace_once(
+            &s,
+            "ALLOWED_HOSTS = []\n",
+            &format!("ALLOWED_HOSTS = []\n{line}"),
+        );
+        let start = s.find("\nTEMPLATES = [\n").unwrap() + 1;
+        let end = start + s[start..].find("\n]\n").unwrap() + 3;
+        // The block and the blank line after it.
+        let block = s[start..end].to_owned();
+        let s = format!("{}{}", &s[..start], &s[end + 1..]);
+        let db = s.find("\nDATABASES = {\n").unwrap();
+        let db_end = db + s[db..].find("\n}\n").unwrap() + 3;
+        format!("{}\n{block}{}", &s[..db_end], &s[db_end..])
+    });
+}
+
+/// `django-admin startapp APP apps/APP`, its AppConfig named `apps.APP` as Django then needs,
+/// and registered by that name; the reference projects have it at the root.
+fn app_in_apps_dir(p: &mut Project, app: &'static str, dir: &'static str) {
+    fs::create_dir_all(p.root.join(dir)).unwrap();
+    support::run(
+        python_tool(&p.base_venv.join("bin/django-admin"))
+            .args(["startapp", app, dir])
+            .current_dir(&p.root),
+        &format!("django-admin startapp {app} {dir}"),
+    );
+    let dotted = dir.replace('/', ".");
+    edit(&p.root, &format!("{dir}/apps.py"), |s| {
+        replace_once(s, &format!("name = '{app}'"), &format!("name = '{dotted}'"))
+    });
+    p.apps.push(app);
+    p.app_dirs.push((app, dir));
+}
+
+/// A docstring for the module and the class, and a verbose name and a ready() of the owner's.
+fn document_app(p: &Project, app: &str, class: &str) {
+    edit(&p.root, &format!("{app}/apps.py"), |s| {
+        let s = format!("\"\"\"The {app} app's configuration.\"\"\"\n\n{s}");
+        let s = replace_once(
+            &s,
+            &format!("class {class}(AppConfig):\n"),
+            &format!("class {class}(AppConfig):\n    \"\"\"Posts, tags and the feed.\"\"\"\n\n"),
+        );
+        replace_once(
+            &s,
+            &format!("    name = '{app}'\n"),
+            &format!(
+                "    name = '{app}'\n    verbose_name = 'Blog posts'\n\n    def ready(self):\n        \
+                 from . import signals  # noqa: F401\n"
+            ),
+        )
+    });
+    fs::write(
+        p.root.join(app).join("signals.py"),
+        format!("\"\"\"Signal handlers of the {app} app.\"\"\"\n"),
+    )
+    .unwrap();
+}
+
+/// mysite/urls.py deleted, replaced by a mysite/urls/ package (ROOT_URLCONF unchanged).
+fn urls_package(p: &mut Project) {
+    fs::remove_file(p.root.join("mysite/urls.py")).unwrap();
+    fs::create_dir(p.root.join("mysite/urls")).unwrap();
+    fs::write(
+        p.root.join("mysite/urls/__init__.py"),
+        "\"\"\"The URLs of mysite, one module per area.\"\"\"\n\
+         from django.urls import include, path\n\n\
+         urlpatterns = [\n    path('admin/', include('mysite.urls.admin')),\n]\n",
+    )
+    .unwrap();
+    fs::write(
+        p.root.join("mysite/urls/admin.py"),
+        "from django.contrib import admin\nfrom django.urls import path\n\n\
+         urlpatterns = [\n    path('', admin.site.urls),\n]\n",
+    )
+    .unwrap();
+    p.deleted.push("mysite/urls.py".to_owned());
+}
+
+/// An app's tests.py deleted, replaced by a tests/ package.
+fn tests_package(p: &mut Project, app: &str) {
+    fs::remove_file(p.root.join(app).join("tests.py")).unwrap();
+    fs::create_dir(p.root.join(app).join("tests")).unwrap();
+    fs::write(p.root.join(app).join("tests/__init__.py"), "").unwrap();
+    fs::write(
+        p.root.join(app).join("tests/test_models.py"),
+        "from django.test import TestCase\n\n\nclass ModelTests(TestCase):\n    pass\n",
+    )
+    .unwrap();
+    p.deleted.push(format!("{app}/tests.py"));
+}
+
+/// The whole project reformatted by the real black.
+fn reformat_with_black(p: &Project) {
+    support::run(
+        python_tool(&black()).arg("--quiet").arg(&p.root),
+        "black on the project",
+    );
+    let settings = fs::read_to_string(p.root.join(p.settings_file)).unwrap();
+    assert!(
+        settings.contains("    \"django.contrib.admin\",\n"),
+        "black left the quotes as they were:\n{settings}"
+    );
+}
+
+/// A file saved with Windows line endings.
+fn to_crlf(p: &Project, rel: &str) {
+    edit(&p.root, rel, |s| s.replace('\n', "\r\n"));
+}
+
+/// The settings made a package: settings/base.py (the generated file, BASE_DIR one level up),
+/// local.py for development (manage.py's default) and prod.py (wsgi.py's and asgi.py's).
+fn split_settings(p: &mut Project) {
+    let dir = p.root.join("mysite/settings");
+    fs::create_dir(&dir).unwrap();
+    fs::rename(p.root.join(SETTINGS_PY), dir.join("base.py")).unwrap();
+    p.settings_file = "mysite/settings/base.py";
+    edit(&p.root, p.settings_file, |s| {
+        replace_once(
+            s,
+            "BASE_DIR = Path(__file__).resolve().parent.parent\n",
+            "BASE_DIR = Path(__file__).resolve().parent.parent.parent\n",
+        )
+    });
+    fs::write(dir.join("__init__.py"), "").unwrap();
+    fs::write(
+        dir.join("local.py"),
+        "from .base import *  # noqa: F401,F403\n\nDEBUG = True\nINTERNAL_IPS = ['127.0.0.1']\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("prod.py"),
+        "import os\n\nfrom .base import *  # noqa: F401,F403\n\nDEBUG = False\n\
+         SECRET_KEY = os.environ['DJANGO_SECRET_KEY']\nALLOWED_HOSTS = ['example.com']\n",
+    )
+    .unwrap();
+    edit(&p.root, "manage.py", |s| {
+        replace_once(s, "'mysite.settings'", "'mysite.settings.local'")
+    });
+    for server in ["mysite/wsgi.py", "mysite/asgi.py"] {
+        edit(&p.root, server, |s| {
+            replace_once(s, "'mysite.settings'", "'mysite.settings.prod'")
+        });
+    }
+    p.settings_modules = vec!["mysite.settings.local", "mysite.settings.prod"];
+}
+
+/// Mail sent through an SMTP relay with Django's legacy EMAIL_* settings.
+fn legacy_email(p: &mut Project, file: &str) {
+    edit(&p.root, file, |s| {
+        format!(
+            "{s}\n\n# Outgoing mail, through the company's relay\n\
+             EMAIL_BACKEND = 'django.core.mail.backends.smtp.EmailBackend'\n\
+             EMAIL_HOST = 'smtp.example.com'\nEMAIL_PORT = 587\nEMAIL_USE_TLS = True\n"
+        )
+    });
+    p.legacy_email = true;
+}
+
+/// The project checks under its own Django before anyone upgrades it.
+fn assert_runs_on_its_release(p: &Project) {
+    assert_check_passes(&p.base_venv, &p.root, &p.settings_modules);
+}
+
+/// Single settings.py, with every kind of edit: three apps made by startapp and registered, one
+/// in apps/billing, one with an edited apps.py; a context processor added, with a comment;
+/// DEBUG from the environment; settings appended, and a local_settings import; settings moved;
+/// urls.py and shop/tests.py replaced by packages; the whole project reformatted by black;
+/// settings.py and blog/apps.py saved with CRLF line endings.
+fn edited_project(series: &str) -> Project {
+    let mut p = new_project(series, vec!["blog", "shop"]);
+    app_in_apps_dir(&mut p, "billing", "apps/billing");
+    register_apps(&p, &["blog", "shop.apps.ShopConfig", "apps.billing"]);
+    add_context_processor(&mut p, "django.template.context_processors.media");
+    debug_from_environment(&p);
+    append_settings(&p);
+    move_settings(&p);
+    document_app(&p, "blog", "BlogConfig");
+    urls_package(&mut p);
+    tests_package(&mut p, "shop");
+    reformat_with_black(&p);
+    to_crlf(&p, SETTINGS_PY);
+    to_crlf(&p, "blog/apps.py");
+    assert_runs_on_its_release(&p);
+    p
+}
+
+/// Split settings (base, local, prod), one registered app with its URLs included in urls.py, a
+/// middleware removed, and legacy EMAIL_* settings: in base.py for 3.2, only in prod.py for 4.2
+/// (where MAILERS in base.py would stop production with ImproperlyConfigured); 4.2's base.py
+/// ends without a newline.
+fn split_project(series: &str) -> Project {
+    let mut p = new_project(series, vec!["blog"]);
+    split_settings(&mut p);
+    register_apps(&p, &["blog"]);
+    remove_middleware(&p, "django.middleware.clickjacking.XFrameOptionsMiddleware");
+    let mail_in = if series == "3.2" {
+        p.settings_file
+    } else {
+        "mysite/settings/prod.py"
+    };
+    legacy_email(&mut p, mail_in);
+    include_app_urls(&p, "blog");
+    if series == "4.2" {
+        edit(&p.root, p.settings_file, |s| s.trim_end().to_owned());
+    }
+    assert_runs_on_its_release(&p);
+    p
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the upgrade.
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON object ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+fn upgrade(cwd: &Path, args: &[&str]) -> Run {
+    let out: Output = scaffold()
+        .current_dir(cwd)
+        .arg("upgrade")
+        .args(args)
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The preview, as text (from the project, DIRECTORY defaulted) and as JSON: both exit `code`
+/// and write nothing. Returns the text's diff (stdout) and the JSON report.
+fn preview(p: &Project, code: i32) -> (String, Value) {
+    let before = listing(&p.root);
+    let text = upgrade(&p.root, &["--to", "6.1"]);
+    assert_eq!(
+        text.code,
+        Some(code),
+        "preview exit status\nstdout:\n{}\nstderr:\n{}",
+        text.stdout,
+        text.stderr
+    );
+    assert_eq!(listing(&p.root), before, "the preview changed the tree");
+    assert!(
+        text.stdout.contains("@@") && text.stdout.contains(p.settings_file),
+        "the preview shows no diff of {}:\n{}",
+        p.settings_file,
+        text.stdout
+    );
+    let json = upgrade(&p.root, &["--to", "6.1", "--output-format", "json"]);
+    assert_eq!(
+        json.code,
+        Some(code),
+        "JSON preview exit status: {}",
+        json.stderr
+    );
+    assert_eq!(
+        listing(&p.root),
+        before,
+        "the JSON preview changed the tree"
+    );
+    let report = json.json();
+    assert_eq!(report["written"], Value::Bool(false), "{report:#}");
+    (text.stdout, report)
+}
+
+/// `scaffold upgrade site --to 6.1 --write --output-format json`, from the root's parent.
+fn write(p: &Project, code: i32) -> Value {
+    let run = upgrade(
+        p.root.parent().unwrap(),
+        &["site", "--to", "6.1", "--write", "--output-format", "json"],
+    );
+    assert_eq!(
+        run.code,
+        Some(code),
+        "--write exit status\nstdout:\n{}\nstderr:\n{}",
+        run.stdout,
+        run.stderr
+    );
+    let report = run.json();
+    assert_eq!(report["written"], Value::Bool(true), "{report:#}");
+    report
+}
+
+/// What the project was before the upgrade: its files, settings values and assignment order.
+struct Before {
+    tree: Listing,
+    values: Vec<BTreeMap<String, String>>,
+    assignments: Vec<String>,
+}
+
+fn before(p: &Project) -> Before {
+    Before {
+        tree: listing(&p.root),
+        values: p
+            .settings_modules
+            .iter()
+            .map(|m| settings_values(&p.root, m))
+            .collect(),
+        assignments: assignments(&p.root.join(p.settings_file)),
+    }
+}
+
+/// The report's files: path -> (status, conflicts).
+fn report_files(report: &Value) -> BTreeMap<String, (String, u64)> {
+    report["files"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no files array: {report:#}"))
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_owned(),
+                (
+                    f["status"].as_str().unwrap().to_owned(),
+                    f["conflicts"].as_u64().unwrap(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The report of a run without conflicts: versions, counts, and a status for each file that
+/// matches what happened to it on disk.
+fn assert_clean_report(p: &Project, report: &Value, old: &Listing, new: &Listing) {
+    assert_eq!(report["from"], Value::from(p.base.as_str()), "{report:#}");
+    assert_eq!(report["to"], Value::from(target().release()), "{report:#}");
+    assert_eq!(report["conflicts"], Value::from(0), "{report:#}");
+    let files = report_files(report);
+    for (path, (kind, bytes)) in new {
+        if kind.starts_with("file") && old.get(path).map(|o| &o.1) != Some(bytes) {
+            assert_eq!(
+                files.get(path).map(|f| f.0.as_str()),
+                Some(if old.contains_key(path) {
+                    "changed"
+                } else {
+                    "added"
+                }),
+                "{path} changed on disk: {report:#}"
+            );
+        }
+    }
+    for (path, (status, conflicts)) in &files {
+        assert_eq!(*conflicts, 0, "{path}: {report:#}");
+        match status.as_str() {
+            "unchanged" => assert_eq!(old.get(path), new.get(path), "{path} is not unchanged"),
+            "changed" | "added" => assert!(new.contains_key(path), "{path} is not there"),
+            "deleted" => assert!(
+                p.deleted.contains(path),
+                "{path} reported deleted: {report:#}"
+            ),
+            other => panic!("{path}: status {other} in a run without conflicts: {report:#}"),
+        }
+    }
+    for deleted in &p.deleted {
+        assert_eq!(
+            files.get(deleted).map(|f| f.0.as_str()),
+            Some("deleted"),
+            "{deleted}, deleted by the owner, is not reported deleted: {report:#}"
+        );
+    }
+    let notes: Vec<&str> = report["notes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no notes array: {report:#}"))
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    if p.legacy_email {
+        assert!(
+            notes.iter().any(|n| n.contains("MAILERS")),
+            "no note says why MAILERS was not added beside the EMAIL_* settings: {notes:?}"
+        );
+    }
+}
+
+/// A line as the checks compare it: trimmed (CR too), quotes unified (black's double quotes
+/// against the template's single quotes).
+fn normalized_lines(bytes: &[u8]) -> BTreeSet<String> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .map(|l| l.trim().replace('"', "'"))
+        .filter(|l| !l.is_empty())
+        .filter(|l| !l.contains("Generated by 'django-admin startproject'"))
+        .filter(|l| !l.starts_with("SECRET_KEY"))
+        .collect()
+}
+
+/// The lines of 6.1's Email section: the MAILERS assignment and the comments above it.
+fn mailers_block(target_settings: &[u8]) -> BTreeSet<String> {
+    let text = String::from_utf8_lossy(target_settings);
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("MAILERS"))
+        .expect("6.1's settings.py sets MAILERS");
+    let mut start = at;
+    while start > 0 && (lines[start - 1].starts_with('#') || lines[start - 1].is_empty()) {
+        start -= 1;
+    }
+    let end = at + lines[at..].iter().position(|l| *l == "}").unwrap() + 1;
+    normalized_lines(lines[start..end].join("\n").as_bytes())
+}
+
+/// How a both-sides change is expected to come out: no fixture makes one, or each conflict was
+/// resolved by keeping the owner's side, dropping these lines of the template's side (as
+/// `normalized_lines` shows them).
+enum BothChanged {
+    NotExpected,
+    OwnersSideKept { dropped: BTreeSet<String> },
+}
+
+/// The upgraded tree against the tree before and the templates of the base release and 6.1.
+fn assert_upgraded(p: &Project, before: &Before, both: &BothChanged) {
+    let after = listing(&p.root);
+    let (_b, base_root) = fresh_project(&p.base_venv, &p.apps);
+    let (_t, target_root) = fresh_project(target_venv(), &p.apps);
+    let base_tpl = listing(&base_root);
+    let target_tpl = listing(&target_root);
+    let user_path = |tpl: &str| {
+        if tpl == SETTINGS_PY {
+            return p.settings_file.to_owned();
+        }
+        for (app, dir) in &p.app_dirs {
+            if let Some(rest) = tpl.strip_prefix(&format!("{app}/")) {
+                return format!("{dir}/{rest}");
+            }
+        }
+        tpl.to_owned()
+    };
+
+    // Nothing appears or disappears but what the templates add or the owner deleted; no mode
+    // changes.
+    let template_added: BTreeSet<String> = target_tpl
+        .keys()
+        .filter(|k| !base_tpl.contains_key(*k))
+        .map(|k| user_path(k))
+        .collect();
+    for (path, (kind, _)) in &after {
+        match before.tree.get(path) {
+            Some((old_kind, _)) => assert_eq!(kind, old_kind, "{path}: kind or mode changed"),
+            None => assert!(
+                template_added.contains(path),
+                "{path} appeared, and 6.1's template does not add it"
+            ),
+        }
+    }
+    for path in before.tree.keys() {
+        assert!(after.contains_key(path), "{path} disappeared");
+    }
+    for deleted in &p.deleted {
+        assert!(
+            !after.contains_key(deleted),
+            "{deleted}, deleted by the owner, is back"
+        );
+    }
+
+    // Each template file: untouched where the template did not change it; else the template's
+    // changes in and the owner's kept, line by line.
+    let templates: BTreeSet<&String> = base_tpl.keys().chain(target_tpl.keys()).collect();
+    for tpl in templates {
+        let (Some(b), Some(t)) = (base_tpl.get(tpl), target_tpl.get(tpl)) else {
+            continue;
+        };
+        if !b.0.starts_with("file") {
+            continue;
+        }
+        let path = user_path(tpl);
+        if p.deleted.contains(&path) {
+            continue;
+        }
+        let old = &before.tree[&path].1;
+        let new = &after[&path].1;
+        if b.1 == t.1 {
+            assert_eq!(
+                String::from_utf8_lossy(new),
+                String::from_utf8_lossy(old),
+                "{path}: 6.1's template does not change it, yet the upgrade did"
+            );
+            continue;
+        }
+        assert_lines_merged(p, &path, (&b.1, &t.1), (old, new), both);
+        let crlf = old.windows(2).filter(|w| w == b"\r\n").count();
+        let lf = old.iter().filter(|c| **c == b'\n').count();
+        let new_crlf = new.windows(2).filter(|w| w == b"\r\n").count();
+        let new_lf = new.iter().filter(|c| **c == b'\n').count();
+        if crlf == lf {
+            assert_eq!(new_crlf, new_lf, "{path}: CRLF line endings not kept");
+        } else {
+            assert_eq!(new_crlf, 0, "{path}: CR added to a file with LF endings");
+        }
+    }
+
+    // The history in the docstring, so that the next upgrade finds its base.
+    let settings = String::from_utf8_lossy(&after[p.settings_file].1).into_owned();
+    let history = format!(
+        "Generated by 'django-admin startproject' using Django {} and upgraded by \
+         'scaffold upgrade' to Django {}.",
+        p.base,
+        target().release()
+    );
+    assert!(
+        settings.lines().any(|l| l.trim_end() == history),
+        "{}: no line {history:?}",
+        p.settings_file
+    );
+
+    assert_values_merged(p, before, (&base_root, &target_root), both);
+    assert_assignment_order(p, before, (&base_root, &target_root));
+}
+
+/// Lines the template added are there; lines it removed, that the owner had kept, are gone;
+/// lines the owner added are there; lines the owner removed stay away.
+fn assert_lines_merged(
+    p: &Project,
+    path: &str,
+    (base, target): (&[u8], &[u8]),
+    (old, new): (&[u8], &[u8]),
+    both: &BothChanged,
+) {
+    let (b, t, o, n) = (
+        normalized_lines(base),
+        normalized_lines(target),
+        normalized_lines(old),
+        normalized_lines(new),
+    );
+    let mut skipped = if p.legacy_email && path == p.settings_file {
+        mailers_block(target)
+    } else {
+        BTreeSet::new()
+    };
+    if let BothChanged::OwnersSideKept { dropped } = both {
+        skipped.extend(dropped.iter().cloned());
+    }
+    let shown = String::from_utf8_lossy(new);
+    for line in t.difference(&b).filter(|l| !skipped.contains(*l)) {
+        assert!(
+            n.contains(line),
+            "{path}: the template's new line {line:?} is missing:\n{shown}"
+        );
+    }
+    for line in b.difference(&t).filter(|l| o.contains(*l)) {
+        assert!(
+            !n.contains(line),
+            "{path}: the line {line:?}, removed by the template, is still there:\n{shown}"
+        );
+    }
+    for line in o.difference(&b) {
+        assert!(
+            n.contains(line),
+            "{path}: the owner's line {line:?} is lost:\n{shown}"
+        );
+    }
+    for line in b.difference(&o) {
+        assert!(
+            !n.contains(line),
+            "{path}: the line {line:?}, removed by the owner, is back:\n{shown}"
+        );
+    }
+}
+
+/// Setting by setting (values as Python sees them): the owner's changes kept, the template's
+/// applied where the owner left the setting as generated; no MAILERS beside EMAIL_*.
+fn assert_values_merged(
+    p: &Project,
+    before: &Before,
+    (base_root, target_root): (&Path, &Path),
+    both: &BothChanged,
+) {
+    let b = settings_values(base_root, "mysite.settings");
+    let t = settings_values(target_root, "mysite.settings");
+    for (module, o) in p.settings_modules.iter().zip(&before.values) {
+        let n = settings_values(&p.root, module);
+        assert_eq!(n.get("SECRET_KEY"), o.get("SECRET_KEY"), "{module}");
+        let names: BTreeSet<&String> = b
+            .keys()
+            .chain(t.keys())
+            .chain(o.keys())
+            .chain(n.keys())
+            .collect();
+        for name in names.into_iter().filter(|n| *n != "SECRET_KEY") {
+            let (bv, tv, ov) = (b.get(name), t.get(name), o.get(name));
+            if ov != bv && tv != bv && p.merged_by_element.contains(&name.as_str()) {
+                assert_elements_merged(&format!("{module}.{name}"), [bv, tv, ov], n.get(name));
+                continue;
+            }
+            let mut expected = if ov == bv {
+                tv
+            } else if tv == bv || matches!(both, BothChanged::OwnersSideKept { .. }) {
+                ov
+            } else {
+                panic!(
+                    "{module}.{name}: the fixture changes it on both sides: {bv:?} {tv:?} {ov:?}"
+                )
+            };
+            if name == "MAILERS" && p.legacy_email {
+                expected = None;
+            }
+            assert_eq!(
+                n.get(name),
+                expected,
+                "{module}.{name}: base {bv:?}, 6.1 {tv:?}, before the upgrade {ov:?}"
+            );
+        }
+    }
+}
+
+/// A list setting both sides changed by element: the strings in it (app names, processors) are
+/// the owner's, less those the template dropped, plus those it added.
+fn assert_elements_merged(what: &str, [b, t, o]: [Option<&String>; 3], n: Option<&String>) {
+    // The strings of a repr are between its single quotes (none of these holds a quote).
+    let strings = |repr: Option<&String>| -> BTreeSet<String> {
+        let repr = repr.map(String::as_str).unwrap_or_default();
+        repr.split('\'')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect()
+    };
+    let (b, t, o) = (strings(b), strings(t), strings(o));
+    let mut expected: BTreeSet<String> = o
+        .difference(&b.difference(&t).cloned().collect())
+        .cloned()
+        .collect();
+    expected.extend(t.difference(&b).cloned());
+    assert_eq!(strings(n), expected, "{what}: {n:?}");
+}
+
+/// The settings file's assignments keep the owner's order: none duplicated, the only ones gone
+/// are those 6.1's template removed, the only new ones those it added.
+fn assert_assignment_order(p: &Project, before: &Before, (base_root, target_root): (&Path, &Path)) {
+    let b: BTreeSet<String> = assignments(&base_root.join(SETTINGS_PY))
+        .into_iter()
+        .collect();
+    let t: BTreeSet<String> = assignments(&target_root.join(SETTINGS_PY))
+        .into_iter()
+        .collect();
+    let old = &before.assignments;
+    let new = assignments(&p.root.join(p.settings_file));
+    let count = |list: &[String], name: &String| list.iter().filter(|n| *n == name).count();
+    for name in &new {
+        let limit = count(old, name).max(1);
+        assert!(
+            count(&new, name) <= limit,
+            "{}: {name} assigned {} times: {new:?}",
+            p.settings_file,
+            count(&new, name)
+        );
+        assert!(
+            old.contains(name) || (t.contains(name) && !b.contains(name)),
+            "{}: new assignment {name}, and 6.1's template does not add it",
+            p.settings_file
+        );
+    }
+    for name in old.iter().filter(|n| !new.contains(n)) {
+        assert!(
+            b.contains(name) && !t.contains(name),
+            "{}: the assignment of {name} is gone, and 6.1's template keeps it",
+            p.settings_file
+        );
+    }
+    let kept: Vec<&String> = old.iter().filter(|n| new.contains(n)).collect();
+    let mut seen = BTreeSet::new();
+    let order: Vec<&String> = new
+        .iter()
+        .filter(|n| old.contains(n) && seen.insert(n.as_str()))
+        .collect();
+    let mut seen = BTreeSet::new();
+    let kept: Vec<&String> = kept
+        .into_iter()
+        .filter(|n| seen.insert(n.as_str()))
+        .collect();
+    assert_eq!(
+        order, kept,
+        "{}: the owner's order of settings is lost",
+        p.settings_file
+    );
+}
+
+/// The whole journey for a project that has no conflicts: preview, write, then every check.
+fn assert_clean_upgrade(p: &Project) {
+    let before = before(p);
+    let copy = tempfile::tempdir().unwrap();
+    copy_tree(&p.root, copy.path());
+    let (diff, preview) = preview(p, 0);
+    let report = write(p, 0);
+    let after = listing(&p.root);
+    // The preview shows what the write does: its diff, applied to a copy, gives the same tree.
+    git_apply(copy.path(), &diff);
+    assert_eq!(
+        listing(copy.path()),
+        after,
+        "the preview's diff, applied with git apply, gives another tree than --write"
+    );
+    assert_clean_report(p, &report, &before.tree, &after);
+    for key in ["from", "to", "conflicts", "files"] {
+        assert_eq!(
+            preview[key], report[key],
+            "the preview's {key} differs from the write's"
+        );
+    }
+    let text = fs::read_to_string(p.root.join(p.settings_file)).unwrap();
+    for marker in ["<<<<<<<", "=======", ">>>>>>>"] {
+        assert!(
+            !text.contains(marker),
+            "a conflict marker in {}",
+            p.settings_file
+        );
+    }
+    assert_no_markers(&p.root);
+    assert_upgraded(p, &before, &BothChanged::NotExpected);
+    assert_compiles(&p.root);
+    assert_check_passes(target_venv(), &p.root, &p.settings_modules);
+}
+
+/// The files of a tree that hold conflict markers, and how many blocks each holds.
+fn marker_blocks(root: &Path) -> BTreeMap<String, usize> {
+    listing(root)
+        .into_iter()
+        .filter(|(_, (kind, _))| kind.starts_with("file"))
+        .filter_map(|(path, (_, bytes))| {
+            let text = String::from_utf8_lossy(&bytes);
+            let n = text.lines().filter(|l| l.starts_with("<<<<<<<")).count();
+            let any = text
+                .lines()
+                .any(|l| l.starts_with(">>>>>>>") || l.trim_end() == "=======");
+            (n > 0 || any).then_some((path, n))
+        })
+        .collect()
+}
+
+fn assert_no_markers(root: &Path) {
+    let found = marker_blocks(root);
+    assert!(found.is_empty(), "conflict markers in {found:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tests.
+
+#[test]
+fn edited_3_2_project_upgrades_to_6_1() {
+    if python_opted_out("edited_3_2_project_upgrades_to_6_1") {
+        return;
+    }
+    assert_clean_upgrade(&edited_project("3.2"));
+}
+
+#[test]
+fn edited_4_2_project_upgrades_to_6_1() {
+    if python_opted_out("edited_4_2_project_upgrades_to_6_1") {
+        return;
+    }
+    assert_clean_upgrade(&edited_project("4.2"));
+}
+
+#[test]
+fn edited_5_2_project_upgrades_to_6_1() {
+    if python_opted_out("edited_5_2_project_upgrades_to_6_1") {
+        return;
+    }
+    assert_clean_upgrade(&edited_project("5.2"));
+}
+
+#[test]
+fn split_settings_3_2_project_with_legacy_email_upgrades_to_6_1() {
+    if python_opted_out("split_settings_3_2_project_with_legacy_email_upgrades_to_6_1") {
+        return;
+    }
+    assert_clean_upgrade(&split_project("3.2"));
+}
+
+#[test]
+fn split_settings_4_2_project_with_legacy_email_upgrades_to_6_1() {
+    if python_opted_out("split_settings_4_2_project_with_legacy_email_upgrades_to_6_1") {
+        return;
+    }
+    assert_clean_upgrade(&split_project("4.2"));
+}
+
+/// The owner keeps AutoField in settings.py and in the app's apps.py, both of which 6.1's
+/// template deletes: a conflict in each file, exactly there, and nowhere else.
+#[test]
+fn conflicts_only_where_both_sides_changed_a_statement() {
+    if python_opted_out("conflicts_only_where_both_sides_changed_a_statement") {
+        return;
+    }
+    let p = new_project("5.2", vec!["blog"]);
+    register_apps(&p, &["blog"]);
+    append_settings(&p);
+    edit(&p.root, SETTINGS_PY, |s| {
+        replace_once(
+            s,
+            "DEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'",
+            "DEFAULT_AUTO_FIELD = 'django.db.models.AutoField'",
+        )
+    });
+    edit(&p.root, "blog/apps.py", |s| {
+        replace_once(
+            s,
+            "default_auto_field = 'django.db.models.BigAutoField'",
+            "default_auto_field = 'django.db.models.AutoField'",
+        )
+    });
+    assert_runs_on_its_release(&p);
+    assert_conflicts_exactly(
+        &p,
+        &[
+            (
+                SETTINGS_PY,
+                "DEFAULT_AUTO_FIELD = 'django.db.models.AutoField'",
+            ),
+            (
+                "blog/apps.py",
+                "default_auto_field = 'django.db.models.AutoField'",
+            ),
+        ],
+    );
+}
+
+/// 3.2's STATIC_URL = '/static/' becomes 'static/' in 6.1; the owner made it '/assets/' in a
+/// black-formatted settings.py saved with CRLF endings: one conflict, its markers in CRLF too.
+#[test]
+fn a_conflict_in_a_crlf_file_of_a_3_2_project() {
+    if python_opted_out("a_conflict_in_a_crlf_file_of_a_3_2_project") {
+        return;
+    }
+    let p = new_project("3.2", vec!["blog"]);
+    register_apps(&p, &["blog"]);
+    edit(&p.root, SETTINGS_PY, |s| {
+        replace_once(s, "STATIC_URL = '/static/'", "STATIC_URL = '/assets/'")
+    });
+    reformat_with_black(&p);
+    to_crlf(&p, SETTINGS_PY);
+    assert_runs_on_its_release(&p);
+    assert_conflicts_exactly(&p, &[(SETTINGS_PY, "STATIC_URL = '/assets/'")]);
+}
+
+/// Preview and write exit 3 and report one conflict in each file of `expected` and none
+/// elsewhere; each file holds one block of markers, around the owner's statement (given as
+/// `normalized_lines` shows it), and the statement is nowhere else. Resolved by keeping the
+/// owner's side, the project then passes every check of a clean upgrade.
+fn assert_conflicts_exactly(p: &Project, expected: &[(&str, &str)]) {
+    let before = before(p);
+    let (_, preview) = preview(p, 3);
+    let report = write(p, 3);
+    assert_eq!(
+        report["conflicts"],
+        Value::from(expected.len()),
+        "{report:#}"
+    );
+    for key in ["from", "to", "conflicts", "files"] {
+        assert_eq!(
+            preview[key], report[key],
+            "the preview's {key} differs from the write's"
+        );
+    }
+    let conflicted: BTreeMap<String, (String, u64)> = report_files(&report)
+        .into_iter()
+        .filter(|(_, (status, n))| status == "conflict" || *n > 0)
+        .collect();
+    let wanted: BTreeMap<String, (String, u64)> = expected
+        .iter()
+        .map(|(f, _)| (f.to_string(), ("conflict".to_owned(), 1)))
+        .collect();
+    assert_eq!(conflicted, wanted, "{report:#}");
+    let wanted: BTreeMap<String, usize> =
+        expected.iter().map(|(f, _)| (f.to_string(), 1)).collect();
+    assert_eq!(marker_blocks(&p.root), wanted, "conflict blocks per file");
+
+    let mut dropped = BTreeSet::new();
+    for (path, owners) in expected {
+        let text = fs::read_to_string(p.root.join(path)).unwrap();
+        let (inside, outside) = split_conflict(&text);
+        let normalized = |l: &str| l.trim().replace('"', "'");
+        assert!(
+            inside.iter().any(|l| normalized(l) == *owners),
+            "{path}: the conflict is not about the owner's {owners}:\n{text}"
+        );
+        let name = owners.split(" =").next().unwrap();
+        assert!(
+            !outside.iter().any(|l| l.contains(name)),
+            "{path}: {name} outside the conflict block:\n{text}"
+        );
+        let old = &before.tree[*path].1;
+        if old.windows(2).any(|w| w == b"\r\n") {
+            let bare = text.split_inclusive('\n').find(|l| !l.ends_with("\r\n"));
+            assert!(bare.is_none(), "{path}: a line without CR: {bare:?}");
+        }
+        let (resolved, theirs) = keep_owners_side(&text, |l| normalized(l) == *owners);
+        dropped.extend(normalized_lines(theirs.as_bytes()));
+        fs::write(p.root.join(path), resolved).unwrap();
+    }
+    assert_no_markers(&p.root);
+    assert_upgraded(p, &before, &BothChanged::OwnersSideKept { dropped });
+    assert_compiles(&p.root);
+    assert_check_passes(target_venv(), &p.root, &p.settings_modules);
+}
+
+/// The lines inside the one conflict block, and the lines outside it.
+fn split_conflict(text: &str) -> (Vec<&str>, Vec<&str>) {
+    let (mut inside, mut outside) = (Vec::new(), Vec::new());
+    let mut in_block = false;
+    for line in text.lines() {
+        if line.starts_with("<<<<<<<") {
+            in_block = true;
+        } else if line.starts_with(">>>>>>>") {
+            in_block = false;
+        } else if in_block {
+            inside.push(line);
+        } else {
+            outside.push(line);
+        }
+    }
+    (inside, outside)
+}
+
+/// The conflict resolved as the owner would: the side with a line that is `owners` kept, the
+/// other side (and a diff3 base section, if any) dropped. Returns the text and what was dropped.
+fn keep_owners_side(text: &str, owners: impl Fn(&str) -> bool) -> (String, String) {
+    let (mut out, mut dropped) = (String::new(), String::new());
+    let mut sides: Vec<Vec<&str>> = Vec::new();
+    let mut in_block = false;
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("<<<<<<<") {
+            in_block = true;
+            sides = vec![Vec::new()];
+        } else if in_block && (line.starts_with("|||||||") || line.trim_end() == "=======") {
+            sides.push(Vec::new());
+        } else if in_block && line.starts_with(">>>>>>>") {
+            in_block = false;
+            let kept = sides
+                .iter()
+                .position(|s| s.iter().any(|l| owners(l)))
+                .expect("a side with the owner's statement");
+            for (i, side) in sides.iter().enumerate() {
+                let to = if i == kept { &mut out } else { &mut dropped };
+                to.extend(side.iter().copied());
+            }
+        } else if in_block {
+            sides.last_mut().unwrap().push(line);
+        } else {
+            out.push_str(line);
+        }
+    }
+    (out, dropped)
+}
+
+/// `git apply` of `diff` in `dir` (outside any repository, as patch(1) would).
+fn git_apply(dir: &Path, diff: &str) {
+    use std::io::Write;
+    let mut child = Command::new("git")
+        .args(["apply", "-"])
+        .current_dir(dir)
+        .env("GIT_CEILING_DIRECTORIES", dir.parent().unwrap())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("git runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(diff.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "git apply of the preview's diff failed: {}\n{diff}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A copy of a tree, modes kept.
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    fs::set_permissions(to, fs::metadata(from).unwrap().permissions()).unwrap();
+    for entry in fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The tree with the settings docstring's history line left out.
+fn without_history(tree: Listing) -> Listing {
+    tree.into_iter()
+        .map(|(path, (kind, bytes))| {
+            let text = String::from_utf8_lossy(&bytes);
+            let kept: String = text
+                .split_inclusive('\n')
+                .filter(|l| !l.contains("Generated by 'django-admin startproject'"))
+                .collect();
+            (path, (kind, kept.into_bytes()))
+        })
+        .collect()
+}
+
+/// 3.2 -> 4.2 -> 6.1 gives the files 3.2 -> 6.1 gives, but for the docstring's history line;
+/// the second step finds the release the first one recorded.
+#[test]
+fn two_steps_give_the_files_of_one_step() {
+    if python_opted_out("two_steps_give_the_files_of_one_step") {
+        return;
+    }
+    assert_two_steps_give_one("4.2");
+}
+
+/// The same through 5.2, a release scaffold also generates.
+#[test]
+fn two_steps_through_5_2_give_the_files_of_one_step() {
+    if python_opted_out("two_steps_through_5_2_give_the_files_of_one_step") {
+        return;
+    }
+    assert_two_steps_give_one("5.2");
+}
+
+/// The edited 3.2 project upgraded to `middle` and then to 6.1, against the same project
+/// upgraded to 6.1 at once.
+fn assert_two_steps_give_one(middle: &str) {
+    let p = edited_project("3.2");
+    let work = tempfile::tempdir().unwrap();
+    let (one, two) = (work.path().join("one"), work.path().join("two"));
+    copy_tree(&p.root, &one);
+    copy_tree(&p.root, &two);
+
+    let step = |root: &Path, to: &str| -> Value {
+        let run = upgrade(root, &["--to", to, "--write", "--output-format", "json"]);
+        assert_eq!(
+            run.code,
+            Some(0),
+            "--to {to}\nstdout:\n{}\nstderr:\n{}",
+            run.stdout,
+            run.stderr
+        );
+        run.json()
+    };
+    let first = step(&two, middle);
+    assert_eq!(first["from"], Value::from(p.base.as_str()), "{first:#}");
+    let reached = first["to"].as_str().unwrap().to_owned();
+    assert!(reached.starts_with(&format!("{middle}.")), "{first:#}");
+    let second = step(&two, "6.1");
+    assert_eq!(second["from"], Value::from(reached.as_str()), "{second:#}");
+    step(&one, "6.1");
+
+    let (one, two) = (
+        without_history(listing(&one)),
+        without_history(listing(&two)),
+    );
+    for path in one.keys().chain(two.keys()).collect::<BTreeSet<_>>() {
+        assert_eq!(
+            two.get(path).map(|(k, b)| (k, String::from_utf8_lossy(b))),
+            one.get(path).map(|(k, b)| (k, String::from_utf8_lossy(b))),
+            "{path}: two steps through {middle} (left) and one step (right) differ"
+        );
+    }
+}
