@@ -122,10 +122,10 @@ struct UpgradeArgs {
     directory: PathBuf,
     /// The release to upgrade to, any scaffold knows [default: the one installed in the active
     /// venv or a .venv at or above DIRECTORY, if not older than the project's, else the newest]
-    #[arg(long, value_name = "VERSION", value_parser = KnownReleaseParser)]
+    #[arg(long, value_name = "VERSION", value_parser = DjangoParser { bases: true })]
     to: Option<DjangoVersion>,
     /// The release that generated the project, when its settings docstring no longer says
-    #[arg(long, value_name = "VERSION", value_parser = KnownReleaseParser)]
+    #[arg(long, value_name = "VERSION", value_parser = DjangoParser { bases: true })]
     from: Option<DjangoVersion>,
     /// Apply the upgrade, all or nothing (files with conflicts get standard conflict markers)
     #[arg(long)]
@@ -143,7 +143,7 @@ struct CommonArgs {
     /// Destination directory, created if missing; an existing one is overlaid [default: ./NAME]
     #[arg(value_hint = ValueHint::DirPath)]
     directory: Option<PathBuf>,
-    #[arg(long, value_name = "VERSION", value_parser = DjangoParser, help = django_help(
+    #[arg(long, value_name = "VERSION", value_parser = DjangoParser { bases: false }, help = django_help(
         "[default: the one installed in the active venv, else in a .venv in DIRECTORY or above \
          it, else the newest]"
     ))]
@@ -310,10 +310,23 @@ fn django_help(default: &str) -> String {
     )
 }
 
-/// `--django`: a feature release (`6.0`) or one of its patch releases (`6.0.10`); completions
-/// and --help offer the feature releases.
+/// A release: a feature release (`6.0`) or one of its patch releases (`6.0.10`); completions
+/// and --help offer the feature releases. `--django` takes the releases scaffold generates;
+/// `upgrade --from/--to` (`bases`) also the upgrade bases.
 #[derive(Clone)]
-struct DjangoParser;
+struct DjangoParser {
+    bases: bool,
+}
+
+impl DjangoParser {
+    fn offered(&self) -> &'static [DjangoVersion] {
+        if self.bases {
+            &DjangoVersion::ALL
+        } else {
+            DjangoVersion::generated()
+        }
+    }
+}
 
 impl TypedValueParser for DjangoParser {
     type Value = DjangoVersion;
@@ -324,38 +337,17 @@ impl TypedValueParser for DjangoParser {
         arg: Option<&clap::Arg>,
         value: &std::ffi::OsStr,
     ) -> Result<DjangoVersion, clap::Error> {
-        parse_django.parse_ref(cmd, arg, value)
+        if self.bases {
+            (|s: &str| s.parse::<DjangoVersion>()).parse_ref(cmd, arg, value)
+        } else {
+            parse_django.parse_ref(cmd, arg, value)
+        }
     }
 
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
         Some(Box::new(
-            DjangoVersion::generated()
+            self.offered()
                 .iter()
-                .map(|v| PossibleValue::new(v.docs_version())),
-        ))
-    }
-}
-
-/// `upgrade --from/--to`: any release scaffold knows, upgrade bases included.
-#[derive(Clone)]
-struct KnownReleaseParser;
-
-impl TypedValueParser for KnownReleaseParser {
-    type Value = DjangoVersion;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &std::ffi::OsStr,
-    ) -> Result<DjangoVersion, clap::Error> {
-        (|s: &str| s.parse::<DjangoVersion>()).parse_ref(cmd, arg, value)
-    }
-
-    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
-        Some(Box::new(
-            DjangoVersion::ALL
-                .into_iter()
                 .map(|v| PossibleValue::new(v.docs_version())),
         ))
     }

@@ -7,7 +7,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use support::{listing, scaffold, scaffold_path, scaffold_with_umask, FIXED_KEY};
+use support::{listing, scaffold, scaffold_path, scaffold_with_umask, unprivileged, FIXED_KEY};
 
 /// Runs scaffold in `cwd` and checks the refusal: status 1, the message on the first stderr
 /// line, nothing on stdout, and `watched` unchanged. The same command with `--dry-run` must be
@@ -251,39 +251,6 @@ fn bad_option_values() {
             &format!("'{bad}' is not a valid settings module. Each dotted part must be a Python identifier."),
         );
     }
-}
-
-/// The permission tests drop to `nobody` when run as root, since root writes anywhere.
-/// The binary runs from a copy in a world-readable directory, since the checkout may sit
-/// below a directory that `nobody` cannot enter.
-fn unprivileged(cwd: &Path, args: &[&str]) -> std::process::Output {
-    let bin_dir = tempfile::tempdir().unwrap();
-    fs::set_permissions(bin_dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
-    let binary = bin_dir.path().join("scaffold");
-    fs::copy(scaffold_path(), &binary).unwrap();
-    // SAFETY: geteuid has no preconditions.
-    let is_root = unsafe { libc::geteuid() } == 0;
-    let mut cmd = if is_root {
-        let mut c = std::process::Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(&binary);
-        c
-    } else {
-        std::process::Command::new(&binary)
-    };
-    cmd.current_dir(cwd).args(args);
-    // The fresh copy may still be open for writing in a child that another test thread forked
-    // meanwhile (exec then fails with ETXTBSY until that child has exec'd): try again.
-    for _ in 0..100 {
-        // setpriv reports the same failure of its own exec on stderr.
-        match cmd.output() {
-            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {}
-            Ok(out) if String::from_utf8_lossy(&out.stderr).contains("Text file busy") => {}
-            other => return other.unwrap(),
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    panic!("{} stayed busy", binary.display())
 }
 
 #[test]

@@ -57,24 +57,9 @@ fn python_tool(program: &Path) -> Command {
     cmd
 }
 
-/// Runs `cmd`, fails the test with its output unless it succeeds, returns its stdout.
-fn stdout_of(cmd: &mut Command, what: &str) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// The full release of a venv's Django, e.g. "4.2.30".
 fn django_version(venv: &Path) -> String {
-    stdout_of(
+    support::run(
         python_tool(&venv.join("bin/python")).args(["-m", "django", "--version"]),
         "asking Django its version",
     )
@@ -84,7 +69,7 @@ fn django_version(venv: &Path) -> String {
 
 fn inspect(args: &[&str], env: &[(&str, &str)]) -> Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/upgrade/inspect_project.py");
-    let out = stdout_of(
+    let out = support::run(
         python_tool(&target_venv().join("bin/python"))
             .arg(script)
             .args(args)
@@ -122,7 +107,7 @@ fn assignments(file: &Path) -> Vec<String> {
 /// Every .py file below `root` compiles under CPython 3.13 (in memory: no bytecode written).
 fn assert_compiles(root: &Path) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/upgrade/inspect_project.py");
-    stdout_of(
+    support::run(
         python_tool(&target_venv().join("bin/python"))
             .arg(script)
             .arg("compile")
@@ -142,7 +127,7 @@ fn assert_check_passes(venv: &Path, root: &Path, modules: &[&str]) {
         if i > 0 {
             cmd.env("DJANGO_SETTINGS_MODULE", module);
         }
-        stdout_of(
+        support::run(
             &mut cmd,
             &format!("manage.py check with {module} in {}", venv.display()),
         );

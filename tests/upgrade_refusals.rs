@@ -11,7 +11,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use support::{listing, scaffold, scaffold_path, FIXED_KEY};
+use support::{listing, scaffold, unprivileged, FIXED_KEY};
 
 /// `scaffold startproject mysite ROOT --django DJANGO` with the settings docstring saying
 /// django-admin made it, as it would have; returns ROOT.
@@ -159,35 +159,6 @@ fn target_older_than_the_base() {
     assert_refused(&root, dir.path(), &["--from", "6.1", "--to", "5.2"], |l| {
         l.contains("5.2") && l.contains("6.1")
     });
-}
-
-/// The binary, run as `nobody` when the tests run as root (root writes to read-only files),
-/// from a copy in a world-readable directory, as tests/refusals.rs does.
-fn unprivileged(cwd: &Path, args: &[&str]) -> Output {
-    let bin_dir = tempfile::tempdir().unwrap();
-    fs::set_permissions(bin_dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
-    let binary = bin_dir.path().join("scaffold");
-    fs::copy(scaffold_path(), &binary).unwrap();
-    let mut cmd = if is_root() {
-        let mut c = std::process::Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(&binary);
-        c
-    } else {
-        std::process::Command::new(&binary)
-    };
-    cmd.current_dir(cwd).args(args).env_remove("VIRTUAL_ENV");
-    // The fresh copy may still be open for writing in a child another test thread forked
-    // meanwhile (exec then fails with ETXTBSY until that child has exec'd): try again.
-    for _ in 0..100 {
-        match cmd.output() {
-            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {}
-            Ok(out) if String::from_utf8_lossy(&out.stderr).contains("Text file busy") => {}
-            other => return other.unwrap(),
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    panic!("{} stayed busy", binary.display())
 }
 
 fn is_root() -> bool {

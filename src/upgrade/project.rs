@@ -67,7 +67,7 @@ pub struct Project {
 }
 
 /// Directories never searched for apps: not part of the project's own code.
-const SKIPPED_DIRS: &[&str] = &[
+pub(crate) const SKIPPED_DIRS: &[&str] = &[
     "node_modules",
     "site-packages",
     "__pycache__",

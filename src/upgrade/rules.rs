@@ -29,16 +29,6 @@ pub const LEGACY_EMAIL_SETTINGS: [&str; 11] = [
     "EMAIL_USE_TLS",
 ];
 
-/// Directories never read for uses of a setting: not the project's own code.
-const SKIPPED: &[&str] = &[
-    "node_modules",
-    "site-packages",
-    "__pycache__",
-    "venv",
-    "env",
-    "static",
-    "media",
-];
 /// At most this many Python files are read for uses of a removed setting.
 const MAX_FILES: usize = 20_000;
 
@@ -207,7 +197,9 @@ fn walk(
         };
         let path = rel.join(&name);
         if kind.is_dir() {
-            if name_str.starts_with('.') || SKIPPED.contains(&name_str.as_ref()) {
+            if name_str.starts_with('.')
+                || super::project::SKIPPED_DIRS.contains(&name_str.as_ref())
+            {
                 continue;
             }
             if walk(root, &path, depth + 1, budget, visit) {

@@ -117,7 +117,8 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
 }
 
-pub fn run(cmd: &mut Command, what: &str) {
+/// Runs `cmd`, failing the test with its output unless it succeeds; returns its stdout.
+pub fn run(cmd: &mut Command, what: &str) -> String {
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("{what}: cannot run {cmd:?}: {e}"));
@@ -128,6 +129,7 @@ pub fn run(cmd: &mut Command, what: &str) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Holds an exclusive lock on `target/<name>.lock` while `f` runs, so that test binaries run in
@@ -503,4 +505,38 @@ pub fn on_terminal(dir: &Path, virtual_env: Option<&Path>, args: &[&str]) -> (Op
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"),
     )
+}
+
+/// The binary under test, run as `nobody` when the tests run as root (root writes anywhere,
+/// read-only files included), without an active venv.
+/// The binary runs from a copy in a world-readable directory, since the checkout may sit
+/// below a directory that `nobody` cannot enter.
+pub fn unprivileged(cwd: &Path, args: &[&str]) -> std::process::Output {
+    let bin_dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(bin_dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let binary = bin_dir.path().join("scaffold");
+    fs::copy(scaffold_path(), &binary).unwrap();
+    // SAFETY: geteuid has no preconditions.
+    let is_root = unsafe { libc::geteuid() } == 0;
+    let mut cmd = if is_root {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&binary);
+        c
+    } else {
+        std::process::Command::new(&binary)
+    };
+    cmd.current_dir(cwd).args(args).env_remove("VIRTUAL_ENV");
+    // The fresh copy may still be open for writing in a child that another test thread forked
+    // meanwhile (exec then fails with ETXTBSY until that child has exec'd): try again.
+    for _ in 0..100 {
+        // setpriv reports the same failure of its own exec on stderr.
+        match cmd.output() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {}
+            Ok(out) if String::from_utf8_lossy(&out.stderr).contains("Text file busy") => {}
+            other => return other.unwrap(),
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("{} stayed busy", binary.display())
 }
