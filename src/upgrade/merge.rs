@@ -888,6 +888,20 @@ mod tests {
         assert!(merged.text.contains("<<<<<<< your project\nDEFAULT_AUTO_FIELD = 'django.db.models.AutoField'\n=======\n>>>>>>> Django 6.1 (removed)\n"), "{}", merged.text);
     }
 
+    /// Found by the fuzz target: statements sharing a line made units overlap.
+    #[test]
+    fn statements_sharing_a_line_merge_as_one() {
+        let merged = m(
+            "a = 1; b = 2\nc = 3\n",
+            "a = 1; b = 2\nc = 4\n",
+            "a = 1; b = 3\nc = 3\n",
+        );
+        assert_eq!(
+            (merged.text.as_str(), merged.conflicts),
+            ("a = 1; b = 3\nc = 4\n", 0)
+        );
+    }
+
     #[test]
     fn unparsable_files_merge_by_lines() {
         let merged = m("a\nb(\nc\n", "a\nb(\nc\nmine\n", "A\nb(\nc\n");

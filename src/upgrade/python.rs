@@ -108,7 +108,8 @@ pub struct Unit<'t> {
     pub key: String,
     /// Whole lines, newline included.
     pub range: Range<usize>,
-    /// The statement (None for comments).
+    /// The statement (None for comments, and for statements that share a line, which compare
+    /// as text).
     pub node: Option<Node<'t>>,
 }
 
@@ -144,6 +145,15 @@ pub fn units<'t>(source: &'t Source, container: Node<'t>) -> Vec<Unit<'t>> {
                 node: None,
             });
         } else {
+            // Statements that share a line (`a = 1; b = 2`) are one unit: units are whole lines.
+            if let Some(prev) = out.last_mut().filter(|_| last_row == Some(start_row)) {
+                prev.range.end = prev.range.end.max(range.end);
+                prev.key = format!("{}; {}", prev.key, statement_key(child, text));
+                prev.kind = UnitKind::Statement;
+                prev.node = None;
+                last_row = Some(child.end_position().row);
+                continue;
+            }
             let docstring = index == 0 || out.iter().all(|u| u.kind == UnitKind::Comment);
             let docstring = docstring && is_string_statement(child);
             out.push(Unit {
@@ -434,6 +444,23 @@ mod tests {
         assert_eq!(
             found[3].2,
             "DATABASES = {\n    'default': {},\n}  # trailing\n"
+        );
+    }
+
+    #[test]
+    fn statements_on_one_line_are_one_unit() {
+        let found = keys("a = 1; b = 2\nc = 3  # x\n# y\n");
+        let summary: Vec<(UnitKind, &str, &str)> = found
+            .iter()
+            .map(|(k, key, t)| (*k, key.as_str(), t.as_str()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (UnitKind::Statement, "=a; =b", "a = 1; b = 2\n"),
+                (UnitKind::Statement, "=c", "c = 3  # x\n"),
+                (UnitKind::Comment, "# y", "# y\n"),
+            ]
         );
     }
 
