@@ -11,9 +11,9 @@
 
 pub mod merge;
 pub mod project;
-pub mod python;
+pub(crate) mod python;
 pub mod report;
-pub mod rules;
+pub(crate) mod rules;
 
 use std::collections::BTreeMap;
 use std::fs;
