@@ -382,6 +382,21 @@ pub fn plan(options: &Options, env: &Environment) -> Result<Upgrade, Error> {
         };
         files.push(upgrade);
     }
+    // Split settings resolved: each settings module's imports of the others, as upgraded.
+    let modules: Vec<(PathBuf, String)> = settings_files
+        .iter()
+        .filter_map(|file| {
+            let text = match files.iter().find(|f| &f.path == file) {
+                Some(f) => f
+                    .after
+                    .as_deref()
+                    .map(|b| String::from_utf8_lossy(b).into_owned()),
+                None => fs::read_to_string(root.join(file)).ok(),
+            };
+            text.map(|t| (file.clone(), t))
+        })
+        .collect();
+    notes.extend(rules::unresolved_imports(&root, &package, &modules));
     notes.dedup();
     Ok(Upgrade {
         root,

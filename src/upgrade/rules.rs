@@ -126,6 +126,73 @@ impl Policy for Rules<'_> {
     }
 }
 
+/// The top-level imports of the project's own modules in `modules` (each a settings module's
+/// path and its text after the upgrade) that resolve to no file, as notes: split settings are
+/// loaded through `from .base import *`, and Django would fail on such a line. Imports inside
+/// `try` (an optional `local_settings`) and of other packages are not checked.
+pub fn unresolved_imports(
+    root: &Path,
+    package: &str,
+    modules: &[(PathBuf, String)],
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (file, text) in modules {
+        let Some(source) = Source::parse(text) else {
+            continue;
+        };
+        let root_node = source.root();
+        let mut cursor = root_node.walk();
+        for statement in root_node.named_children(&mut cursor) {
+            if statement.kind() != "import_from_statement" {
+                continue;
+            }
+            let Some(module) = statement.child_by_field_name("module_name") else {
+                continue;
+            };
+            let dotted = &text[module.byte_range()];
+            let Some(target) = module_path(file, package, dotted) else {
+                continue;
+            };
+            let found = [target.with_extension("py"), target.join("__init__.py")]
+                .iter()
+                .any(|p| root.join(p).is_file());
+            if !found {
+                notes.push(format!(
+                    "{}: `from {dotted} import ...` names no module of the project; Django cannot load these settings until it does",
+                    crate::report::slash_path(file)
+                ));
+            }
+        }
+    }
+    notes
+}
+
+/// The path (without extension) of the module `dotted` imported from `file`: relative imports
+/// from the file's package, absolute ones only inside the project's own `package`.
+fn module_path(file: &Path, package: &str, dotted: &str) -> Option<PathBuf> {
+    let dots = dotted.len() - dotted.trim_start_matches('.').len();
+    let rest = dotted[dots..].trim();
+    let mut base = if dots > 0 {
+        let mut dir = file.parent()?.to_path_buf();
+        for _ in 1..dots {
+            dir = dir.parent()?.to_path_buf();
+        }
+        dir
+    } else {
+        if rest.split('.').next() != Some(package) {
+            return None;
+        }
+        PathBuf::new()
+    };
+    if rest.is_empty() {
+        return None; // `from . import x`: names, not a module
+    }
+    for part in rest.split('.') {
+        base.push(part.trim());
+    }
+    Some(base)
+}
+
 /// The names a Python file assigns at top level.
 fn assigned_names(path: &Path) -> Vec<String> {
     let Ok(text) = fs::read_to_string(path) else {
@@ -268,6 +335,30 @@ mod tests {
         )
         .unwrap();
         assert_eq!(rules.skip_addition("=MAILERS"), None);
+    }
+
+    #[test]
+    fn split_settings_must_resolve() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("mysite/settings")).unwrap();
+        fs::write(root.join("mysite/settings/base.py"), "").unwrap();
+        let local = PathBuf::from("mysite/settings/local.py");
+        let modules = [(
+            local.clone(),
+            "from .base import *\nfrom mysite.settings.base import DEBUG\nfrom django.conf import global_settings\ntry:\n    from .local_settings import *\nexcept ImportError:\n    pass\n".to_owned(),
+        )];
+        assert_eq!(
+            unresolved_imports(root, "mysite", &modules),
+            Vec::<String>::new()
+        );
+        let broken = [(local, "from .common import *\n".to_owned())];
+        let notes = unresolved_imports(root, "mysite", &broken);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].starts_with("mysite/settings/local.py: `from .common import ...`"),
+            "{notes:?}"
+        );
     }
 
     #[test]
