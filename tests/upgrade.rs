@@ -275,3 +275,27 @@ fn a_release_scaffold_does_not_know_is_refused_naming_from() {
     assert!(stderr.contains("pass --from"), "{stderr}");
     assert_eq!(listing(work.path()), before);
 }
+
+/// A settings file far beyond anything a template generates is refused whole, in bounded
+/// memory, rather than parsed three times over.
+#[test]
+fn an_oversized_generated_file_is_refused() {
+    let work = tempfile::tempdir().unwrap();
+    let root = edited(work.path());
+    let settings = root.join("mysite/settings.py");
+    let mut text = fs::read_to_string(&settings).unwrap();
+    while text.len() <= 2 << 20 {
+        text.push_str(&format!("S_{} = {}\n", text.len(), text.len()));
+    }
+    fs::write(&settings, &text).unwrap();
+    let before = listing(work.path());
+    let (code, stdout, stderr) = upgrade(&root, &["--write"]);
+    assert_eq!((code, stdout.as_str()), (1, ""), "{stderr}");
+    assert!(
+        stderr.contains("mysite/settings.py is ")
+            && stderr.contains("bytes; scaffold upgrade merges generated files of at most 2 MiB"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(listing(work.path()), before);
+}

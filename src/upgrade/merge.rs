@@ -14,6 +14,8 @@
 //!   becomes a conflict between standard markers;
 //! - a file that does not parse is merged by lines only.
 
+use std::collections::{HashMap, HashSet};
+
 use tree_sitter::Node;
 
 use super::python::{
@@ -186,7 +188,14 @@ impl<'a> Merger<'a> {
     /// the end of its last.
     fn container(&mut self, bc: Node<'a>, oc: Node<'a>, tc: Node<'a>) -> String {
         let (b_units, o_units, t_units) = (units(self.b, bc), units(self.o, oc), units(self.t, tc));
-        let find = |list: &[Unit<'a>], key: &str| list.iter().position(|u| u.key == key);
+        let index = |list: &[Unit<'a>]| -> HashMap<String, usize> {
+            list.iter()
+                .enumerate()
+                .map(|(i, u)| (u.key.clone(), i))
+                .collect()
+        };
+        let (b_index, o_index, t_index) = (index(&b_units), index(&o_units), index(&t_units));
+        let find = |list: &HashMap<String, usize>, key: &str| list.get(key).copied();
         let o_indent = o_units
             .first()
             .map(|u| indent_at(&self.o.text, u.range.start).to_owned())
@@ -198,7 +207,7 @@ impl<'a> Merger<'a> {
             let gap = self.o.text[prev_end..ou.range.start].to_owned();
             prev_end = ou.range.end;
             let own = self.o.text[ou.range.clone()].to_owned();
-            let decision = match (find(&b_units, &ou.key), find(&t_units, &ou.key)) {
+            let decision = match (find(&b_index, &ou.key), find(&t_index, &ou.key)) {
                 (Some(bi), Some(ti)) => self.decide(&b_units[bi], ou, &t_units[ti], &o_indent),
                 (Some(bi), None) => self.removed(&b_units[bi], ou),
                 (None, Some(ti)) => self.both_added(ou, &t_units[ti]),
@@ -225,11 +234,11 @@ impl<'a> Merger<'a> {
         // Some(None) at the front; None: nowhere.
         let mut placed: Vec<Option<Option<usize>>> = vec![None; t_units.len()];
         for (ti, tu) in t_units.iter().enumerate() {
-            if let Some(oi) = find(&o_units, &tu.key) {
+            if let Some(oi) = find(&o_index, &tu.key) {
                 placed[ti] = Some(Some(oi));
                 continue;
             }
-            if find(&b_units, &tu.key).is_some() {
+            if find(&b_index, &tu.key).is_some() {
                 // The owner deleted it: it stays deleted.
                 continue;
             }
@@ -496,12 +505,14 @@ impl<'a> Merger<'a> {
         let be = keyed(bv, &b.text)?;
         let oe = keyed(ov, &o.text)?;
         let te = keyed(tv, &t.text)?;
-        let find = |list: &[(String, Node<'a>)], key: &str| {
-            list.iter().find(|(k, _)| k == key).map(|(_, n)| *n)
+        let index = |list: &[(String, Node<'a>)]| -> HashMap<String, Node<'a>> {
+            list.iter().map(|(k, n)| (k.clone(), *n)).collect()
         };
-        let mut deleted: Vec<String> = Vec::new();
+        let (b_index, o_index, t_index) = (index(&be), index(&oe), index(&te));
+        let find = |list: &HashMap<String, Node<'a>>, key: &str| list.get(key).copied();
+        let mut deleted: HashSet<String> = HashSet::new();
         for (key, on) in &oe {
-            match (find(&be, key), find(&te, key)) {
+            match (find(&b_index, key), find(&t_index, key)) {
                 (Some(bn), Some(tn)) => {
                     if on.kind() == "pair" {
                         let v = |n: Node<'a>| n.child_by_field_name("value");
@@ -518,7 +529,7 @@ impl<'a> Merger<'a> {
                         range: element_removal(&o.text, *on),
                         text: String::new(),
                     });
-                    deleted.push(key.clone());
+                    deleted.insert(key.clone());
                 }
                 (None, Some(tn)) if !same(*on, &o.text, tn, &t.text) => return None,
                 _ => {}
@@ -535,15 +546,12 @@ impl<'a> Merger<'a> {
         let nl = if o.style.crlf { "\r\n" } else { "\n" };
         let mut anchor: Option<Node<'a>> = None;
         for (key, tn) in &te {
-            let in_o = oe
-                .iter()
-                .find(|(k, _)| k == key && !deleted.contains(k))
-                .map(|(_, n)| *n);
+            let in_o = find(&o_index, key).filter(|_| !deleted.contains(key));
             if let Some(on) = in_o {
                 anchor = Some(on);
                 continue;
             }
-            if find(&be, key).is_some() || find(&oe, key).is_some() {
+            if find(&b_index, key).is_some() || find(&o_index, key).is_some() {
                 continue; // the owner deleted it, or it goes
             }
             let from = indent_at(&t.text, tn.start_byte()).to_owned();
@@ -603,6 +611,7 @@ fn apply(text: &str, unit: std::ops::Range<usize>, mut edits: Vec<Edit>) -> Opti
 /// The elements of a list, tuple or dict with their keys; None when a key repeats.
 fn keyed<'t>(node: Node<'t>, text: &str) -> Option<Vec<(String, Node<'t>)>> {
     let mut out: Vec<(String, Node<'t>)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut cursor = node.walk();
     for child in node.named_children(&mut cursor) {
         if child.kind() == "comment" {
@@ -634,7 +643,7 @@ fn keyed<'t>(node: Node<'t>, text: &str) -> Option<Vec<(String, Node<'t>)>> {
             }
             _ => format!("v {}", normalized(child, text).0),
         };
-        if out.iter().any(|(k, _)| *k == key) {
+        if !seen.insert(key.clone()) {
             return None;
         }
         out.push((key, child));

@@ -420,8 +420,18 @@ fn default_target(env: &Environment, root: &Path, from: DjangoVersion) -> Django
         .unwrap_or(DjangoVersion::NEWEST)
 }
 
+/// The largest generated file an upgrade merges: startproject's largest file is 3 KiB, and
+/// parsing three versions of a file takes about 150 times its size in memory.
+const MAX_FILE_SIZE: u64 = 2 << 20;
+
 fn read_current(path: &Path) -> Result<Option<(Vec<u8>, fs::Metadata)>, Error> {
     match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_file() && meta.len() > MAX_FILE_SIZE => Err(Error::Upgrade(format!(
+            "{} is {} bytes; scaffold upgrade merges generated files of at most {} MiB",
+            path.display(),
+            meta.len(),
+            MAX_FILE_SIZE >> 20
+        ))),
         Ok(meta) if meta.is_file() => {
             let bytes = fs::read(path).map_err(Error::io("cannot read", path))?;
             Ok(Some((bytes, meta)))
