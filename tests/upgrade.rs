@@ -89,7 +89,12 @@ fn generated() -> Vec<DjangoVersion> {
 
 #[test]
 fn an_untouched_project_becomes_what_the_newer_release_generates() {
-    let layouts: [&[&str]; 3] = [&[], &["--settings", "split"], &["--layout", "project-app"]];
+    let layouts: [&[&str]; 4] = [
+        &[],
+        &["--settings", "split", "--project-files"],
+        &["--layout", "project-app"],
+        &["--project-files"],
+    ];
     let releases = generated();
     for (i, from) in releases.iter().enumerate() {
         for to in &releases[i + 1..] {

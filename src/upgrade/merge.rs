@@ -65,7 +65,17 @@ pub struct Merged {
 
 const OURS_LABEL: &str = "your project";
 
+/// Merges a Python file statement by statement (falling back to lines where it does not parse).
 pub fn merge(base: &str, ours: &str, theirs: &str, cx: &Context) -> Merged {
+    merge_as(base, ours, theirs, cx, true)
+}
+
+/// Merges a file that is not Python (pyproject.toml, README.md) by lines.
+pub fn merge_text(base: &str, ours: &str, theirs: &str, cx: &Context) -> Merged {
+    merge_as(base, ours, theirs, cx, false)
+}
+
+fn merge_as(base: &str, ours: &str, theirs: &str, cx: &Context, python: bool) -> Merged {
     if ours == base {
         return Merged {
             text: theirs.to_owned(),
@@ -79,6 +89,9 @@ pub fn merge(base: &str, ours: &str, theirs: &str, cx: &Context) -> Merged {
             conflicts: 0,
             notes: Vec::new(),
         };
+    }
+    if !python {
+        return lines(base, ours, theirs, cx);
     }
     match (
         Source::parse(base),

@@ -217,7 +217,15 @@ pub fn plan(options: &Options, env: &Environment) -> Result<Upgrade, Error> {
         .as_deref()
         .and_then(|k| SecretKey::given(k).ok())
         .unwrap_or(SecretKey::given("not-a-literal")?);
+    // scaffold's --project-files (pyproject.toml pins Django): upgraded too, so that the pin
+    // follows. Recognized by the pin of the base release in a scaffold-generated project.
+    let project_files = generator == Some(Generator::Scaffold)
+        && from_version.is_generated()
+        && to.is_generated()
+        && fs::read_to_string(root.join("pyproject.toml"))
+            .is_ok_and(|t| t.contains(&format!("\"Django~={}.0\"", from_version.docs_version())));
     let values = Values {
+        project_files,
         name: &name,
         root: &root,
         key: &key,
@@ -327,9 +335,17 @@ pub fn plan(options: &Options, env: &Environment) -> Result<Upgrade, Error> {
                             theirs_label: &format!("Django {to}"),
                             generator_line: record.as_deref().filter(|_| is_settings),
                         };
-                        let mut merged =
-                            merge::merge(base.as_deref().unwrap_or(""), ours, &theirs, &cx);
-                        if merged.conflicts == 0 && python::Source::parse(&merged.text).is_none() {
+                        let base = base.as_deref().unwrap_or("");
+                        let python = path.extension().is_some_and(|x| x == "py");
+                        let mut merged = if python {
+                            merge::merge(base, ours, &theirs, &cx)
+                        } else {
+                            merge::merge_text(base, ours, &theirs, &cx)
+                        };
+                        if python
+                            && merged.conflicts == 0
+                            && python::Source::parse(&merged.text).is_none()
+                        {
                             merged.conflicts = 1;
                             merged.notes.push(format!(
                                 "{}: the merged file does not parse as Python; review it",
@@ -486,6 +502,8 @@ struct Values<'a> {
     layout: SettingsLayout,
     project_layout: ProjectLayout,
     settings_module: &'a SettingsModule,
+    /// scaffold's `--project-files`.
+    project_files: bool,
 }
 
 impl Values<'_> {
@@ -500,7 +518,7 @@ impl Values<'_> {
                 secret_key: self.key,
                 layout: self.layout,
                 project_layout: self.project_layout,
-                project_files: false,
+                project_files: self.project_files,
                 settings_module: self.settings_module,
             }),
             app_module: None,
