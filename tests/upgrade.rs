@@ -304,3 +304,38 @@ fn an_oversized_generated_file_is_refused() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert_eq!(listing(work.path()), before);
 }
+
+/// manage.py and asgi.py as owners edit them (python-dotenv, Django Channels): their code stays
+/// theirs, the template's docs link still moves to the new release.
+#[test]
+fn edited_manage_py_and_asgi_py_keep_their_code() {
+    let work = tempfile::tempdir().unwrap();
+    let root = edited(work.path());
+    let manage = root.join("manage.py");
+    let text = fs::read_to_string(&manage).unwrap().replace(
+        "    \"\"\"Run administrative tasks.\"\"\"\n",
+        "    \"\"\"Run administrative tasks.\"\"\"\n    load_dotenv()\n",
+    );
+    let text = text.replace(
+        "import sys\n",
+        "import sys\n\nfrom dotenv import load_dotenv\n",
+    );
+    fs::write(&manage, &text).unwrap();
+    let asgi = root.join("mysite/asgi.py");
+    let channels = fs::read_to_string(&asgi).unwrap().replace(
+        "application = get_asgi_application()\n",
+        "django_asgi_app = get_asgi_application()\n\nfrom channels.routing import ProtocolTypeRouter  # noqa: E402\n\napplication = ProtocolTypeRouter({\n    'http': django_asgi_app,\n})\n",
+    );
+    fs::write(&asgi, &channels).unwrap();
+
+    let (code, _, stderr) = upgrade(&root, &["--write"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(fs::read_to_string(&manage).unwrap(), text);
+    let upgraded = fs::read_to_string(&asgi).unwrap();
+    let from = DjangoVersion::generated()[0].docs_version();
+    let to = DjangoVersion::NEWEST.docs_version();
+    assert_eq!(
+        upgraded,
+        channels.replace(&format!("/en/{from}/"), &format!("/en/{to}/"))
+    );
+}
