@@ -6,6 +6,11 @@
 //! checked. Nothing is written until [`Prepared::write`], which stages and moves into place.
 //! The library never prints; [`report`] turns a prepared command into text or JSON.
 
+// Writing goes through directory handles (openat, renameat2's RENAME_NOREPLACE and
+// RENAME_EXCHANGE, O_NOFOLLOW): Unix only, said here rather than found at run time.
+#[cfg(not(unix))]
+compile_error!("scaffold supports Unix-like systems only: it writes through directory handles");
+
 pub mod builtin;
 pub mod check;
 pub mod destination;
