@@ -159,6 +159,13 @@ fn require_regular(stat: &Stat) -> io::Result<()> {
     }
 }
 
+/// Whether the file at `path`, of mode `mode`, is one its owner lets scaffold replace: its
+/// owner-write bit is set (root passes access(2) on any file, but the bit still says
+/// "read-only") and the kernel lets this user write it.
+pub fn writable(path: &Path, mode: u32) -> bool {
+    mode & 0o200 != 0 && rustix::fs::access(path, rustix::fs::Access::WRITE_OK).is_ok()
+}
+
 /// The error for an entry that is not what it was a moment ago.
 pub fn changed() -> io::Error {
     io::Error::other("it changed while scaffold was running")

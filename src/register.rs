@@ -77,7 +77,7 @@ pub fn plan(app_root: &Path) -> Result<Registration, Error> {
         )));
     }
     let mode = meta.mode() & 0o7777;
-    if mode & 0o200 == 0 || rustix::fs::access(&settings, rustix::fs::Access::WRITE_OK).is_err() {
+    if !crate::handle::writable(&settings, mode) {
         return Err(refuse(format!("{} is read-only", settings.display())));
     }
     Ok(Registration {

@@ -17,7 +17,8 @@ pub(crate) mod rules;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::io::Read;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
@@ -108,7 +109,7 @@ impl Upgrade {
                 }
                 (Status::Changed | Status::Conflict, Some(before), Some(identity)) => {
                     let path = self.root.join(&file.path);
-                    refuse_read_only(&path)?;
+                    refuse_read_only(&path, file.mode)?;
                     replaced.push((path, identity, before, after, file.mode));
                 }
                 _ => {}
@@ -139,12 +140,14 @@ impl Upgrade {
 }
 
 /// A file the owner made read-only is not replaced behind their back.
-fn refuse_read_only(path: &Path) -> Result<(), Error> {
-    use rustix::fs::{accessat, Access, AtFlags, CWD};
-    match accessat(CWD, path, Access::WRITE_OK, AtFlags::EACCESS) {
-        Ok(()) => Ok(()),
-        Err(e) => Err(Error::io("cannot write", path)(e.into())),
+fn refuse_read_only(path: &Path, mode: u32) -> Result<(), Error> {
+    if crate::handle::writable(path, mode) {
+        return Ok(());
     }
+    Err(Error::Upgrade(format!(
+        "{} is read-only; nothing was written",
+        path.display()
+    )))
 }
 
 /// Reads the project at `options.root`, renders both releases and merges every generated file.
@@ -192,14 +195,7 @@ pub fn plan(options: &Options, env: &Environment) -> Result<Upgrade, Error> {
         .as_ref()
         .map(|(f, _)| f.clone())
         .or_else(|| project.settings_file.clone());
-    let generator_text = settings_file
-        .as_ref()
-        .and_then(|f| fs::read_to_string(root.join(f)).ok())
-        .and_then(|t| {
-            t.lines()
-                .find(|l| merge::is_generator_line(l))
-                .map(str::to_owned)
-        });
+    let generator_text = project.generated_by.as_ref().map(|(_, by)| by.line.clone());
     let split = generator == Some(Generator::Scaffold)
         && generator_text
             .as_deref()
@@ -238,41 +234,33 @@ pub fn plan(options: &Options, env: &Environment) -> Result<Upgrade, Error> {
         settings_module: &settings_module,
     };
 
-    // Template path -> project path, for the project's files and each app's.
+    // Template path -> project path, for the project's files and each app's: (base, target,
+    // the target's mode).
     let mut triples: BTreeMap<PathBuf, (Option<String>, Option<String>, u32)> = BTreeMap::new();
+    let mut put = |path: PathBuf, target_side: bool, mode: u32, text: String| {
+        let entry = triples.entry(path).or_insert((None, None, mode));
+        if target_side {
+            entry.1 = Some(text);
+            entry.2 = mode;
+        } else {
+            entry.0 = Some(text);
+        }
+    };
     let template_settings = PathBuf::from(format!("{package}/settings.py"));
-    for (version, side) in [(from_version, 0), (to, 1)] {
+    for (version, target_side) in [(from_version, false), (to, true)] {
         for (path, mode, text) in values.project(version)? {
-            let target = if !split && path == template_settings {
-                settings_file.clone().unwrap_or(path)
-            } else {
-                path
+            let path = match &settings_file {
+                Some(file) if !split && path == template_settings => file.clone(),
+                _ => path,
             };
-            let entry = triples.entry(target).or_insert((None, None, mode));
-            if side == 0 {
-                entry.0 = Some(text);
-            } else {
-                entry.1 = Some(text);
-                entry.2 = mode;
-            }
+            put(path, target_side, mode, text);
         }
         for app in &project.apps {
             if project_app && app.dir == Path::new(&package) {
                 continue;
             }
-            let Some(files) = values.app(version, app)? else {
-                continue;
-            };
-            for (path, mode, text) in files {
-                let entry = triples
-                    .entry(app.dir.join(path))
-                    .or_insert((None, None, mode));
-                if side == 0 {
-                    entry.0 = Some(text);
-                } else {
-                    entry.1 = Some(text);
-                    entry.2 = mode;
-                }
+            for (path, mode, text) in values.app(version, app)?.unwrap_or_default() {
+                put(app.dir.join(path), target_side, mode, text);
             }
         }
     }
@@ -285,10 +273,10 @@ pub fn plan(options: &Options, env: &Environment) -> Result<Upgrade, Error> {
             "no settings docstring records the generating release: the next upgrade needs --from {to}"
         ));
     }
+    let root_dir = crate::handle::open_dir(&root).map_err(Error::io("cannot open", &root))?;
     let mut files = Vec::new();
     for (path, (base, theirs, mode)) in triples {
-        let full = root.join(&path);
-        let current = read_current(&full)?;
+        let current = read_current(root_dir.as_fd(), &root, &path)?;
         let is_settings = Some(&path) == settings_file.as_ref();
         let (base, theirs) = match (base, theirs, is_settings) {
             (Some(b), Some(t), true) => (
@@ -297,106 +285,89 @@ pub fn plan(options: &Options, env: &Environment) -> Result<Upgrade, Error> {
             ),
             other => (other.0, other.1),
         };
-        let upgrade = match (current, theirs) {
-            (None, Some(t)) if base.is_none() => FileUpgrade {
-                status: Status::Added,
-                conflicts: 0,
-                before: None,
-                after: Some(t.into_bytes()),
-                mode,
-                identity: None,
-                path,
-            },
-            (None, _) => FileUpgrade {
-                status: Status::Deleted,
-                conflicts: 0,
-                before: None,
-                after: None,
-                mode,
-                identity: None,
-                path,
-            },
-            (Some((bytes, meta)), theirs) => {
-                let identity = Some(Identity::from_parts(meta.dev(), meta.ino()));
-                let file_mode = meta.permissions().mode() & 0o7777;
-                let merged = match (std::str::from_utf8(&bytes), theirs) {
-                    (Ok(ours), Some(theirs)) => {
-                        let policy = rules::Rules {
-                            root: &root,
-                            file: &path,
-                            settings: is_settings,
-                            settings_files: &settings_files,
-                            to,
-                        };
-                        let cx = merge::Context {
-                            policy: &policy,
-                            base_docs: from_version.docs_version(),
-                            target_docs: to.docs_version(),
-                            theirs_label: &format!("Django {to}"),
-                            generator_line: record.as_deref().filter(|_| is_settings),
-                        };
-                        let base = base.as_deref().unwrap_or("");
-                        let python = path.extension().is_some_and(|x| x == "py");
-                        let mut merged = if python {
-                            merge::merge(base, ours, &theirs, &cx)
-                        } else {
-                            merge::merge_text(base, ours, &theirs, &cx)
-                        };
-                        if python
-                            && merged.conflicts == 0
-                            && python::Source::parse(&merged.text).is_none()
-                        {
-                            merged.conflicts = 1;
-                            merged.notes.push(format!(
-                                "{}: the merged file does not parse as Python; review it",
-                                crate::report::slash_path(&path)
-                            ));
-                        }
-                        merged
-                    }
-                    (Err(_), Some(_)) => {
-                        notes.push(format!(
-                            "{}: not UTF-8 text, left as it is",
-                            crate::report::slash_path(&path)
-                        ));
-                        merge::Merged {
-                            text: String::new(),
-                            conflicts: 0,
-                            notes: Vec::new(),
-                        }
-                    }
-                    (_, None) => merge::Merged {
-                        text: String::new(),
-                        conflicts: 0,
-                        notes: Vec::new(),
-                    },
-                };
-                let unchanged = merged.text.is_empty() && merged.conflicts == 0
-                    || merged.text.as_bytes() == bytes.as_slice();
-                notes.extend(merged.notes);
-                let status = if merged.conflicts > 0 {
-                    Status::Conflict
-                } else if unchanged {
-                    Status::Unchanged
+        let Some((bytes, stat)) = current else {
+            let added = base.is_none() && theirs.is_some();
+            files.push(FileUpgrade {
+                status: if added {
+                    Status::Added
                 } else {
-                    Status::Changed
-                };
-                FileUpgrade {
-                    after: Some(if unchanged {
-                        bytes.clone()
-                    } else {
-                        merged.text.into_bytes()
-                    }),
-                    before: Some(bytes),
-                    status,
-                    conflicts: merged.conflicts,
-                    mode: file_mode,
-                    identity,
-                    path,
-                }
-            }
+                    Status::Deleted
+                },
+                conflicts: 0,
+                before: None,
+                after: theirs.filter(|_| added).map(String::into_bytes),
+                mode,
+                identity: None,
+                path,
+            });
+            continue;
         };
-        files.push(upgrade);
+        // None: left as it is (not UTF-8, or the new template no longer has the file).
+        let merged = match (std::str::from_utf8(&bytes), theirs) {
+            (Ok(ours), Some(theirs)) => {
+                let policy = rules::Rules {
+                    root: &root,
+                    file: &path,
+                    settings: is_settings,
+                    settings_files: &settings_files,
+                    to,
+                };
+                let cx = merge::Context {
+                    policy: &policy,
+                    base_docs: from_version.docs_version(),
+                    target_docs: to.docs_version(),
+                    theirs_label: &format!("Django {to}"),
+                    generator_line: record.as_deref().filter(|_| is_settings),
+                };
+                let base = base.as_deref().unwrap_or("");
+                let python = path.extension().is_some_and(|x| x == "py");
+                let mut merged = if python {
+                    merge::merge(base, ours, &theirs, &cx)
+                } else {
+                    merge::merge_text(base, ours, &theirs, &cx)
+                };
+                if python && merged.conflicts == 0 && python::Source::parse(&merged.text).is_none()
+                {
+                    merged.conflicts = 1;
+                    merged.notes.push(format!(
+                        "{}: the merged file does not parse as Python; review it",
+                        crate::report::slash_path(&path)
+                    ));
+                }
+                Some(merged)
+            }
+            (Err(_), Some(_)) => {
+                notes.push(format!(
+                    "{}: not UTF-8 text, left as it is",
+                    crate::report::slash_path(&path)
+                ));
+                None
+            }
+            (_, None) => None,
+        };
+        let (after, conflicts) = match merged {
+            Some(merged) => {
+                notes.extend(merged.notes);
+                (merged.text.into_bytes(), merged.conflicts)
+            }
+            None => (bytes.clone(), 0),
+        };
+        let status = if conflicts > 0 {
+            Status::Conflict
+        } else if after == bytes {
+            Status::Unchanged
+        } else {
+            Status::Changed
+        };
+        files.push(FileUpgrade {
+            status,
+            conflicts,
+            after: Some(after),
+            before: Some(bytes),
+            mode: stat.st_mode & 0o7777,
+            identity: Some(Identity::of(&stat)),
+            path,
+        });
     }
     // Split settings resolved: each settings module's imports of the others, as upgraded.
     let modules: Vec<(PathBuf, String)> = settings_files
@@ -440,25 +411,33 @@ fn default_target(env: &Environment, root: &Path, from: DjangoVersion) -> Django
 /// parsing three versions of a file takes about 150 times its size in memory.
 const MAX_FILE_SIZE: u64 = 2 << 20;
 
-fn read_current(path: &Path) -> Result<Option<(Vec<u8>, fs::Metadata)>, Error> {
-    match fs::symlink_metadata(path) {
-        Ok(meta) if meta.is_file() && meta.len() > MAX_FILE_SIZE => Err(Error::Upgrade(format!(
-            "{} is {} bytes; scaffold upgrade merges generated files of at most {} MiB",
+/// The file `rel` below the project root, opened beneath the root's handle without following
+/// a link, and its status from the same open file (what the write later checks it against);
+/// None when it does not exist.
+fn read_current(
+    root_dir: BorrowedFd<'_>,
+    root: &Path,
+    rel: &Path,
+) -> Result<Option<(Vec<u8>, rustix::fs::Stat)>, Error> {
+    let path = root.join(rel);
+    let (file, stat) = match crate::handle::open_file_beneath(root_dir, rel) {
+        Ok(opened) => opened,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("cannot read", &path)(e)),
+    };
+    let size = u64::try_from(stat.st_size).unwrap_or(u64::MAX);
+    if size > MAX_FILE_SIZE {
+        return Err(Error::Upgrade(format!(
+            "{} is {size} bytes; scaffold upgrade merges generated files of at most {} MiB",
             path.display(),
-            meta.len(),
             MAX_FILE_SIZE >> 20
-        ))),
-        Ok(meta) if meta.is_file() => {
-            let bytes = fs::read(path).map_err(Error::io("cannot read", path))?;
-            Ok(Some((bytes, meta)))
-        }
-        Ok(_) => Err(Error::Upgrade(format!(
-            "{} is not a regular file; scaffold upgrade leaves links and special files alone",
-            path.display()
-        ))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io("cannot read", path)(e)),
+        )));
     }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(Error::io("cannot read", &path))?;
+    Ok(Some((bytes, stat)))
 }
 
 /// The settings docstring line after an upgrade to `to`: what generated the project, and the

@@ -35,6 +35,8 @@ pub struct GeneratedBy {
     pub release: String,
     /// The feature release, e.g. `(4, 2)`.
     pub feature: (u32, u32),
+    /// The whole line, trimmed.
+    pub line: String,
 }
 
 /// An app made by startapp: the directory holding its `apps.py`, and the name it declares.
@@ -225,6 +227,7 @@ pub fn generated_by(text: &str) -> Option<GeneratedBy> {
             generator,
             release: release.to_owned(),
             feature,
+            line: line.trim().to_owned(),
         })
     })
 }
