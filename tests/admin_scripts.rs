@@ -17,7 +17,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{python_opted_out, scaffold_path, SKIP_PYTHON};
+use support::{is_root, python_opted_out, run, scaffold_path, target_dir};
 
 /// One release's run: which tests may fail for scaffold, and why.
 struct Release {
@@ -238,17 +238,6 @@ Ran 3 tests in 0.5s
     assert_eq!(outcome.passed(), 1);
 }
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
-
 fn default_python() -> String {
     std::env::var("PYTHON").unwrap_or_else(|_| "python3".into())
 }
@@ -266,19 +255,6 @@ fn python_3_13() -> String {
         }
     }
     "python3.13".into()
-}
-
-fn run(cmd: &mut Command, what: &str) {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot run {cmd:?}: {e} (or {SKIP_PYTHON}=1 to skip)"));
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// A venv with Django's runtime dependencies (Django itself comes from the sdist).

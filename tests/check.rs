@@ -9,22 +9,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use support::{listing, scaffold_path, scaffold_with_umask, FIXED_KEY};
-
-/// Generates for real (umask 022), asserting success.
-fn generate(dir: &Path, args: &[&str]) {
-    let out = scaffold_with_umask("022")
-        .current_dir(dir)
-        .args(args)
-        .args(["-v", "0"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use support::{generate, listing, scaffold_path, scaffold_with_umask, FIXED_KEY};
 
 /// Runs `args` plus `--check` under `umask` in `dir`; asserts that nothing below `dir` changed.
 /// Returns (exit status, stdout, stderr).

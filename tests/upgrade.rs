@@ -10,22 +10,7 @@ use std::fs;
 use std::path::Path;
 
 use scaffold::DjangoVersion;
-use support::{listing, scaffold, FIXED_KEY};
-
-/// Generates into `dir` with scaffold, asserting success.
-fn generate(dir: &Path, args: &[&str]) {
-    let out = scaffold()
-        .current_dir(dir)
-        .args(args)
-        .args(["-v", "0"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use support::{generate, listing, scaffold, FIXED_KEY};
 
 /// A project `mysite` with app `blog` registered, as `django` generates it with `layout` flags.
 fn project(dir: &Path, django: DjangoVersion, layout: &[&str]) {
@@ -338,4 +323,58 @@ fn edited_manage_py_and_asgi_py_keep_their_code() {
         upgraded,
         channels.replace(&format!("/en/{from}/"), &format!("/en/{to}/"))
     );
+}
+
+/// Failure paths of reading the project: a settings module that is a link, a manage.py that
+/// sets no settings module. Each exits 1 with one line and writes nothing; a file that is not
+/// UTF-8 is left as it is, with a note, and the rest of the upgrade goes on.
+#[test]
+fn what_the_upgrade_cannot_read_it_says() {
+    let work = tempfile::tempdir().unwrap();
+    let root = edited(work.path());
+    let settings = root.join("mysite/settings.py");
+    let real = root.join("real_settings.py");
+    fs::rename(&settings, &real).unwrap();
+    std::os::unix::fs::symlink(&real, &settings).unwrap();
+    let before = listing(work.path());
+    let (code, stdout, stderr) = upgrade(&root, &["--write"]);
+    assert_eq!((code, stdout.as_str()), (1, ""), "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot read ") && stderr.contains("mysite/settings.py"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(listing(work.path()), before);
+    fs::remove_file(&settings).unwrap();
+    fs::rename(&real, &settings).unwrap();
+
+    let manage = root.join("manage.py");
+    let text = fs::read_to_string(&manage).unwrap();
+    fs::write(
+        &manage,
+        text.replace("os.environ.setdefault(", "os.environ.get("),
+    )
+    .unwrap();
+    let before = listing(work.path());
+    let (code, _, stderr) = upgrade(&root, &["--write"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        stderr,
+        "error: manage.py sets no default DJANGO_SETTINGS_MODULE\n"
+    );
+    assert_eq!(listing(work.path()), before);
+    fs::write(&manage, text).unwrap();
+
+    let wsgi = root.join("mysite/wsgi.py");
+    let mut latin1 = fs::read(&wsgi).unwrap();
+    latin1.extend_from_slice(b"# caf\xe9\n");
+    fs::write(&wsgi, &latin1).unwrap();
+    let (code, _, stderr) = upgrade(&root, &["--write"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("note: mysite/wsgi.py: not UTF-8 text, left as it is"),
+        "{stderr}"
+    );
+    assert_eq!(fs::read(&wsgi).unwrap(), latin1);
+    assert!(fs::read_to_string(&settings).unwrap().contains("MAILERS"));
 }

@@ -11,7 +11,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use support::{listing, scaffold, unprivileged, FIXED_KEY};
+use support::{is_root, listing, scaffold, unprivileged, FIXED_KEY};
 
 /// `scaffold startproject mysite ROOT --django DJANGO` with the settings docstring saying
 /// django-admin made it, as it would have; returns ROOT.
@@ -159,11 +159,6 @@ fn target_older_than_the_base() {
     assert_refused(&root, dir.path(), &["--from", "6.1", "--to", "5.2"], |l| {
         l.contains("5.2") && l.contains("6.1")
     });
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
 }
 
 /// Every entry below `dir` (and `dir`) owned by `nobody`, so that it runs the write as an

@@ -832,27 +832,18 @@ mod tests {
         assert_eq!(merged.text, with_line_endings(&black(THEIRS), true));
     }
 
+    /// The markers take the file's line endings (diffy writes them with LF).
     #[test]
     fn a_statement_both_changed_conflicts() {
-        let base = "X = 1\nY = 2\n";
-        let ours = "X = 10\nY = 2\n";
-        let theirs = "X = 3\nY = 2\n";
-        let merged = m(base, ours, theirs);
-        assert_eq!(merged.conflicts, 1);
-        assert_eq!(
-            merged.text,
-            "<<<<<<< your project\nX = 10\n=======\nX = 3\n>>>>>>> Django 6.1\nY = 2\n"
-        );
-    }
-
-    #[test]
-    fn markers_take_the_files_line_endings() {
-        let merged = m("X = 1\nY = 2\n", "X = 10\r\nY = 2\r\n", "X = 3\nY = 2\n");
-        assert_eq!(merged.conflicts, 1);
-        assert_eq!(
-            merged.text,
-            "<<<<<<< your project\r\nX = 10\r\n=======\r\nX = 3\r\n>>>>>>> Django 6.1\r\nY = 2\r\n"
-        );
+        for nl in ["\n", "\r\n"] {
+            let ours = format!("X = 10{nl}Y = 2{nl}");
+            let merged = m("X = 1\nY = 2\n", &ours, "X = 3\nY = 2\n");
+            assert_eq!(merged.conflicts, 1);
+            assert_eq!(
+                merged.text,
+                format!("<<<<<<< your project{nl}X = 10{nl}======={nl}X = 3{nl}>>>>>>> Django 6.1{nl}Y = 2{nl}")
+            );
+        }
     }
 
     #[test]

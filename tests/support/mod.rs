@@ -516,9 +516,7 @@ pub fn unprivileged(cwd: &Path, args: &[&str]) -> std::process::Output {
     fs::set_permissions(bin_dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
     let binary = bin_dir.path().join("scaffold");
     fs::copy(scaffold_path(), &binary).unwrap();
-    // SAFETY: geteuid has no preconditions.
-    let is_root = unsafe { libc::geteuid() } == 0;
-    let mut cmd = if is_root {
+    let mut cmd = if is_root() {
         let mut c = std::process::Command::new("setpriv");
         c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
             .arg(&binary);
@@ -539,4 +537,24 @@ pub fn unprivileged(cwd: &Path, args: &[&str]) -> std::process::Output {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     panic!("{} stayed busy", binary.display())
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Runs scaffold with `args` in `dir` for real (umask 022, `-v 0`), asserting success.
+pub fn generate(dir: &Path, args: &[&str]) {
+    let out = scaffold_with_umask("022")
+        .current_dir(dir)
+        .args(args)
+        .args(["-v", "0"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
