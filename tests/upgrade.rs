@@ -378,3 +378,52 @@ fn what_the_upgrade_cannot_read_it_says() {
     assert_eq!(fs::read(&wsgi).unwrap(), latin1);
     assert!(fs::read_to_string(&settings).unwrap().contains("MAILERS"));
 }
+
+/// Fifos named like modules (a settings module, an app's apps.py) are looked at, never waited
+/// on: the upgrade finishes, and the real files are upgraded.
+#[test]
+fn fifos_named_like_modules_do_not_hang_the_upgrade() {
+    let work = tempfile::tempdir().unwrap();
+    let version = DjangoVersion::generated()[0].to_string();
+    generate(
+        work.path(),
+        &[
+            "startproject",
+            "mysite",
+            "--django",
+            &version,
+            "--secret-key",
+            FIXED_KEY,
+            "--settings",
+            "split",
+        ],
+    );
+    let root = work.path().join("mysite");
+    for fifo in [
+        "mysite/settings/a.py",
+        "mysite/settings/extra.py",
+        "shop/apps.py",
+    ] {
+        let path = root.join(fifo);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(made.success());
+    }
+    let out = scaffold()
+        .current_dir(&root)
+        .args(["upgrade", "--write"])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let base = fs::read_to_string(root.join("mysite/settings/base.py")).unwrap();
+    assert!(base.contains("upgraded by 'scaffold upgrade'"), "{base}");
+}

@@ -16,7 +16,6 @@ pub mod report;
 pub(crate) mod rules;
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::io::Read;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
@@ -218,8 +217,8 @@ pub fn plan(options: &Options, env: &Environment) -> Result<Upgrade, Error> {
     let project_files = generator == Some(Generator::Scaffold)
         && from_version.is_generated()
         && to.is_generated()
-        && fs::read_to_string(root.join("pyproject.toml"))
-            .is_ok_and(|t| t.contains(&format!("\"Django~={}.0\"", from_version.docs_version())));
+        && rules::read_small(&root.join("pyproject.toml"))
+            .is_some_and(|t| t.contains(&format!("\"Django~={}.0\"", from_version.docs_version())));
     let values = Values {
         project_files,
         name: &name,
@@ -378,7 +377,7 @@ pub fn plan(options: &Options, env: &Environment) -> Result<Upgrade, Error> {
                     .after
                     .as_deref()
                     .map(|b| String::from_utf8_lossy(b).into_owned()),
-                None => fs::read_to_string(root.join(file)).ok(),
+                None => rules::read_small(&root.join(file)),
             };
             text.map(|t| (file.clone(), t))
         })
@@ -409,7 +408,7 @@ fn default_target(env: &Environment, root: &Path, from: DjangoVersion) -> Django
 
 /// The largest generated file an upgrade merges: startproject's largest file is 3 KiB, and
 /// parsing three versions of a file takes about 150 times its size in memory.
-const MAX_FILE_SIZE: u64 = 2 << 20;
+pub(crate) const MAX_FILE_SIZE: u64 = 2 << 20;
 
 /// The file `rel` below the project root, opened beneath the root's handle without following
 /// a link, and its status from the same open file (what the write later checks it against);

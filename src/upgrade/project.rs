@@ -124,12 +124,39 @@ impl Project {
     }
 }
 
-fn read_optional(path: &Path) -> io::Result<Option<String>> {
-    match fs::read(path) {
-        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
+/// A file's text (lossy UTF-8), read without waiting on it: None when it is missing or not a
+/// regular file (a fifo named `apps.py` is looked at, not waited on); an error when it is
+/// larger than any file an upgrade merges. Links are followed: discovery only reads.
+pub(crate) fn read_optional(path: &Path) -> io::Result<Option<String>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = match fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Ok(None);
     }
+    if meta.len() > super::MAX_FILE_SIZE {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{} is {} bytes; scaffold upgrade merges generated files of at most {} MiB",
+                path.display(),
+                meta.len(),
+                super::MAX_FILE_SIZE >> 20
+            ),
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(super::MAX_FILE_SIZE).read_to_end(&mut bytes)?;
+    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 /// The file of a dotted module below `root`: `a/b.py`, else `a/b/__init__.py`.

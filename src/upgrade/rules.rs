@@ -193,9 +193,15 @@ fn module_path(file: &Path, package: &str, dotted: &str) -> Option<PathBuf> {
     Some(base)
 }
 
+/// A regular file's text, as discovery reads it (see [`super::project::read_optional`]);
+/// None for whatever cannot be read so.
+pub(crate) fn read_small(path: &Path) -> Option<String> {
+    super::project::read_optional(path).ok().flatten()
+}
+
 /// The names a Python file assigns at top level.
 fn assigned_names(path: &Path) -> Vec<String> {
-    let Ok(text) = fs::read_to_string(path) else {
+    let Some(text) = read_small(path) else {
         return Vec::new();
     };
     let Some(source) = Source::parse(&text) else {
@@ -277,7 +283,7 @@ fn walk(
                 return false;
             }
             *budget -= 1;
-            if let Ok(text) = fs::read_to_string(root.join(&path)) {
+            if let Some(text) = read_small(&root.join(&path)) {
                 if visit(&path, &text) {
                     return true;
                 }
