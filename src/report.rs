@@ -129,19 +129,13 @@ pub fn summary(prepared: &Prepared, dry_run: bool, cwd: &Path) -> String {
     let shown = shown_path(prepared.root(), cwd);
     let files = file_count(prepared.plan.files().count());
     let verb = if dry_run { "Would create" } else { "Created" };
-    let mut what = match &prepared.template {
-        None => format!(
-            "{verb} Django {} {} '{}' in {shown} ({files})",
-            prepared.django,
-            prepared.kind.as_str(),
-            prepared.name
-        ),
-        Some(source) => format!(
-            "{verb} {} '{}' from template {source} in {shown} ({files})",
-            prepared.kind.as_str(),
-            prepared.name
-        ),
-    };
+    let described = described(
+        prepared.kind,
+        &prepared.name,
+        prepared.django,
+        prepared.template.as_deref(),
+    );
+    let mut what = format!("{verb} {described} in {shown} ({files})");
     what.push_str(if dry_run {
         "; nothing was written (--dry-run)."
     } else {
@@ -375,6 +369,20 @@ pub(crate) fn shown_path(root: &Path, cwd: &Path) -> String {
         .filter(|p| !p.as_os_str().is_empty())
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| root.display().to_string())
+}
+
+/// `Django 6.1 project 'mysite'`, or `project 'mysite' from template SRC`: what a command makes,
+/// as the summaries of a run and of `--check` name it.
+pub(crate) fn described(
+    kind: Kind,
+    name: &impl std::fmt::Display,
+    django: crate::DjangoVersion,
+    template: Option<&str>,
+) -> String {
+    match template {
+        None => format!("Django {django} {} '{name}'", kind.as_str()),
+        Some(source) => format!("{} '{name}' from template {source}", kind.as_str()),
+    }
 }
 
 /// `1 file`, `6 files`.

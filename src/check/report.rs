@@ -54,19 +54,12 @@ fn line(d: &Difference) -> String {
 /// One line for stderr: what was compared, where, and the outcome.
 pub fn summary(comparison: &Comparison, cwd: &Path) -> String {
     let shown = crate::report::shown_path(&comparison.root, cwd);
-    let what = match &comparison.template {
-        None => format!(
-            "Django {} {} '{}'",
-            comparison.django,
-            comparison.kind.as_str(),
-            comparison.name
-        ),
-        Some(source) => format!(
-            "{} '{}' from template {source}",
-            comparison.kind.as_str(),
-            comparison.name
-        ),
-    };
+    let what = crate::report::described(
+        comparison.kind,
+        &comparison.name,
+        comparison.django,
+        comparison.template.as_deref(),
+    );
     let command = command(comparison.kind);
     let files = crate::report::file_count(comparison.files);
     if comparison.identical() {
