@@ -5,7 +5,7 @@
 use unicode_normalization::char::canonical_combining_class;
 use unicode_normalization::UnicodeNormalization;
 
-use crate::python::{is_python_space, python_title};
+use crate::python::{is_python_space, python_title, quote};
 use crate::value::{Failure, Value};
 
 /// How many arguments (besides the value) a filter takes.
@@ -678,23 +678,6 @@ fn escapejs(s: &str) -> String {
             | '\u{2029}' => out.push_str(&format!("\\u{:04X}", c as u32)),
             c if (c as u32) < 32 => out.push_str(&format!("\\u{:04X}", c as u32)),
             c => out.push(c),
-        }
-    }
-    out
-}
-
-/// `urllib.parse.quote(s, safe)`: UTF-8 percent-encoding of everything but letters, digits,
-/// `_.-~` and the characters of `safe`.
-fn quote(s: &str, safe: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric() || "_.-~".contains(c) || (c.is_ascii() && safe.contains(c)) {
-            out.push(c);
-        } else {
-            let mut buf = [0u8; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                out.push_str(&format!("%{b:02X}"));
-            }
         }
     }
     out

@@ -182,6 +182,23 @@ pub fn float_repr(f: f64) -> String {
     }
 }
 
+/// `urllib.parse.quote(s, safe)`: UTF-8 percent-encoding of everything but letters, digits,
+/// `_.-~` and the characters of `safe`.
+pub(crate) fn quote(s: &str, safe: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() || "_.-~".contains(c) || (c.is_ascii() && safe.contains(c)) {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@
 use unicode_normalization::UnicodeNormalization;
 
 use crate::filters::escape;
-use crate::python::is_python_space;
+use crate::python::{is_python_space, quote};
 use crate::urlize_tables::{HTML5, INVALID_CHARREFS, WORD};
 use crate::value::Failure;
 
@@ -360,22 +360,6 @@ fn domain_regex(domain: &str) -> bool {
             c.is_ascii_alphanumeric() || matches!(c, '\u{130}' | '\u{131}' | '\u{17F}' | '\u{212A}')
         });
     plain || punycode
-}
-
-/// `urllib.parse.quote(s, safe)` on a `str`.
-fn quote(s: &str, safe: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric() || "_.-~".contains(c) || (c.is_ascii() && safe.contains(c)) {
-            out.push(c);
-        } else {
-            let mut buf = [0u8; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        }
-    }
-    out
 }
 
 /// `urllib.parse.quote_plus(s, safe="")`.
