@@ -58,7 +58,8 @@ pub fn percent(spec: &str, value: &Value) -> Result<String, Failure> {
     let sign_plus = flags.contains('+');
     let sign_space = flags.contains(' ');
     let alt = flags.contains('#');
-    let number = |digits: String, negative: bool| -> String {
+    // `zero` only where padding with zeros is possible (not for inf and nan).
+    let number = |digits: String, negative: bool, zero: bool| -> String {
         let sign = if negative {
             "-"
         } else if sign_plus {
@@ -115,7 +116,7 @@ pub fn percent(spec: &str, value: &Value) -> Result<String, Failure> {
             if let Some(p) = precision {
                 digits = format!("{digits:0>p$}");
             }
-            number(digits, n < 0)
+            number(digits, n < 0, zero)
         }
         'x' | 'X' | 'o' => {
             let n = match value {
@@ -147,7 +148,7 @@ pub fn percent(spec: &str, value: &Value) -> Result<String, Failure> {
                     }
                 );
             }
-            number(digits, n < 0)
+            number(digits, n < 0, zero)
         }
         'f' | 'F' | 'e' | 'E' | 'g' | 'G' => {
             let f = match value {
@@ -162,17 +163,7 @@ pub fn percent(spec: &str, value: &Value) -> Result<String, Failure> {
             let p = precision.unwrap_or(6);
             let digits = float_digits(f.abs(), conv, p, alt);
             let negative = f.is_sign_negative() && !f.is_nan();
-            let zero = zero && f.is_finite();
-            let sign = if negative {
-                "-"
-            } else if sign_plus {
-                "+"
-            } else if sign_space {
-                " "
-            } else {
-                ""
-            };
-            pad_number(sign, &digits, width, left, zero)
+            number(digits, negative, zero && f.is_finite())
         }
         'c' => match value {
             Value::Int(i) => {
