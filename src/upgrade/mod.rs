@@ -21,6 +21,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
+pub use merge::{Change, ChangeKind, Outcome};
 pub use project::*;
 
 use crate::builtin;
@@ -55,6 +56,8 @@ pub enum Status {
     Deleted,
     /// Merged with conflict markers where both sides changed the same statement.
     Conflict,
+    /// Left as it is, though the template changed it: each change not applied has a note.
+    Noted,
 }
 
 /// One generated file of the project and its upgrade.
@@ -70,6 +73,10 @@ pub struct FileUpgrade {
     pub after: Option<Vec<u8>>,
     /// The mode of the file as it is, or of the template's file when added.
     pub mode: u32,
+    /// How many units the template changed between the base and the target.
+    pub template_changes: usize,
+    /// Each of those changes, and what became of it.
+    pub changes: Vec<Change>,
     identity: Option<Identity>,
 }
 
@@ -246,6 +253,7 @@ pub fn plan(options: &Options, env: &Environment) -> Result<Upgrade, Error> {
         }
     };
     let template_settings = PathBuf::from(format!("{package}/settings.py"));
+    let mut unrenderable = Vec::new();
     for (version, target_side) in [(from_version, false), (to, true)] {
         for (path, mode, text) in values.project(version)? {
             let path = match &settings_file {
@@ -258,8 +266,14 @@ pub fn plan(options: &Options, env: &Environment) -> Result<Upgrade, Error> {
             if project_app && app.dir == Path::new(&package) {
                 continue;
             }
-            for (path, mode, text) in values.app(version, app)?.unwrap_or_default() {
-                put(app.dir.join(path), target_side, mode, text);
+            match values.app(version, app)? {
+                Some(rendered) => {
+                    for (path, mode, text) in rendered {
+                        put(app.dir.join(path), target_side, mode, text);
+                    }
+                }
+                None if !target_side => unrenderable.push(app),
+                None => {}
             }
         }
     }
@@ -272,11 +286,27 @@ pub fn plan(options: &Options, env: &Environment) -> Result<Upgrade, Error> {
             "no settings docstring records the generating release: the next upgrade needs --from {to}"
         ));
     }
+    for app in unrenderable {
+        notes.push(format!(
+            "{}: its AppConfig name '{}' is not a Python module name; its generated files were not upgraded",
+            crate::report::slash_path(&app.dir),
+            app.name.as_deref().unwrap_or_default()
+        ));
+    }
+    for dir in &project.unreadable {
+        notes.push(format!(
+            "{}: cannot be read ({}); no app in it was upgraded",
+            crate::report::slash_path(&dir.0),
+            dir.1
+        ));
+    }
     let root_dir = crate::handle::open_dir(&root).map_err(Error::io("cannot open", &root))?;
     let mut files = Vec::new();
     for (path, (base, theirs, mode)) in triples {
         let current = read_current(root_dir.as_fd(), &root, &path)?;
+        let shown = crate::report::slash_path(&path);
         let is_settings = Some(&path) == settings_file.as_ref();
+        let python = path.extension().is_some_and(|x| x == "py");
         let (base, theirs) = match (base, theirs, is_settings) {
             (Some(b), Some(t), true) => (
                 Some(with_generator_line(&b, generator_text.as_deref())),
@@ -284,8 +314,41 @@ pub fn plan(options: &Options, env: &Environment) -> Result<Upgrade, Error> {
             ),
             other => (other.0, other.1),
         };
+        // The template's changes to this file, each to be accounted for.
+        let planned: Vec<(String, ChangeKind)> = match (&base, &theirs) {
+            (Some(b), Some(t)) => merge::template_changes(b, t, python),
+            (None, Some(_)) => vec![("file".to_owned(), ChangeKind::Added)],
+            (Some(_), None) => vec![("file".to_owned(), ChangeKind::Removed)],
+            (None, None) => Vec::new(),
+        };
+        let template_changes = planned.len();
+        let noting = |why: &str| -> Vec<Change> {
+            planned
+                .iter()
+                .map(|(key, kind)| Change {
+                    key: key.clone(),
+                    kind: *kind,
+                    outcome: Outcome::Noted,
+                    note: Some(why.to_owned()),
+                })
+                .collect()
+        };
         let Some((bytes, stat)) = current else {
             let added = base.is_none() && theirs.is_some();
+            let changes = if added {
+                vec![Change {
+                    key: "file".into(),
+                    kind: ChangeKind::Added,
+                    outcome: Outcome::Applied,
+                    note: None,
+                }]
+            } else {
+                let why = format!("{shown}: you deleted it; Django {to}'s template changes it, and it stays deleted");
+                if template_changes > 0 {
+                    notes.push(why.clone());
+                }
+                noting(&why)
+            };
             files.push(FileUpgrade {
                 status: if added {
                     Status::Added
@@ -296,12 +359,14 @@ pub fn plan(options: &Options, env: &Environment) -> Result<Upgrade, Error> {
                 before: None,
                 after: theirs.filter(|_| added).map(String::into_bytes),
                 mode,
+                template_changes,
+                changes,
                 identity: None,
                 path,
             });
             continue;
         };
-        // None: left as it is (not UTF-8, or the new template no longer has the file).
+        // None: left as it is, with why (not UTF-8, or the new template no longer has it).
         let merged = match (std::str::from_utf8(&bytes), theirs) {
             (Ok(ours), Some(theirs)) => {
                 let policy = rules::Rules {
@@ -309,54 +374,61 @@ pub fn plan(options: &Options, env: &Environment) -> Result<Upgrade, Error> {
                     file: &path,
                     settings: is_settings,
                     settings_files: &settings_files,
+                    package: &package,
                     to,
                 };
                 let cx = merge::Context {
                     policy: &policy,
+                    file: &shown,
                     base_docs: from_version.docs_version(),
                     target_docs: to.docs_version(),
                     theirs_label: &format!("Django {to}"),
                     generator_line: record.as_deref().filter(|_| is_settings),
                 };
                 let base = base.as_deref().unwrap_or("");
-                let python = path.extension().is_some_and(|x| x == "py");
-                let mut merged = if python {
+                let merged = if python {
                     merge::merge(base, ours, &theirs, &cx)
                 } else {
                     merge::merge_text(base, ours, &theirs, &cx)
                 };
+                let mut merged = merged.map_err(|merge::Refused(why)| Error::Upgrade(why))?;
                 if python && merged.conflicts == 0 && python::Source::parse(&merged.text).is_none()
                 {
                     merged.conflicts = 1;
                     merged.notes.push(format!(
-                        "{}: the merged file does not parse as Python; review it",
-                        crate::report::slash_path(&path)
+                        "{shown}: the merged file does not parse as Python; review it"
                     ));
+                    for change in &mut merged.changes {
+                        change.outcome = Outcome::Conflict;
+                    }
                 }
-                Some(merged)
+                Ok(merged)
             }
-            (Err(_), Some(_)) => {
-                notes.push(format!(
-                    "{}: not UTF-8 text, left as it is",
-                    crate::report::slash_path(&path)
-                ));
-                None
-            }
-            (_, None) => None,
+            (Err(_), Some(_)) => Err(format!("{shown}: not UTF-8 text, left as it is")),
+            (_, None) => Err(format!(
+                "{shown}: Django {to}'s template no longer generates it; left as it is (delete it if you do not use it)"
+            )),
         };
-        let (after, conflicts) = match merged {
-            Some(merged) => {
+        let (after, conflicts, changes) = match merged {
+            Ok(merged) => {
                 notes.extend(merged.notes);
-                (merged.text.into_bytes(), merged.conflicts)
+                (merged.text.into_bytes(), merged.conflicts, merged.changes)
             }
-            None => (bytes.clone(), 0),
+            Err(why) => {
+                if template_changes > 0 {
+                    notes.push(why.clone());
+                }
+                (bytes.clone(), 0, noting(&why))
+            }
         };
         let status = if conflicts > 0 {
             Status::Conflict
-        } else if after == bytes {
-            Status::Unchanged
-        } else {
+        } else if after != bytes {
             Status::Changed
+        } else if changes.iter().any(|c| c.outcome == Outcome::Noted) {
+            Status::Noted
+        } else {
+            Status::Unchanged
         };
         files.push(FileUpgrade {
             status,
@@ -364,6 +436,8 @@ pub fn plan(options: &Options, env: &Environment) -> Result<Upgrade, Error> {
             after: Some(after),
             before: Some(bytes),
             mode: stat.st_mode & 0o7777,
+            template_changes,
+            changes,
             identity: Some(Identity::of(&stat)),
             path,
         });
@@ -508,7 +582,7 @@ impl Values<'_> {
     fn app(&self, django: DjangoVersion, app: &App) -> Result<Option<Vec<Rendered>>, Error> {
         let dotted = app.name.clone().unwrap_or_else(|| slash_to_dots(&app.dir));
         let last = dotted.rsplit('.').next().unwrap_or_default();
-        let Ok(name) = PackageName::parse(last, Kind::App, Role::Name) else {
+        let Some(name) = PackageName::existing_module(last) else {
             return Ok(None);
         };
         let directory = self.root.join(&app.dir);

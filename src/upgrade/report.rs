@@ -22,6 +22,14 @@ pub fn text(upgrade: &Upgrade) -> String {
                 ));
                 continue;
             }
+            Status::Noted => {
+                let n = noted(file);
+                out.push_str(&format!(
+                    "noted {path}: {n} template change{} not applied (see the notes)\n",
+                    plural(n)
+                ));
+                continue;
+            }
             Status::Added => format!("added {path}"),
             Status::Changed => format!("changed {path}"),
             Status::Conflict => format!(
@@ -42,6 +50,13 @@ pub fn text(upgrade: &Upgrade) -> String {
         }
     }
     out
+}
+
+fn noted(file: &super::FileUpgrade) -> usize {
+    file.changes
+        .iter()
+        .filter(|c| c.outcome == super::Outcome::Noted)
+        .count()
 }
 
 fn plural(n: usize) -> &'static str {
@@ -75,6 +90,13 @@ pub fn summary(upgrade: &Upgrade, written: bool, cwd: &Path) -> String {
             upgrade.count(Status::Deleted)
         ));
     }
+    let noted: usize = upgrade.files.iter().map(noted).sum();
+    if noted > 0 {
+        parts.push(format!(
+            "{noted} template change{} not applied (see the notes)",
+            plural(noted)
+        ));
+    }
     parts.push(format!(
         "{conflicts} conflict{} in {} file{}",
         plural(conflicts),
@@ -102,15 +124,20 @@ struct Json<'a> {
     to: &'a str,
     written: bool,
     conflicts: usize,
-    files: Vec<JsonFile>,
+    files: Vec<JsonFile<'a>>,
     notes: &'a [String],
 }
 
 #[derive(Serialize)]
-struct JsonFile {
+struct JsonFile<'a> {
     path: String,
     status: Status,
     conflicts: usize,
+    /// How many units (statements, comment groups, the docstring; `text` for a file merged by
+    /// lines; `file` for a file the template adds or drops) the template changed.
+    template_changes: usize,
+    /// Each of them with its outcome: applied, conflict, or noted (with the note).
+    changes: &'a [super::Change],
     /// The unified diff, when the file changes as text.
     diff: Option<String>,
 }
@@ -131,6 +158,8 @@ pub fn json(upgrade: &Upgrade, written: bool) -> String {
                 path: slash_path(&f.path),
                 status: f.status,
                 conflicts: f.conflicts,
+                template_changes: f.template_changes,
+                changes: &f.changes,
                 diff: crate::check::text_diff(&f.path, f.before.as_deref(), f.after.as_deref()),
             })
             .collect(),
