@@ -1914,18 +1914,23 @@ fn a_renamed_app_config_class_gets_the_template_change() {
     });
 }
 
-/// Issue 17, 2: an app whose name is not its directory's: made by `startapp mail api/email`,
-/// then named `api.email` (its place in the project; `email` alone, a standard-library module,
-/// is no name startapp accepts). Its files are upgraded like any app's.
+/// Issue 17, 2: an app whose name is not its directory's: made by `startapp mail`, then moved
+/// into the project's `api` package as `api/email` and named `api.email` (django-admin accepts
+/// neither `email` as an app's name nor as its directory's: a standard-library module). Its
+/// files are upgraded like any app's; its AppConfig class keeps startapp's name, MailConfig.
 #[test]
 fn an_app_named_unlike_its_directory_is_upgraded() {
     if python_opted_out("an_app_named_unlike_its_directory_is_upgraded") {
         return;
     }
-    let mut p = new_project("4.2", vec![]);
+    let mut p = new_project("4.2", vec!["mail"]);
     fs::create_dir_all(p.root.join("api")).unwrap();
     fs::write(p.root.join("api/__init__.py"), "").unwrap();
-    app_in_apps_dir(&mut p, "mail", "api/email");
+    fs::rename(p.root.join("mail"), p.root.join("api/email")).unwrap();
+    edit(&p.root, "api/email/apps.py", |s| {
+        replace_once(s, "name = 'mail'", "name = 'api.email'")
+    });
+    p.app_dirs.push(("mail", "api/email"));
     register_apps(&p, &["api.email"]);
     let old = fs::read_to_string(p.root.join("api/email/apps.py")).unwrap();
     assert!(
