@@ -1717,7 +1717,29 @@ fn assert_hidden_legacy_email_seen(snippet: &str, files: &[(&str, &str)], names:
                 "the MAILERS note names no {name}: {note}"
             );
         }
+        let removal = format!("Django {}", email_settings_removed_in());
+        assert!(
+            note.contains(&removal) && note.contains("remov"),
+            "the MAILERS note does not say that {removal} removes them: {note}"
+        );
     });
+}
+
+/// The release that removes the legacy EMAIL_* settings, as the 6.1 wheel names the warning it
+/// gives for them (`RemovedInDjango2028Warning`: "2028").
+fn email_settings_removed_in() -> String {
+    let code = r#"
+import inspect, re, django.conf
+src = inspect.getsource(django.conf)
+found = re.search(r"EMAIL_SETTING_DEPRECATED_MSG\.format\(name=name\),\s*RemovedInDjango(\w+)Warning", src)
+print(found.group(1))
+"#;
+    support::run(
+        python_tool(&target_venv().join("bin/python")).args(["-c", code]),
+        "reading which release removes EMAIL_* from Django 6.1's source",
+    )
+    .trim()
+    .to_owned()
 }
 
 /// Issue 17, 1: the reproduction of the issue, EMAIL_* set in the branches of `if DEBUG:`.
