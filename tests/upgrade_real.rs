@@ -3,6 +3,11 @@
 //! must survive, every change of Django 6.1's own template (read from a fresh django-admin 6.1
 //! project) must arrive, every file must compile under CPython 3.13, and `manage.py check` must
 //! pass under the real Django 6.1. A conflict appears only where both sides changed a statement.
+//!
+//! Issue 17: every upgrade here is also accounted for (`assert_accounted`): the JSON report
+//! lists, per file, each change between the base's template and the target's with its outcome
+//! (applied, conflict, noted), checked against Python's own reading of the two releases'
+//! django-admin output; and the defects real projects showed each have a test below.
 
 mod support;
 
@@ -1844,6 +1849,23 @@ fn legacy_email_in_a_star_imported_local_settings_keeps_mailers_out() {
     );
 }
 
+/// The same without `try`, imported by its absolute name: `from mysite.local_settings import *`
+/// at the top level, and local_settings.py sets EMAIL_BACKEND.
+#[test]
+fn legacy_email_in_an_absolutely_imported_local_settings_keeps_mailers_out() {
+    if python_opted_out("legacy_email_in_an_absolutely_imported_local_settings_keeps_mailers_out") {
+        return;
+    }
+    assert_hidden_legacy_email_seen(
+        "from mysite.local_settings import *  # noqa: E402,F401,F403\n",
+        &[(
+            "mysite/local_settings.py",
+            "EMAIL_BACKEND = \"django.core.mail.backends.console.EmailBackend\"\n",
+        )],
+        &["EMAIL_BACKEND"],
+    );
+}
+
 /// Settings set through `globals()` (here from DJANGO_* environment variables, a common
 /// pattern) cannot be seen statically: the upgrade says so in a note, naming the construct or
 /// saying that it cannot be seen statically, whatever it decides about MAILERS. (No DJANGO_*
@@ -2156,5 +2178,43 @@ fn the_debug_processor_stays_while_an_app_template_reads_sql_queries() {
         )
         .unwrap();
         "blog/templates/blog/footer.html"
+    });
+}
+
+/// The control: a template that only mentions debugging in its text, and reads neither `debug`
+/// nor `sql_queries`, does not keep the processor (5.2's template dropped it).
+#[test]
+fn a_template_that_only_mentions_debugging_does_not_keep_the_processor() {
+    if python_opted_out("a_template_that_only_mentions_debugging_does_not_keep_the_processor") {
+        return;
+    }
+    let mut p = new_project("4.2", vec![]);
+    p.merged_by_element.push("TEMPLATES");
+    fs::create_dir(p.root.join("templates")).unwrap();
+    fs::write(
+        p.root.join("templates/help.html"),
+        "<p>To debug a page, set DJANGO_DEBUG=1; the debug toolbar lists its sql queries.</p>\n\
+         <p>{{ request.path }}</p>\n",
+    )
+    .unwrap();
+    edit(&p.root, SETTINGS_PY, |s| {
+        replace_once(
+            s,
+            "        'DIRS': [],\n",
+            "        'DIRS': [BASE_DIR / 'templates'],\n",
+        )
+    });
+    assert_runs_on_its_release(&p);
+    assert_clean_upgrade_then(&p, |report| {
+        let settings = fs::read_to_string(p.root.join(SETTINGS_PY)).unwrap();
+        assert!(
+            !settings.contains("context_processors.debug"),
+            "the debug context processor is kept for a template that does not read it:\n{settings}"
+        );
+        let notes = notes(report);
+        assert!(
+            !notes.iter().any(|n| n.contains("templates/help.html")),
+            "a note names templates/help.html: {notes:?}"
+        );
     });
 }
