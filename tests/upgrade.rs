@@ -11,7 +11,7 @@ use std::fs;
 use std::path::Path;
 
 use scaffold::DjangoVersion;
-use support::{generate, listing, scaffold, FIXED_KEY};
+use support::{generate, listing, scaffold, FIXED_KEY, UPGRADE_OUTCOMES, UPGRADE_STATUSES};
 
 /// A project `mysite` with app `blog` registered, as `django` generates it with `layout` flags.
 fn project(dir: &Path, django: DjangoVersion, layout: &[&str]) {
@@ -95,15 +95,7 @@ fn accounted(report: &serde_json::Value) -> BTreeMap<String, (String, Vec<[Strin
         let path = file["path"].as_str().unwrap();
         let status = file["status"].as_str().unwrap();
         assert!(
-            [
-                "unchanged",
-                "changed",
-                "added",
-                "deleted",
-                "conflict",
-                "noted"
-            ]
-            .contains(&status),
+            UPGRADE_STATUSES.contains(&status),
             "{path}: status {status}"
         );
         let count = file["template_changes"]
@@ -123,7 +115,7 @@ fn accounted(report: &serde_json::Value) -> BTreeMap<String, (String, Vec<[Strin
                 "{path}: {key}: kind {kind:?}"
             );
             assert!(
-                ["applied", "conflict", "noted"].contains(&outcome.as_str()),
+                UPGRADE_OUTCOMES.contains(&outcome.as_str()),
                 "{path}: {key}: outcome {outcome:?}"
             );
             let note = &change["note"];

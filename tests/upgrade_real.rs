@@ -20,7 +20,7 @@ use scaffold::DjangoVersion;
 use serde_json::Value;
 use support::{
     cached_venv, default_python, listing, python_opted_out, release, release_venv, scaffold,
-    Listing,
+    Listing, UPGRADE_OUTCOMES, UPGRADE_STATUSES,
 };
 
 /// Every fixture is project `mysite`, made in its own root with `startproject mysite .`.
@@ -758,19 +758,6 @@ fn assert_clean_report(p: &Project, report: &Value, old: &Listing, new: &Listing
     }
 }
 
-/// The file statuses of an upgrade's report.
-const STATUSES: [&str; 6] = [
-    "unchanged",
-    "changed",
-    "added",
-    "deleted",
-    "conflict",
-    "noted",
-];
-
-/// What became of one template change.
-const OUTCOMES: [&str; 3] = ["applied", "conflict", "noted"];
-
 /// Issue 17's accounting, on the report of an upgrade from `renders.base` to `renders.target`:
 /// every file lists each change between the base's template and the target's (a statement, a
 /// comment group, the docstring; a file the template adds or removes counts 1) once, with its
@@ -787,7 +774,10 @@ fn assert_accounted(p: &Project, report: &Value, renders: &Templates) {
         let path = file["path"].as_str().unwrap();
         by_path.insert(path, file);
         let status = file["status"].as_str().unwrap_or_default();
-        assert!(STATUSES.contains(&status), "{path}: status {status:?}");
+        assert!(
+            UPGRADE_STATUSES.contains(&status),
+            "{path}: status {status:?}"
+        );
         let count = file["template_changes"].as_u64().unwrap_or_else(|| {
             panic!("{path}: the report has no integer template_changes: {file:#}")
         });
@@ -811,7 +801,7 @@ fn assert_accounted(p: &Project, report: &Value, renders: &Templates) {
             );
             let outcome = change["outcome"].as_str().unwrap_or_default();
             assert!(
-                OUTCOMES.contains(&outcome),
+                UPGRADE_OUTCOMES.contains(&outcome),
                 "{path}: {key}: outcome {outcome:?}: {file:#}"
             );
             *outcomes.entry(outcome).or_default() += 1;
