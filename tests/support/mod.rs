@@ -558,3 +558,17 @@ pub fn generate(dir: &Path, args: &[&str]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The statuses a file has in `scaffold upgrade`'s JSON report (issue 17 added `noted`: template
+/// changes not applied, each with a note, and the file left as it is).
+pub const UPGRADE_STATUSES: [&str; 6] = [
+    "unchanged",
+    "changed",
+    "added",
+    "deleted",
+    "conflict",
+    "noted",
+];
+
+/// What became of one template change in `scaffold upgrade`'s JSON report.
+pub const UPGRADE_OUTCOMES: [&str; 3] = ["applied", "conflict", "noted"];
