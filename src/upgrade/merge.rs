@@ -648,12 +648,22 @@ impl<'a> Merger<'a> {
         if unit_same(o, ou, b, bu) {
             // Left as generated: the template's version. Where the owner reformatted it
             // (spacing inside a list), only the parts the template changed are replaced.
+            // As generated, it becomes the template's text exactly, unless the finer merge
+            // keeps a part of it (an element the project still needs), with a note.
             let as_generated = own == restyle(b, bu.range.clone(), o.style);
-            if !as_generated {
-                if let Some(verdict) = self.finer(bu, ou, tu) {
+            let saved = (
+                self.notes.len(),
+                self.deleted_by_owner.len(),
+                self.conflicts,
+            );
+            if let Some(verdict) = self.finer(bu, ou, tu) {
+                if !as_generated || verdict.outcome != Outcome::Applied {
                     return verdict;
                 }
             }
+            self.notes.truncate(saved.0);
+            self.deleted_by_owner.truncate(saved.1);
+            self.conflicts = saved.2;
             return Verdict::applied(Decision::Replace(self.theirs_unit(tu, o_indent)));
         }
         if unit_same(o, ou, t, tu) {
