@@ -559,3 +559,116 @@ fn fifos_named_like_modules_do_not_hang_the_upgrade() {
     let base = fs::read_to_string(root.join("mysite/settings/base.py")).unwrap();
     assert!(base.contains("upgraded by 'scaffold upgrade'"), "{base}");
 }
+
+/// Issue 17: a directory of the project that cannot be read (another user's database volume,
+/// mode 0700) is skipped with a note; the rest upgrades. Run unprivileged, since root reads it.
+#[test]
+fn an_unreadable_directory_is_skipped_with_a_note() {
+    use std::os::unix::fs::PermissionsExt;
+    if !support::is_root() {
+        eprintln!("SKIPPED: needs root to make a directory another user cannot read");
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    fs::set_permissions(work.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let root = edited(work.path());
+    let pgdata = root.join("pgdata");
+    fs::create_dir_all(pgdata.join("base")).unwrap();
+    fs::set_permissions(&pgdata, fs::Permissions::from_mode(0o700)).unwrap();
+    // Everything else is nobody's to write, as the owner's own project would be.
+    let chown = std::process::Command::new("chown")
+        .args(["-R", "65534:65534"])
+        .arg(&root)
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    std::os::unix::fs::chown(&pgdata, Some(0), Some(0)).unwrap();
+    let out = support::unprivileged(&root, &["upgrade", "--to", "6.1", "--write"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("note: pgdata: cannot be read (permission denied)"),
+        "{stderr}"
+    );
+    let settings = fs::read_to_string(root.join("mysite/settings.py")).unwrap();
+    assert!(settings.contains("MAILERS"), "{settings}");
+}
+
+/// Issue 17, attacked: files the parser finds hard, inside the size limit, upgrade in bounded
+/// time and memory (each measured by GNU time; the bench times them in a release build), or
+/// are refused at once with one line.
+#[test]
+fn pathological_settings_files_are_bounded() {
+    let cases: Vec<(&str, String, bool)> = vec![
+        (
+            "50,000 nested brackets",
+            format!("X = {}1{}\n", "(".repeat(50_000), ")".repeat(50_000)),
+            true,
+        ),
+        (
+            "60,000 +1 terms",
+            format!("X = 1{}\n", "+1".repeat(60_000)),
+            true,
+        ),
+        (
+            "20,000 comment lines",
+            "# a comment line that an owner left\n".repeat(20_000),
+            true,
+        ),
+        (
+            "80,000 statements on one line",
+            format!("{}\n", "a=1;".repeat(80_000)),
+            true,
+        ),
+        ("1 MB of x", "x\n".repeat(500_000), false),
+    ];
+    for (what, appended, upgrades) in cases {
+        let work = tempfile::tempdir().unwrap();
+        let root = edited(work.path());
+        let settings = root.join("mysite/settings.py");
+        let mut text = fs::read_to_string(&settings).unwrap();
+        text.push_str(&appended);
+        fs::write(&settings, &text).unwrap();
+        let report = tempfile::NamedTempFile::new().unwrap();
+        let started = std::time::Instant::now();
+        let out = std::process::Command::new("/usr/bin/time")
+            .arg("-f")
+            .arg("%M")
+            .arg("-o")
+            .arg(report.path())
+            .arg(support::scaffold_path())
+            .args(["upgrade", "--to", "6.1", "--write"])
+            .current_dir(&root)
+            .output()
+            .unwrap();
+        let took = started.elapsed();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let peak_kib: u64 = fs::read_to_string(report.path())
+            .unwrap()
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or(u64::MAX);
+        if upgrades {
+            assert_eq!(out.status.code(), Some(0), "{what}: {stderr}");
+            let after = fs::read_to_string(&settings).unwrap();
+            assert!(
+                after.ends_with(&appended),
+                "{what}: the owner's lines moved"
+            );
+            assert!(after.contains("MAILERS"), "{what}");
+        } else {
+            assert_eq!(out.status.code(), Some(1), "{what}: {stderr}");
+            assert_eq!(stderr.lines().count(), 1, "{what}: {stderr}");
+            assert!(
+                stderr.contains("more than 100000 lines"),
+                "{what}: {stderr}"
+            );
+            assert_eq!(fs::read_to_string(&settings).unwrap(), text, "{what}");
+        }
+        // A debug build under a loaded test run: generous bounds that the old build broke by
+        // far (a stack overflow, a minute, 891 MB).
+        assert!(took.as_secs() < 30, "{what}: {took:?}");
+        assert!(peak_kib < 400 * 1024, "{what}: {peak_kib} KiB");
+    }
+}
