@@ -2,6 +2,7 @@
 //! exit codes (0 done, 1 refused, 2 usage error).
 
 mod chooser;
+mod progress;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -444,6 +445,7 @@ fn request(kind: Kind, common: &CommonArgs) -> Request {
         options.max_size = common.max_template_size;
         options.timeout = std::time::Duration::from_secs_f64(common.timeout);
         options.verbosity = common.verbosity;
+        options.progress = progress::download_bar(common.verbosity);
         options
     });
     request
