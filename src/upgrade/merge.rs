@@ -184,7 +184,7 @@ fn all_applied(changes: Vec<(String, ChangeKind)>) -> Vec<Change> {
         .collect()
 }
 
-fn parsed(text: &str, cx: &Context) -> Result<Option<Source>, Refused> {
+fn parsed(text: &str, cx: &Context) -> Result<Option<std::rc::Rc<Source>>, Refused> {
     match Source::parse_bounded(text) {
         Ok(source) => Ok(Some(source)),
         Err(ParseError::Invalid) => Ok(None),

@@ -6,7 +6,9 @@
 //! comments on its lines, a run of comment lines without a blank line between them, or the
 //! docstring. Blank lines between units are gaps, which the merge keeps as the owner spaced them.
 
+use std::cell::RefCell;
 use std::ops::{ControlFlow, Range};
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use tree_sitter::{Node, ParseOptions, Parser, Tree};
@@ -44,6 +46,14 @@ pub enum ParseError {
 /// would take 600 MB.
 pub(crate) const MAX_LINES: usize = 100_000;
 
+/// How much text the parse cache keeps (with its trees, about 50 times as much memory): one
+/// settings file at the size limit, or many small files.
+const CACHE_BYTES: usize = (2 << 20) + (64 << 10);
+
+thread_local! {
+    static PARSED: RefCell<Vec<Rc<Source>>> = const { RefCell::new(Vec::new()) };
+}
+
 /// How long one parse may take before the file is refused (a 2 MiB settings file of ordinary
 /// statements parses in well under a second here).
 const PARSE_DEADLINE: Duration = Duration::from_secs(2);
@@ -51,8 +61,31 @@ const PARSE_DEADLINE: Duration = Duration::from_secs(2);
 impl Source {
     /// Parses `text`; None when it is not Python that tree-sitter parses without an error, or
     /// when it is refused (see [`Source::parse_bounded`]).
-    pub fn parse(text: &str) -> Option<Source> {
+    pub fn parse(text: &str) -> Option<Rc<Source>> {
         Source::parse_bounded(text).ok()
+    }
+
+    /// [`Source::parse_uncached`] through a cache of the texts parsed last (at most
+    /// [`CACHE_BYTES`] of text): an upgrade reads the owner's settings file in the merge, in
+    /// Django's rules and in its checks of the result, and parses each text once.
+    pub fn parse_bounded(text: &str) -> Result<Rc<Source>, ParseError> {
+        let hit = PARSED.with_borrow(|cache| cache.iter().find(|s| s.text == text).cloned());
+        if let Some(source) = hit {
+            return Ok(source);
+        }
+        // Room first, so that a large file's tree is not held twice.
+        PARSED.with_borrow_mut(|cache| {
+            while !cache.is_empty()
+                && cache.iter().map(|s| s.text.len()).sum::<usize>() + text.len() > CACHE_BYTES
+            {
+                cache.remove(0);
+            }
+        });
+        let source = Rc::new(Source::parse_uncached(text)?);
+        if text.len() <= CACHE_BYTES {
+            PARSED.with_borrow_mut(|cache| cache.push(Rc::clone(&source)));
+        }
+        Ok(source)
     }
 
     /// Parses `text` within [`MAX_LINES`] and [`PARSE_DEADLINE`].
@@ -62,7 +95,7 @@ impl Source {
     /// takes n² steps: 20,000 took a minute. The parser is shown the text with the inner lines
     /// of every run of whole-line comments blanked (offsets unchanged); those lines are kept
     /// as [`Source::hidden`] comments and count wherever comments count.
-    pub fn parse_bounded(text: &str) -> Result<Source, ParseError> {
+    fn parse_uncached(text: &str) -> Result<Source, ParseError> {
         let statements = text.bytes().filter(|b| *b == b'\n' || *b == b';').count();
         if statements > MAX_LINES {
             return Err(ParseError::Refused(format!(
