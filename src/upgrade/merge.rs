@@ -188,11 +188,7 @@ fn parsed(text: &str, cx: &Context) -> Result<Option<std::rc::Rc<Source>>, Refus
     match Source::parse_bounded(text) {
         Ok(source) => Ok(Some(source)),
         Err(ParseError::Invalid) => Ok(None),
-        Err(ParseError::Refused(why)) => Err(Refused(format!(
-            "{} is not merged: {why}; scaffold upgrade merges generated files of at most {} lines",
-            cx.file,
-            super::python::MAX_LINES
-        ))),
+        Err(ParseError::Refused(why)) => Err(Refused(format!("{} is not merged: {why}", cx.file))),
     }
 }
 
@@ -217,14 +213,14 @@ fn merge_as(
         });
     }
     if !python {
-        return Ok(lines(base, ours, theirs, cx));
+        return lines(base, ours, theirs, cx);
     }
     let o = match parsed(ours, cx)? {
         Some(o) => o,
-        None => return Ok(lines(base, ours, theirs, cx)),
+        None => return lines(base, ours, theirs, cx),
     };
     let (Some(b), Some(t)) = (parsed(base, cx)?, parsed(theirs, cx)?) else {
-        return Ok(lines(base, ours, theirs, cx));
+        return lines(base, ours, theirs, cx);
     };
     let mut merger = Merger {
         b: &b,
@@ -285,10 +281,21 @@ fn describe_key(key: &str) -> String {
     key.to_owned()
 }
 
+/// The largest file merged by lines: diffy's diff has no deadline, and takes seconds on a
+/// few megabytes.
+const MAX_LINE_MERGE: usize = 512 << 10;
+
 /// The line-based merge, for what the parser cannot map.
-fn lines(base: &str, ours: &str, theirs: &str, cx: &Context) -> Merged {
+fn lines(base: &str, ours: &str, theirs: &str, cx: &Context) -> Result<Merged, Refused> {
+    if ours.len() > MAX_LINE_MERGE {
+        return Err(Refused(format!(
+            "{} is not merged: it is merged by lines (it is not Python that parses), and a line merge takes files of at most {} KiB",
+            cx.file,
+            MAX_LINE_MERGE >> 10
+        )));
+    }
     let (text, conflicts) = text_merge(base, ours, theirs, cx.theirs_label);
-    Merged {
+    Ok(Merged {
         text,
         conflicts,
         notes: Vec::new(),
@@ -302,7 +309,7 @@ fn lines(base: &str, ours: &str, theirs: &str, cx: &Context) -> Merged {
             },
             note: None,
         }],
-    }
+    })
 }
 
 /// diffy's three-way merge with the markers labelled for the reader; the number of conflicts.

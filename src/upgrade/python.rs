@@ -99,7 +99,7 @@ impl Source {
         let statements = text.bytes().filter(|b| *b == b'\n' || *b == b';').count();
         if statements > MAX_LINES {
             return Err(ParseError::Refused(format!(
-                "it has more than {MAX_LINES} lines or statements"
+                "it has more than {MAX_LINES} lines or statements, more than scaffold upgrade parses"
             )));
         }
         let hidden = hidden_comment_lines(text);
@@ -188,7 +188,7 @@ fn parse_within(text: &str, deadline: Duration) -> Result<Tree, ParseError> {
     match tree {
         Some(tree) => Ok(tree),
         None if late => Err(ParseError::Refused(format!(
-            "it takes longer than {} s to parse",
+            "parsing it takes longer than {} s, more than scaffold upgrade spends on a file",
             deadline.as_secs()
         ))),
         None => Err(ParseError::Invalid),
