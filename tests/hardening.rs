@@ -941,3 +941,428 @@ fn ctrl_c_is_prompt_during_a_long_render() {
         Duration::from_millis(500),
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// 7. Round 2 (issue 18): `--check`, `--register`, venv detection and terminal output.
+
+/// Every run here gets a private sandbox below cargo's target/tmp (no shared `/tmp` above it,
+/// where another user's `.venv` could be) and a private `TMPDIR` inside it; it runs with a
+/// time limit and an address-space limit, its peak memory measured by GNU time, and is killed
+/// by its process id when the time is up.
+mod round2 {
+    use super::*;
+    use std::os::unix::process::CommandExt;
+
+    pub(super) struct Sandbox {
+        dir: tempfile::TempDir,
+    }
+
+    impl Sandbox {
+        pub(super) fn new() -> Self {
+            let dir = tempfile::Builder::new()
+                .prefix("round2-")
+                .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+                .unwrap();
+            fs::create_dir(dir.path().join("tmp")).unwrap();
+            Sandbox { dir }
+        }
+
+        pub(super) fn path(&self) -> &Path {
+            self.dir.path()
+        }
+
+        /// scaffold with `args` in `cwd`, no active venv, the private TMPDIR, no colour.
+        pub(super) fn command(&self, cwd: &Path, args: &[&str]) -> Command {
+            let mut cmd = Command::new(scaffold_path());
+            cmd.current_dir(cwd)
+                .args(args)
+                .env_remove("VIRTUAL_ENV")
+                .env_remove("PYTHONPATH")
+                .env("TMPDIR", self.path().join("tmp"))
+                .env("NO_COLOR", "1");
+            cmd
+        }
+    }
+
+    pub(super) struct Ran {
+        pub(super) code: Option<i32>,
+        pub(super) stdout: Vec<u8>,
+        pub(super) stderr: String,
+        pub(super) peak_kib: i64,
+        pub(super) elapsed: Duration,
+    }
+
+    impl Ran {
+        pub(super) fn stdout(&self) -> String {
+            String::from_utf8_lossy(&self.stdout).into_owned()
+        }
+    }
+
+    /// Runs `cmd` under GNU time with stdout and stderr in files (at most the first 4 MiB of
+    /// each is read back), 2 GiB of address space and the time `limit`; panics, after killing
+    /// it, when it outlives the limit.
+    pub(super) fn bounded(cmd: Command, limit: Duration) -> Ran {
+        bounded_with(cmd, limit, 2 << 30, None)
+    }
+
+    pub(super) fn bounded_with(
+        cmd: Command,
+        limit: Duration,
+        address_space: u64,
+        open_files: Option<u64>,
+    ) -> Ran {
+        let outputs = tempfile::Builder::new()
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .unwrap();
+        let (report, out_path, err_path) = (
+            outputs.path().join("time"),
+            outputs.path().join("stdout"),
+            outputs.path().join("stderr"),
+        );
+        let mut timed = Command::new("/usr/bin/time");
+        timed
+            .arg("-f")
+            .arg("%M")
+            .arg("-o")
+            .arg(&report)
+            .arg(cmd.get_program())
+            .args(cmd.get_args());
+        if let Some(dir) = cmd.get_current_dir() {
+            timed.current_dir(dir);
+        }
+        for (key, value) in cmd.get_envs() {
+            match value {
+                Some(value) => timed.env(key, value),
+                None => timed.env_remove(key),
+            };
+        }
+        timed
+            .stdin(Stdio::null())
+            .stdout(fs::File::create(&out_path).unwrap())
+            .stderr(fs::File::create(&err_path).unwrap());
+        // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            timed.pre_exec(move || {
+                let lim = libc::rlimit {
+                    rlim_cur: address_space,
+                    rlim_max: address_space,
+                };
+                libc::setrlimit(libc::RLIMIT_AS, &lim);
+                if let Some(n) = open_files {
+                    let lim = libc::rlimit {
+                        rlim_cur: n,
+                        rlim_max: n,
+                    };
+                    libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+                }
+                Ok(())
+            });
+        }
+        let start = Instant::now();
+        let mut child = timed.spawn().expect("GNU time at /usr/bin/time");
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if start.elapsed() > limit {
+                kill_tree(child.id());
+                let _ = child.wait();
+                panic!(
+                    "still running after {limit:?}: {:?}; stderr: {}",
+                    cmd.get_args().collect::<Vec<_>>(),
+                    head(&err_path)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let elapsed = start.elapsed();
+        let text = fs::read_to_string(&report).unwrap_or_default();
+        let peak_kib = text
+            .lines()
+            .filter_map(|l| l.trim().parse::<i64>().ok())
+            .next_back()
+            .unwrap_or(-1);
+        // GNU time reports a signal as "Command terminated by signal N" and exits 128+N.
+        let code = if text.contains("terminated by signal") {
+            None
+        } else {
+            status.code()
+        };
+        Ran {
+            code,
+            stdout: read_head(&out_path),
+            stderr: head(&err_path),
+            peak_kib,
+            elapsed,
+        }
+    }
+
+    fn read_head(path: &Path) -> Vec<u8> {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        if let Ok(file) = fs::File::open(path) {
+            let _ = file.take(4 << 20).read_to_end(&mut bytes);
+        }
+        bytes
+    }
+
+    fn head(path: &Path) -> String {
+        String::from_utf8_lossy(&read_head(path)).into_owned()
+    }
+
+    /// Kills `pid` (GNU time) and its children, by id.
+    fn kill_tree(pid: u32) {
+        let children =
+            fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        for child in children.split_whitespace() {
+            if let Ok(child) = child.parse::<i32>() {
+                // SAFETY: kill has no memory-safety preconditions.
+                unsafe { libc::kill(child, libc::SIGKILL) };
+            }
+        }
+        // SAFETY: as above.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    }
+
+    /// Refused: exit 1, one `error:` line (a `hint:` line may follow), nothing on stdout.
+    pub(super) fn assert_refused(ran: &Ran, what: &str) {
+        assert_eq!(ran.code, Some(1), "{what}: {}", ran.stderr);
+        assert!(ran.stdout.is_empty(), "{what}: stdout {}", ran.stdout());
+        let lines: Vec<&str> = ran.stderr.lines().collect();
+        assert!(
+            !lines.is_empty() && lines[0].starts_with("error: ") && lines.len() <= 2,
+            "{what}: {}",
+            ran.stderr
+        );
+        if lines.len() == 2 {
+            assert!(lines[1].starts_with("hint: "), "{what}: {}", ran.stderr);
+        }
+    }
+
+    pub(super) fn mkfifo(path: &Path) {
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            path,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o644),
+            0,
+        )
+        .unwrap();
+    }
+}
+
+use round2::{bounded, mkfifo, Sandbox};
+
+/// Item 1: `--check` of a `./NAME` that is a link is refused, as the real run refuses it, and
+/// nothing from behind the link is printed, in text or JSON, for startproject and startapp.
+#[test]
+fn round2_check_refuses_a_linked_name_and_prints_nothing_behind_it() {
+    let sandbox = Sandbox::new();
+    let d = sandbox.path();
+    fs::create_dir_all(d.join("home/.ssh")).unwrap();
+    fs::write(d.join("home/.ssh/id_rsa"), "PRIVATE KEY\n").unwrap();
+    fs::create_dir(d.join("snap")).unwrap();
+    symlink(d.join("home"), d.join("snap/mysite")).unwrap();
+    let before = listing(d);
+    for (args, json) in [
+        (
+            &[
+                "startproject",
+                "mysite",
+                "--django",
+                "6.1",
+                "--secret-key",
+                "k",
+                "--check",
+            ][..],
+            false,
+        ),
+        (
+            &[
+                "startproject",
+                "mysite",
+                "--django",
+                "6.1",
+                "--secret-key",
+                "k",
+                "--check",
+                "--output-format",
+                "json",
+            ][..],
+            true,
+        ),
+        (
+            &["startapp", "mysite", "--django", "6.1", "--check"][..],
+            false,
+        ),
+        (
+            &[
+                "startapp",
+                "mysite",
+                "--django",
+                "6.1",
+                "--check",
+                "--output-format",
+                "json",
+            ][..],
+            true,
+        ),
+    ] {
+        let ran = bounded(
+            sandbox.command(&d.join("snap"), args),
+            Duration::from_secs(20),
+        );
+        assert!(
+            !ran.stdout().contains("PRIVATE") && !ran.stderr.contains("PRIVATE"),
+            "{args:?}"
+        );
+        assert!(
+            !ran.stdout().contains("id_rsa"),
+            "{args:?}: {}",
+            ran.stdout()
+        );
+        if json {
+            assert_eq!(ran.code, Some(1), "{args:?}");
+            let report: serde_json::Value = serde_json::from_slice(&ran.stdout)
+                .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", ran.stdout()));
+            let error = report["error"].as_str().unwrap_or_default();
+            assert!(error.contains("symbolic link"), "{args:?}: {report}");
+        } else {
+            round2::assert_refused(&ran, &format!("{args:?}"));
+            assert!(
+                ran.stderr.contains("symbolic link"),
+                "{args:?}: {}",
+                ran.stderr
+            );
+        }
+    }
+    assert_eq!(listing(d), before);
+}
+
+/// Item 2: a `pyvenv.cfg` that is a link to /dev/zero or a fifo, or a fifo itself, is not
+/// read: every command that looks for a venv finishes at once with bounded memory.
+#[test]
+fn round2_a_venv_config_that_is_a_device_or_fifo_never_blocks() {
+    let sandbox = Sandbox::new();
+    let d = sandbox.path();
+    for case in ["dev-zero", "fifo-link", "fifo"] {
+        let work = d.join(case);
+        fs::create_dir_all(work.join(".venv")).unwrap();
+        match case {
+            "dev-zero" => symlink("/dev/zero", work.join(".venv/pyvenv.cfg")).unwrap(),
+            "fifo-link" => {
+                mkfifo(&work.join("fifo"));
+                symlink(work.join("fifo"), work.join(".venv/pyvenv.cfg")).unwrap();
+            }
+            _ => mkfifo(&work.join(".venv/pyvenv.cfg")),
+        }
+        for args in [
+            &["startproject", "mysite", "--dry-run"][..],
+            &["startproject", "mysite", "--secret-key", "k", "--check"][..],
+            &["startapp", "blog", "--django", "6.1", "--dry-run"][..],
+            // Last: it writes ./mysite.
+            &[
+                "new",
+                "mysite",
+                "--layout",
+                "classic",
+                "--settings",
+                "single",
+                "--no-project-files",
+                "--yes",
+            ][..],
+        ] {
+            let ran = bounded(sandbox.command(&work, args), Duration::from_secs(10));
+            assert!(
+                ran.elapsed < Duration::from_secs(5),
+                "{case} {args:?}: {:?}",
+                ran.elapsed
+            );
+            assert!(
+                ran.peak_kib < 100_000,
+                "{case} {args:?}: {} KiB",
+                ran.peak_kib
+            );
+            assert!(
+                ran.code.is_some(),
+                "{case} {args:?}: killed; {}",
+                ran.stderr
+            );
+        }
+    }
+}
+
+/// Item 3: a `.venv` above the target counts only when it belongs to the user running scaffold
+/// or to root: another user's, with a Django 5.2 in it, changes nothing.
+#[test]
+fn round2_a_venv_above_owned_by_another_user_is_ignored() {
+    if !support::is_root() {
+        eprintln!("not root: cannot make a .venv owned by another user; skipped");
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let d = sandbox.path();
+    let shared = d.join("shared");
+    let site = shared.join(".venv/lib/python3.12/site-packages/django-5.2.1.dist-info");
+    fs::create_dir_all(&site).unwrap();
+    fs::write(shared.join(".venv/pyvenv.cfg"), "version = 3.12.1\n").unwrap();
+    fs::create_dir(shared.join("work")).unwrap();
+    let settings = |ran: &round2::Ran| ran.stdout();
+    // Root's own .venv counts.
+    let ran = bounded(
+        sandbox.command(
+            &shared.join("work"),
+            &["startproject", "mysite", "--dry-run", "-v", "2"],
+        ),
+        Duration::from_secs(20),
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let ran = bounded(
+        sandbox.command(
+            &shared.join("work"),
+            &["startproject", "mysite", "--secret-key", "k"],
+        ),
+        Duration::from_secs(20),
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let text = fs::read_to_string(shared.join("work/mysite/mysite/settings.py")).unwrap();
+    assert!(text.contains("using Django 5.2"), "{}", settings(&ran));
+    fs::remove_dir_all(shared.join("work/mysite")).unwrap();
+    // Another user's does not.
+    let status = Command::new("chown")
+        .args(["-R", "65534:65534"])
+        .arg(shared.join(".venv"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let ran = bounded(
+        sandbox.command(
+            &shared.join("work"),
+            &["startproject", "mysite", "--secret-key", "k"],
+        ),
+        Duration::from_secs(20),
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let text = fs::read_to_string(shared.join("work/mysite/mysite/settings.py")).unwrap();
+    assert!(text.contains("using Django 6.1"), "{text}");
+    // And a linked .venv (not named by the user) is not followed either.
+    fs::remove_dir_all(shared.join("work/mysite")).unwrap();
+    let status = Command::new("chown")
+        .args(["-R", "0:0"])
+        .arg(shared.join(".venv"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    fs::rename(shared.join(".venv"), shared.join("real-venv")).unwrap();
+    symlink(shared.join("real-venv"), shared.join(".venv")).unwrap();
+    let ran = bounded(
+        sandbox.command(
+            &shared.join("work"),
+            &["startproject", "mysite", "--secret-key", "k"],
+        ),
+        Duration::from_secs(20),
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let text = fs::read_to_string(shared.join("work/mysite/mysite/settings.py")).unwrap();
+    assert!(text.contains("using Django 6.1"), "{text}");
+}

@@ -138,8 +138,16 @@ pub fn compare(prepared: &Prepared, umask: u32) -> Result<Comparison, Error> {
     let root = prepared.root();
     // The command creates the target itself when no DIRECTORY was given (see the module docs).
     let own_root = !prepared.destination.overlay;
-    let differences = match handle::open_dir(root) {
+    // `./NAME` is the command's own, found and not named: a link there is refused, as the real
+    // run refuses it, and nothing behind it is read. A DIRECTORY the user named is followed.
+    let opened = if own_root {
+        handle::open_dir_not_linked(root)
+    } else {
+        handle::open_dir(root)
+    };
+    let differences = match opened {
         Ok(fd) => compare_tree(&prepared.plan, fd.as_fd(), root, own_root, umask)?,
+        Err(_) if own_root && is_link(root) => return Err(Error::LinkNotCompared(root.to_owned())),
         Err(e) if e.kind() == io::ErrorKind::NotFound => all_missing(&prepared.plan, umask)?,
         Err(e) if e.kind() == io::ErrorKind::NotADirectory => {
             return Err(Error::NotADirectory(root.to_owned()))
@@ -155,6 +163,10 @@ pub fn compare(prepared: &Prepared, umask: u32) -> Result<Comparison, Error> {
         files: prepared.plan.files().count(),
         differences,
     })
+}
+
+fn is_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
 
 /// The mode the writer gives a plan entry: its mode under the umask (files are created with it,
