@@ -153,7 +153,7 @@ pub fn open_file_beneath(base: BorrowedFd<'_>, rel: &Path) -> io::Result<(File, 
 /// link, no fifo or device, non-blocking), refusing one of more than `limit` bytes: by the size
 /// of the open file, and again by what the read returns, so that a file growing meanwhile is
 /// not read past the limit.
-pub fn read_beneath(base: BorrowedFd<'_>, rel: &Path, limit: u64) -> io::Result<Vec<u8>> {
+pub fn read_beneath(base: BorrowedFd<'_>, rel: &Path, limit: u64) -> io::Result<(Vec<u8>, Stat)> {
     use std::io::Read;
     let too_large = || {
         io::Error::new(
@@ -173,7 +173,7 @@ pub fn read_beneath(base: BorrowedFd<'_>, rel: &Path, limit: u64) -> io::Result<
     if bytes.len() as u64 > limit {
         return Err(too_large());
     }
-    Ok(bytes)
+    Ok((bytes, stat))
 }
 
 /// Opens the directory at `path` following links in its parent (the part the user named) but

@@ -211,7 +211,7 @@ fn names_beneath(env: BorrowedFd<'_>, rel: &Path) -> Vec<String> {
 fn read(fd: BorrowedFd<'_>, env: &Path, place: String) -> Installed {
     let python = handle::read_beneath(fd, Path::new("pyvenv.cfg"), MAX_PYVENV_CFG)
         .ok()
-        .and_then(|cfg| pyvenv_python(&String::from_utf8_lossy(&cfg)));
+        .and_then(|(cfg, _)| pyvenv_python(&String::from_utf8_lossy(&cfg)));
     let mut libs: Vec<String> = names_beneath(fd, Path::new("lib"))
         .into_iter()
         .filter(|name| name.starts_with("python3."))

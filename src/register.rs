@@ -5,16 +5,20 @@
 //! settings text; the write itself (atomic replace, together with the app's files) is
 //! [`crate::write`]'s. Anything it cannot read as a plain literal list is refused, never guessed.
 
-use std::os::unix::fs::MetadataExt;
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 
 use tree_sitter::{Node, Parser, Tree};
 
 use crate::error::Error;
-use crate::handle::Identity;
+use crate::handle::{self, Identity};
 
 /// How deep `from .base import *` chains are followed.
 const MAX_STAR_IMPORTS: usize = 8;
+
+/// The largest manage.py or settings module read, as upgrade's limit for the files it merges.
+const MAX_SOURCE: u64 = crate::upgrade::MAX_FILE_SIZE;
 
 /// The planned edit of one settings file.
 #[derive(Debug, Clone)]
@@ -54,8 +58,13 @@ pub fn plan(app_root: &Path) -> Result<Registration, Error> {
         why,
     };
 
+    // The project is found, not named: below it, manage.py and the settings modules are read
+    // as untrusted (SPEC 11): regular files only, no link on the way, non-blocking, bounded.
+    let project_fd = handle::open_dir(project)
+        .map_err(|e| refuse(format!("cannot open {}: {e}", project.display())))?;
     let manage = project.join("manage.py");
-    let source = read_utf8(&manage).map_err(&refuse)?;
+    let (source, _) =
+        read_utf8(project_fd.as_fd(), project, Path::new("manage.py")).map_err(&refuse)?;
     let module = settings_module(&source)
         .ok_or_else(|| {
             refuse(format!(
@@ -64,25 +73,18 @@ pub fn plan(app_root: &Path) -> Result<Registration, Error> {
             ))
         })?;
 
-    let (settings, source, tree) = defining_module(project, &module).map_err(&refuse)?;
+    let (settings, source, tree, stat) =
+        defining_module(project_fd.as_fd(), project, &module).map_err(&refuse)?;
     let edited = add_to_installed_apps(&source, &tree, &app)
         .map_err(|why| refuse(format!("{}: {why}", settings.display())))?;
 
-    let meta = std::fs::symlink_metadata(&settings)
-        .map_err(|e| refuse(format!("cannot inspect {}: {e}", settings.display())))?;
-    if !meta.file_type().is_file() {
-        return Err(refuse(format!(
-            "{} is not a regular file (a link?); scaffold replaces only regular files",
-            settings.display()
-        )));
-    }
-    let mode = meta.mode() & 0o7777;
+    let mode = stat.st_mode & 0o7777;
     if !crate::handle::writable(&settings, mode) {
         return Err(refuse(format!("{} is read-only", settings.display())));
     }
     Ok(Registration {
         app,
-        identity: Identity::from_parts(meta.dev(), meta.ino()),
+        identity: Identity::of(&stat),
         mode,
         original: source.into_bytes(),
         edited: edited.into_bytes(),
@@ -117,9 +119,18 @@ fn is_identifier(part: &str) -> bool {
         && chars.all(unicode_ident::is_xid_continue)
 }
 
-fn read_utf8(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8", path.display()))
+/// The file `rel` below the project, read as [`handle::read_beneath`] reads (a regular file, no
+/// link, non-blocking, at most [`MAX_SOURCE`] bytes), as UTF-8 text.
+fn read_utf8(
+    project_fd: BorrowedFd<'_>,
+    project: &Path,
+    rel: &Path,
+) -> Result<(String, rustix::fs::Stat), String> {
+    let path = project.join(rel);
+    let (bytes, stat) = handle::read_beneath(project_fd, rel, MAX_SOURCE)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8", path.display()))?;
+    Ok((text, stat))
 }
 
 fn parse(source: &str) -> Option<Tree> {
@@ -182,44 +193,70 @@ fn settings_module(source: &str) -> Option<String> {
     found.filter(|m| m.split('.').all(is_identifier))
 }
 
+/// Calls `f` on `node` and every node below it, in document order. Iterative, with the tree
+/// cursor's own stack: any nesting depth (50,000 parentheses) walks without recursion.
 fn visit<'t>(node: Node<'t>, f: &mut impl FnMut(Node<'t>)) {
-    f(node);
     let mut cursor = node.walk();
-    for child in node.children(&mut cursor) {
-        visit(child, f);
+    loop {
+        f(cursor.node());
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+        }
     }
 }
 
-/// The file of a dotted module under `project`: `a/b.py` or `a/b/__init__.py`, and whether it
-/// is a package.
-fn module_file(project: &Path, module: &str) -> Option<(PathBuf, bool)> {
-    let base: PathBuf = project.join(module.split('.').collect::<PathBuf>());
-    let file = base.with_extension("py");
-    if file.is_file() {
-        return Some((file, false));
-    }
-    let package = base.join("__init__.py");
-    package.is_file().then_some((package, true))
+/// The file of a dotted module under the project, relative to it, as Python chooses it (see
+/// [`crate::settings::module_file`]), and whether it is a package. A link on the way is an
+/// error, not a missing file.
+fn module_file(
+    project_fd: BorrowedFd<'_>,
+    project: &Path,
+    module: &str,
+) -> Result<Option<(PathBuf, bool)>, String> {
+    crate::settings::module_file(module, |rel| match handle::stat_beneath(project_fd, rel) {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(format!("cannot read {}: {e}", project.join(rel).display())),
+    })
 }
 
 /// The settings module that defines INSTALLED_APPS: `module` itself, or the module its star
 /// imports (`from .base import *`) lead to, the last one first as Python's would win.
-fn defining_module(project: &Path, module: &str) -> Result<(PathBuf, String, Tree), String> {
+type Defining = (PathBuf, String, Tree, rustix::fs::Stat);
+
+fn defining_module(
+    project_fd: BorrowedFd<'_>,
+    project: &Path,
+    module: &str,
+) -> Result<Defining, String> {
     let mut module = module.to_owned();
     let mut seen = Vec::new();
     for _ in 0..MAX_STAR_IMPORTS {
-        let (path, is_package) = module_file(project, &module).ok_or_else(|| {
+        let (rel, is_package) = module_file(project_fd, project, &module)?.ok_or_else(|| {
             format!(
                 "the settings module {module} is not a file under {}",
                 project.display()
             )
         })?;
-        let source = read_utf8(&path)?;
+        let path = project.join(&rel);
+        let (source, stat) = read_utf8(project_fd, project, &rel)?;
         let tree =
             parse(&source).ok_or_else(|| format!("{} does not parse as Python", path.display()))?;
         seen.push(path.display().to_string());
         if installed_apps_assignment(&tree, &source).is_some() {
-            return Ok((path, source, tree));
+            return Ok((path, source, tree, stat));
         }
         let package = if is_package {
             module.clone()
@@ -230,8 +267,9 @@ fn defining_module(project: &Path, module: &str) -> Result<(PathBuf, String, Tre
                 .unwrap_or_default()
         };
         match last_star_import(&tree, &source, &package) {
-            Some(next) => module = next,
-            None => break,
+            Ok(Some(next)) => module = next,
+            Ok(None) => break,
+            Err(why) => return Err(format!("{}: {why}", path.display())),
         }
     }
     Err(format!(
@@ -240,8 +278,9 @@ fn defining_module(project: &Path, module: &str) -> Result<(PathBuf, String, Tre
     ))
 }
 
-/// The module of the last `from X import *` at the top level, resolved against `package`.
-fn last_star_import(tree: &Tree, source: &str, package: &str) -> Option<String> {
+/// The module of the last `from X import *` at the top level, resolved against `package`. A
+/// relative import that goes above the top-level package is refused, as Python refuses it.
+fn last_star_import(tree: &Tree, source: &str, package: &str) -> Result<Option<String>, String> {
     let root = tree.root_node();
     let mut cursor = root.walk();
     let mut last = None;
@@ -266,9 +305,14 @@ fn last_star_import(tree: &Tree, source: &str, package: &str) -> Option<String> 
             rest.to_owned()
         } else {
             let mut parts: Vec<&str> = package.split('.').filter(|p| !p.is_empty()).collect();
-            for _ in 1..dots {
-                parts.pop();
+            if dots > parts.len() {
+                return Err(format!(
+                    "`{}` goes above the top-level package (Python raises ImportError: attempted \
+                     relative import beyond top-level package)",
+                    first_line(text(statement, source))
+                ));
             }
+            parts.truncate(parts.len() + 1 - dots);
             if !rest.is_empty() {
                 parts.push(rest);
             }
@@ -276,7 +320,7 @@ fn last_star_import(tree: &Tree, source: &str, package: &str) -> Option<String> 
         };
         last = Some(resolved);
     }
-    last
+    Ok(last)
 }
 
 /// The right-hand side of the last top-level `INSTALLED_APPS = ...`.
@@ -570,14 +614,28 @@ mod tests {
         let source = "from .base import *  # noqa\nfrom os import path\n";
         let tree = parse(source).unwrap();
         assert_eq!(
-            last_star_import(&tree, source, "mysite.settings").as_deref(),
+            last_star_import(&tree, source, "mysite.settings")
+                .unwrap()
+                .as_deref(),
             Some("mysite.settings.base")
         );
         let source = "from ..common import *\n";
         let tree = parse(source).unwrap();
         assert_eq!(
-            last_star_import(&tree, source, "mysite.settings").as_deref(),
+            last_star_import(&tree, source, "mysite.settings")
+                .unwrap()
+                .as_deref(),
             Some("mysite.common")
+        );
+        for escaping in ["from .. import *\n", "from ...x import *\n"] {
+            let tree = parse(escaping).unwrap();
+            let err = last_star_import(&tree, escaping, "mysite").unwrap_err();
+            assert!(err.contains("beyond top-level package"), "{err}");
+        }
+        let tree = parse("from . import *\n").unwrap();
+        assert_eq!(
+            last_star_import(&tree, "from . import *\n", "mysite").unwrap(),
+            Some("mysite".to_owned())
         );
     }
 }

@@ -1139,6 +1139,22 @@ mod round2 {
         }
     }
 
+    /// A project made by scaffold (`--django` as given) in `dir`.
+    pub(super) fn project(sandbox: &Sandbox, dir: &Path, django: &str) {
+        fs::create_dir_all(dir).unwrap();
+        let args = [
+            "startproject",
+            "mysite",
+            ".",
+            "--django",
+            django,
+            "--secret-key",
+            "k",
+        ];
+        let ran = bounded(sandbox.command(dir, &args), Duration::from_secs(30));
+        assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    }
+
     pub(super) fn mkfifo(path: &Path) {
         rustix::fs::mknodat(
             rustix::fs::CWD,
@@ -1365,4 +1381,156 @@ fn round2_a_venv_above_owned_by_another_user_is_ignored() {
     assert_eq!(ran.code, Some(0), "{}", ran.stderr);
     let text = fs::read_to_string(shared.join("work/mysite/mysite/settings.py")).unwrap();
     assert!(text.contains("using Django 6.1"), "{text}");
+}
+
+fn register(sandbox: &Sandbox, root: &Path, app: &str) -> round2::Ran {
+    bounded(
+        sandbox.command(root, &["startapp", app, "--register", "--django", "6.1"]),
+        Duration::from_secs(10),
+    )
+}
+
+/// Item 4: 50,000 nested parentheses in manage.py do not overflow the stack.
+#[test]
+fn round2_register_survives_deeply_nested_parentheses() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.path().join("site");
+    round2::project(&sandbox, &root, "6.1");
+    let mut manage = fs::read_to_string(root.join("manage.py")).unwrap();
+    manage.push_str(&format!(
+        "X = {}1{}\n",
+        "(".repeat(50_000),
+        ")".repeat(50_000)
+    ));
+    fs::write(root.join("manage.py"), manage).unwrap();
+    let ran = register(&sandbox, &root, "blog");
+    assert!(
+        matches!(ran.code, Some(0 | 1)),
+        "{:?}: {}",
+        ran.code,
+        ran.stderr
+    );
+    if ran.code == Some(1) {
+        round2::assert_refused(&ran, "nested parentheses");
+    }
+}
+
+/// Item 5: `from .. import *` as the whole settings module goes above the top-level package
+/// (Python raises ImportError): refused, and the file beside the project is not touched.
+#[test]
+fn round2_register_refuses_a_star_import_above_the_project() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.path().join("site");
+    round2::project(&sandbox, &root, "6.1");
+    fs::write(root.join("mysite/settings.py"), "from .. import *\n").unwrap();
+    fs::write(sandbox.path().join("site.py"), "INSTALLED_APPS = [\n]\n").unwrap();
+    let before = listing(sandbox.path());
+    let ran = register(&sandbox, &root, "blog");
+    round2::assert_refused(&ran, "from .. import *");
+    assert_eq!(listing(sandbox.path()), before);
+}
+
+/// Item 6: a project package directory that is a link to another project's is not written
+/// through.
+#[test]
+fn round2_register_refuses_a_linked_package_directory() {
+    let sandbox = Sandbox::new();
+    let d = sandbox.path();
+    round2::project(&sandbox, &d.join("victim"), "6.1");
+    round2::project(&sandbox, &d.join("site"), "6.1");
+    fs::remove_dir_all(d.join("site/mysite")).unwrap();
+    symlink("../victim/mysite", d.join("site/mysite")).unwrap();
+    let before = listing(d);
+    let ran = register(&sandbox, &d.join("site"), "blog");
+    round2::assert_refused(&ran, "linked package");
+    assert!(ran.stderr.contains("symbolic link"), "{}", ran.stderr);
+    assert_eq!(listing(d), before);
+}
+
+/// Item 7: a huge settings module is refused quickly with bounded memory, and one swapped for
+/// a fifo while scaffold runs never hangs it.
+#[test]
+fn round2_register_reads_settings_bounded_and_never_blocks() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.path().join("site");
+    round2::project(&sandbox, &root, "6.1");
+    let settings = root.join("mysite/settings.py");
+    let original = fs::read(&settings).unwrap();
+    let mut huge = original.clone();
+    let comment = format!("# {}\n", "x".repeat(77));
+    for _ in 0..(40 << 20) / comment.len() {
+        huge.extend_from_slice(comment.as_bytes());
+    }
+    fs::write(&settings, &huge).unwrap();
+    let ran = register(&sandbox, &root, "blog");
+    round2::assert_refused(&ran, "huge settings");
+    assert!(ran.elapsed < Duration::from_secs(5), "{:?}", ran.elapsed);
+    assert!(ran.peak_kib < 200_000, "{} KiB", ran.peak_kib);
+    assert_eq!(fs::metadata(&settings).unwrap().len(), huge.len() as u64);
+
+    fs::write(&settings, &original).unwrap();
+    mkfifo(&root.join("mysite/spare"));
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let stop = stop.clone();
+        let (a, b) = (settings.clone(), root.join("mysite/spare"));
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let _ = rustix::fs::renameat_with(
+                    rustix::fs::CWD,
+                    &a,
+                    rustix::fs::CWD,
+                    &b,
+                    rustix::fs::RenameFlags::EXCHANGE,
+                );
+            }
+        })
+    };
+    let mut outcomes = Vec::new();
+    for i in 0..40 {
+        let ran = bounded(
+            sandbox.command(
+                &root,
+                &[
+                    "startapp",
+                    &format!("app{i}"),
+                    "--register",
+                    "--django",
+                    "6.1",
+                ],
+            ),
+            Duration::from_secs(5),
+        );
+        outcomes.push(ran.code);
+        assert!(
+            matches!(ran.code, Some(0 | 1)),
+            "run {i}: {:?} {}",
+            ran.code,
+            ran.stderr
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().unwrap();
+}
+
+/// Item 8: with both `settings.py` and `settings/__init__.py`, Python imports the package:
+/// `--register` edits the package's module, and upgrade's discovery names it too.
+#[test]
+fn round2_register_edits_the_settings_module_python_imports() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.path().join("site");
+    round2::project(&sandbox, &root, "6.1");
+    let module = fs::read(root.join("mysite/settings.py")).unwrap();
+    fs::create_dir(root.join("mysite/settings")).unwrap();
+    fs::write(root.join("mysite/settings/__init__.py"), &module).unwrap();
+    let found = scaffold::upgrade::project::discover(&root).unwrap();
+    assert_eq!(
+        found.settings_file.as_deref(),
+        Some(Path::new("mysite/settings/__init__.py"))
+    );
+    let ran = register(&sandbox, &root, "blog");
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(fs::read(root.join("mysite/settings.py")).unwrap(), module);
+    let package = fs::read_to_string(root.join("mysite/settings/__init__.py")).unwrap();
+    assert!(package.contains("    'blog',\n"), "{package}");
 }
