@@ -653,15 +653,18 @@ fn check(request: &Request, common: &CommonArgs) -> ExitCode {
         Ok(comparison) => comparison,
         Err(e) => return fail(&e, common.output_format),
     };
-    let mut out = std::io::stdout().lock();
+    // Written as the diffs are made, through a buffer: a closed pipe ends it quietly.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match common.output_format {
         OutputFormat::Json => {
-            let _ = out.write_all(scaffold::check::report::json(&comparison).as_bytes());
+            let _ = scaffold::check::report::write_json(&comparison, &mut out);
+            let _ = out.flush();
         }
         OutputFormat::Text if common.verbosity >= 1 => {
-            let _ = out.write_all(scaffold::check::report::text(&comparison).as_bytes());
+            let _ = scaffold::check::report::write_text(&comparison, &mut out);
+            let _ = out.flush();
             let summary = scaffold::check::report::summary(&comparison, &env.cwd);
-            let _ = writeln!(std::io::stderr().lock(), "{summary}");
+            let _ = writeln!(std::io::stderr().lock(), "{}", report::terminal(&summary));
         }
         OutputFormat::Text => {}
     }

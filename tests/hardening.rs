@@ -1167,7 +1167,7 @@ mod round2 {
     }
 }
 
-use round2::{bounded, mkfifo, Sandbox};
+use round2::{bounded, bounded_with, mkfifo, Sandbox};
 
 /// Item 1: `--check` of a `./NAME` that is a link is refused, as the real run refuses it, and
 /// nothing from behind the link is printed, in text or JSON, for startproject and startapp.
@@ -1533,4 +1533,87 @@ fn round2_register_edits_the_settings_module_python_imports() {
     assert_eq!(fs::read(root.join("mysite/settings.py")).unwrap(), module);
     let package = fs::read_to_string(root.join("mysite/settings/__init__.py")).unwrap();
     assert!(package.contains("    'blog',\n"), "{package}");
+}
+
+/// `n` lines of about 1 MiB in all, each `{tag}{i}`: two such files with different tags have no
+/// line in common.
+fn mebibyte_of_lines(tag: &str) -> String {
+    let mut text = String::new();
+    let mut i = 0;
+    while text.len() < (1 << 20) - 32 {
+        text.push_str(&format!("{tag}{i}\n"));
+        i += 1;
+    }
+    text
+}
+
+/// Item 9: a diff of two 1 MiB files with no line in common took 105 s; three such pairs now
+/// take a bounded time together, with bounded memory.
+#[test]
+fn round2_check_diffs_are_time_bounded() {
+    let sandbox = Sandbox::new();
+    let d = sandbox.path();
+    for i in 0..3 {
+        for (dir, tag) in [("t", "template line "), ("D", "existing line ")] {
+            fs::create_dir_all(d.join(dir)).unwrap();
+            fs::write(
+                d.join(dir).join(format!("big{i}.txt")),
+                mebibyte_of_lines(tag),
+            )
+            .unwrap();
+        }
+    }
+    let ran = bounded(
+        sandbox.command(d, &["startapp", "p", "D", "--template", "t", "--check"]),
+        Duration::from_secs(40),
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert!(ran.elapsed < Duration::from_secs(25), "{:?}", ran.elapsed);
+    assert!(ran.peak_kib < 300_000, "{} KiB", ran.peak_kib);
+    let stdout = ran.stdout();
+    assert!(
+        stdout.starts_with("changed big0.txt\n--- a/big0.txt\n+++ b/big0.txt\n"),
+        "{}",
+        &stdout[..200.min(stdout.len())]
+    );
+}
+
+/// Item 11: `--check` walks 1,100 extra directories with a few open handles (256 allowed), and
+/// writes 64 diffs of 1 MiB each as it makes them instead of holding them all.
+#[test]
+fn round2_check_walks_without_a_handle_per_directory_and_streams() {
+    let sandbox = Sandbox::new();
+    let d = sandbox.path();
+    let make = |args: &[&str]| {
+        let ran = bounded(sandbox.command(d, args), Duration::from_secs(30));
+        assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    };
+    make(&["startproject", "mysite", "--secret-key", "k"]);
+    let extra = d.join("mysite/mysite/extra");
+    for i in 0..1100 {
+        fs::create_dir_all(extra.join(format!("d{i:04}/sub"))).unwrap();
+    }
+    let check = ["startproject", "mysite", "--secret-key", "k", "--check"];
+    let ran = bounded_with(
+        sandbox.command(d, &check),
+        Duration::from_secs(60),
+        2 << 30,
+        Some(256),
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert!(ran.stderr.contains("2201 extra"), "{}", ran.stderr);
+    fs::remove_dir_all(&extra).unwrap();
+
+    let text = mebibyte_of_lines("line ");
+    fs::create_dir(&extra).unwrap();
+    for i in 0..64 {
+        fs::write(extra.join(format!("f{i:02}.txt")), &text).unwrap();
+    }
+    for format in ["text", "json"] {
+        let mut args = check.to_vec();
+        args.extend(["--output-format", format]);
+        let ran = bounded(sandbox.command(d, &args), Duration::from_secs(120));
+        assert_eq!(ran.code, Some(1), "{format}: {}", ran.stderr);
+        assert!(ran.peak_kib < 48_000, "{format}: {} KiB", ran.peak_kib);
+    }
 }
