@@ -520,11 +520,11 @@ fn generate(request: &Request, common: &CommonArgs) -> ExitCode {
                 &env,
             );
             for line in text.stdout {
-                let _ = writeln!(out, "{line}");
+                let _ = writeln!(out, "{}", report::terminal(&line));
             }
             let mut err = std::io::stderr().lock();
             for line in text.stderr {
-                let _ = writeln!(err, "{line}");
+                let _ = writeln!(err, "{}", report::terminal(&line));
             }
         }
     }
@@ -615,12 +615,13 @@ fn new(args: NewArgs) -> ExitCode {
     let mut err = std::io::stderr().lock();
     if args.verbosity >= 2 {
         for line in report::creating_lines(&prepared) {
-            let _ = writeln!(err, "{line}");
+            let _ = writeln!(err, "{}", report::terminal(&line));
         }
     }
     // As django-admin: quiet on success unless someone is watching (SPEC 9).
     if args.verbosity >= 1 && std::io::stderr().is_terminal() {
-        let _ = writeln!(err, "{}", report::summary(&prepared, false, &env.cwd));
+        let summary = report::summary(&prepared, false, &env.cwd);
+        let _ = writeln!(err, "{}", report::terminal(&summary));
     }
     ExitCode::SUCCESS
 }
@@ -706,9 +707,12 @@ fn upgrade(args: &UpgradeArgs) -> ExitCode {
             let text = scaffold::upgrade::report::text(&planned);
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
             let mut err = std::io::stderr().lock();
-            let _ = err.write_all(scaffold::upgrade::report::notes(&planned).as_bytes());
+            let notes = scaffold::upgrade::report::notes(&planned);
+            for note in notes.lines() {
+                let _ = writeln!(err, "{}", report::terminal(note));
+            }
             let summary = scaffold::upgrade::report::summary(&planned, args.write, &env.cwd);
-            let _ = writeln!(err, "{summary}");
+            let _ = writeln!(err, "{}", report::terminal(&summary));
         }
     }
     if planned.conflicts() > 0 {
@@ -761,9 +765,15 @@ fn fail(error: &Error, format: OutputFormat) -> ExitCode {
             };
             // Writes to a closed stderr fail quietly: the exit status still tells.
             let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "{on}error:{off} {error}");
+            // Escaped and shortened: an error names what it was given or found (a 120 KB
+            // NAME, a dist-info name with escape sequences in it); JSON keeps it exact.
+            let _ = writeln!(
+                err,
+                "{on}error:{off} {}",
+                report::terminal_line(&error.to_string())
+            );
             if let Some(hint) = error.hint() {
-                let _ = writeln!(err, "hint: {hint}");
+                let _ = writeln!(err, "hint: {}", report::terminal_line(&hint));
             }
         }
     }

@@ -524,6 +524,13 @@ pub fn text_diff(path: &Path, old: Option<&[u8]>, new: Option<&[u8]>) -> Option<
     unified_diff(&shown, old, new, Instant::now() + DIFF_DEADLINE)
 }
 
+/// [`text_diff`] for a terminal: the path in the headers escaped ([`crate::report::terminal`]).
+pub fn terminal_diff(path: &Path, old: Option<&[u8]>, new: Option<&[u8]>) -> Option<String> {
+    let shown = crate::report::slash_path(path);
+    let shown = crate::report::terminal(&shown);
+    unified_diff(&shown, old, new, Instant::now() + DIFF_DEADLINE)
+}
+
 /// [`text_diff`] with the path as the headers show it, and a deadline: past it, `similar`
 /// gives the rest as whole blocks removed and added, a correct diff if not the smallest.
 pub fn unified_diff(
