@@ -514,6 +514,6 @@ mod tests {
         let line = terminal_line(&format!("error: '{name}' is not valid"));
         assert!(line.len() < 300, "{}", line.len());
         assert!(line.starts_with("error: 'aaa") && line.ends_with("aaa' is not valid"));
-        assert!(line.contains("[... 119801 characters ...]"), "{line}");
+        assert!(line.contains("[... 119802 characters ...]"), "{line}");
     }
 }
