@@ -4,7 +4,7 @@
 mod chooser;
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
@@ -415,10 +415,8 @@ fn man(command: Option<&str>, dir: Option<PathBuf>) -> Result<(), Error> {
         let pages = std::iter::once(cli.clone()).chain(cli.get_subcommands().cloned());
         let mut out = std::io::stdout().lock();
         for page in pages {
-            let path = clap_mangen::Man::new(page)
-                .generate_to(&dir)
-                .map_err(Error::io("cannot write a man page into", &dir))?;
-            let _ = writeln!(out, "{}", path.display());
+            let path = write_man_page(&dir, clap_mangen::Man::new(page))?;
+            let _ = writeln!(out, "{}", report::terminal(&path.display().to_string()));
         }
         return Ok(());
     }
@@ -430,6 +428,29 @@ fn man(command: Option<&str>, dir: Option<PathBuf>) -> Result<(), Error> {
     clap_mangen::Man::new(page)
         .render(&mut std::io::stdout())
         .map_err(Error::io("cannot print the man page to", "stdout"))
+}
+
+/// Writes one page into `dir` through a new file renamed over the page's name: a link, fifo or
+/// device already there is replaced, never written through or waited on, and a reader never
+/// sees half a page.
+fn write_man_page(dir: &Path, man: clap_mangen::Man) -> Result<PathBuf, Error> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(man.get_filename());
+    let failed = Error::io("cannot write a man page into", dir);
+    let mut page = Vec::new();
+    let written = man.render(&mut page).and_then(|()| {
+        let mut file = tempfile::Builder::new()
+            .prefix(".scaffold-man-")
+            .tempfile_in(dir)?;
+        file.write_all(&page)?;
+        let mode = 0o644 & !report::umask();
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
+        file.persist(&path).map_err(|e| e.error)?;
+        Ok(())
+    });
+    written.map_err(failed)?;
+    Ok(path)
 }
 
 fn request(kind: Kind, common: &CommonArgs) -> Request {

@@ -1812,3 +1812,36 @@ fn round2_a_huge_name_is_shortened_in_the_error() {
     assert_eq!(ran.code, Some(1), "{}", ran.stderr);
     assert!(ran.stderr.len() < 2_000, "{} bytes", ran.stderr.len());
 }
+
+/// Item 12: `scaffold man --dir` replaces a link or a fifo where a page goes: the link's target
+/// is not written, the fifo not waited on.
+#[test]
+fn round2_man_dir_never_writes_through_a_link_nor_blocks_on_a_fifo() {
+    let sandbox = Sandbox::new();
+    let d = sandbox.path();
+    fs::create_dir(d.join("man")).unwrap();
+    fs::write(d.join("victim"), "keep me\n").unwrap();
+    symlink(d.join("victim"), d.join("man/scaffold.1")).unwrap();
+    mkfifo(&d.join("man/scaffold-startproject.1"));
+    let ran = bounded(
+        sandbox.command(d, &["man", "--dir", "man"]),
+        Duration::from_secs(10),
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(fs::read_to_string(d.join("victim")).unwrap(), "keep me\n");
+    for page in ["scaffold.1", "scaffold-startproject.1"] {
+        let meta = fs::symlink_metadata(d.join("man").join(page)).unwrap();
+        assert!(meta.file_type().is_file(), "{page}");
+        assert!(
+            fs::read_to_string(d.join("man").join(page))
+                .unwrap()
+                .starts_with(".ie"),
+            "{page}"
+        );
+    }
+    let names: Vec<String> = fs::read_dir(d.join("man"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
+}
