@@ -406,7 +406,12 @@ fn add_to_installed_apps(source: &str, tree: &Tree, app: &str) -> Result<String,
         let after_open = source[value.start_byte()..]
             .find('\n')
             .map_or(close, |i| value.start_byte() + i + 1);
-        return Ok(splice(source, after_open, &format!("{indent}{entry},\n")));
+        let eol = line_ending(source, after_open);
+        return Ok(splice(
+            source,
+            after_open,
+            &format!("{indent}{entry},{eol}"),
+        ));
     };
 
     // The comma after the last entry, if it has one.
@@ -445,7 +450,10 @@ fn add_to_installed_apps(source: &str, tree: &Tree, app: &str) -> Result<String,
             edited.push(',');
         }
         edited.push_str(&source[last.end_byte()..insert_at]);
-        edited.push_str(&format!("{indent}{entry},\n"));
+        edited.push_str(&format!(
+            "{indent}{entry},{}",
+            line_ending(source, insert_at)
+        ));
         edited.push_str(&source[insert_at..]);
         return Ok(edited);
     }
@@ -456,6 +464,24 @@ fn add_to_installed_apps(source: &str, tree: &Tree, app: &str) -> Result<String,
         format!(", {entry}")
     };
     Ok(splice(source, after, &insertion))
+}
+
+/// The line break to give a line inserted at `at`: the one that ends the line before it, else
+/// the file's first, so that a CRLF file stays CRLF.
+fn line_ending(source: &str, at: usize) -> &'static str {
+    let before = &source[..at];
+    let crlf = if before.ends_with('\n') {
+        before.ends_with("\r\n")
+    } else {
+        source
+            .find('\n')
+            .is_some_and(|i| source[..i].ends_with('\r'))
+    };
+    if crlf {
+        "\r\n"
+    } else {
+        "\n"
+    }
 }
 
 fn splice(source: &str, at: usize, insertion: &str) -> String {
@@ -636,6 +662,19 @@ mod tests {
         assert_eq!(
             last_star_import(&tree, "from . import *\n", "mysite").unwrap(),
             Some("mysite".to_owned())
+        );
+    }
+
+    #[test]
+    fn crlf_lines_stay_crlf() {
+        let before = "INSTALLED_APPS = [\r\n    'a',\r\n]\r\n";
+        assert_eq!(
+            add(before, "blog").unwrap(),
+            "INSTALLED_APPS = [\r\n    'a',\r\n    'blog',\r\n]\r\n"
+        );
+        assert_eq!(
+            add("INSTALLED_APPS = [\r\n]\r\n", "blog").unwrap(),
+            "INSTALLED_APPS = [\r\n    'blog',\r\n]\r\n"
         );
     }
 }

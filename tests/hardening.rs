@@ -1845,3 +1845,27 @@ fn round2_man_dir_never_writes_through_a_link_nor_blocks_on_a_fifo() {
         .collect();
     assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
 }
+
+/// Item 13, second part: `--register` in a settings file with CRLF line breaks adds its line
+/// with CRLF, every other byte kept.
+#[test]
+fn round2_register_keeps_crlf_line_breaks() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.path().join("site");
+    round2::project(&sandbox, &root, "6.1");
+    let settings = root.join("mysite/settings.py");
+    let crlf = fs::read_to_string(&settings).unwrap().replace('\n', "\r\n");
+    fs::write(&settings, &crlf).unwrap();
+    let ran = register(&sandbox, &root, "blog");
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let after = fs::read_to_string(&settings).unwrap();
+    let bare_lf: Vec<&str> = after
+        .split_inclusive('\n')
+        .filter(|l| !l.ends_with("\r\n"))
+        .collect();
+    assert!(bare_lf.is_empty(), "lines ending in LF alone: {bare_lf:?}");
+    assert!(
+        after.replacen("    'blog',\r\n", "", 1) == crlf,
+        "not one line added"
+    );
+}
