@@ -29,6 +29,10 @@ pub enum Origin {
     Given,
     /// The feature release of the Django installed in `place`.
     Found { django: String, place: String },
+    /// No Django found, inside a project whose settings say which release made it: that
+    /// release (`release` as written, `file` the settings module that says it, relative to the
+    /// project).
+    Project { release: String, file: PathBuf },
     /// No Django found: the newest supported release.
     Newest,
 }
@@ -127,6 +131,22 @@ pub fn choose(
         version,
         origin,
         warning,
+    })
+}
+
+/// The choice for an app inside a project when no Django was found: the feature release that
+/// the project's settings say generated it (see [`crate::register::generated_release`]), when
+/// scaffold emits that release; None otherwise, and the newest stands.
+pub fn from_project(release: &str, file: &Path, installed: Option<&Installed>) -> Option<Choice> {
+    let (major, minor) = feature(release)?;
+    let version = DjangoVersion::from_feature(major, minor).filter(|v| v.is_generated())?;
+    Some(Choice {
+        version,
+        origin: Origin::Project {
+            release: release.to_owned(),
+            file: file.to_owned(),
+        },
+        warning: installed.and_then(|i| python_warning(version, i)),
     })
 }
 

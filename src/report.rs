@@ -233,6 +233,10 @@ fn release_reason(prepared: &Prepared) -> Option<String> {
     match &prepared.django_origin {
         Origin::Given => None,
         Origin::Found { place, .. } => Some(format!("Django {django} (found in {place}).")),
+        Origin::Project { release, file } => Some(format!(
+            "Django {django} (no Django found; the project's {} says Django {release} made it).",
+            file.display()
+        )),
         Origin::Newest => Some(format!(
             "Django {django} (the newest; no Django found in an active venv or a .venv)."
         )),

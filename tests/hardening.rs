@@ -1869,3 +1869,42 @@ fn round2_register_keeps_crlf_line_breaks() {
         "not one line added"
     );
 }
+
+/// Item 13, third part: `startapp` inside a project made with Django 5.2, with no venv to
+/// say, emits 5.2's app (the project's settings name the release that made it), single and
+/// split settings alike; `--django` still wins.
+#[test]
+fn round2_startapp_in_a_52_project_without_a_venv_emits_52s_app() {
+    let sandbox = Sandbox::new();
+    let d = sandbox.path();
+    let app = |cwd: &Path, args: &[&str]| {
+        let ran = bounded(sandbox.command(cwd, args), Duration::from_secs(30));
+        assert_eq!(ran.code, Some(0), "{args:?}: {}", ran.stderr);
+    };
+    fs::create_dir(d.join("reference")).unwrap();
+    app(
+        &d.join("reference"),
+        &["startapp", "blog", "--django", "5.2"],
+    );
+    let expected = listing(&d.join("reference/blog"));
+    for (dir, extra) in [("single", &[][..]), ("split", &["--settings", "split"][..])] {
+        let root = d.join(dir);
+        fs::create_dir(&root).unwrap();
+        let mut args = vec![
+            "startproject",
+            "mysite",
+            ".",
+            "--django",
+            "5.2",
+            "--secret-key",
+            "k",
+        ];
+        args.extend(extra);
+        app(&root, &args);
+        app(&root, &["startapp", "blog"]);
+        assert_eq!(listing(&root.join("blog")), expected, "{dir}");
+        app(&root, &["startapp", "shop", "--django", "6.1"]);
+        let apps = fs::read_to_string(root.join("shop/apps.py")).unwrap();
+        assert!(!apps.contains("default_auto_field"), "{dir}: {apps}");
+    }
+}
