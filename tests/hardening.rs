@@ -37,22 +37,17 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// Runs a command to its end and returns its exit code, stderr, peak resident memory in KiB
-/// and time taken. The peak is measured by GNU time, which forks the command itself: a child
-/// of this (large, multi-threaded) test process would be charged, at exec, with the test
-/// process's own peak.
-fn run_measured(cmd: Command) -> (i32, String, i64, Duration) {
-    let report = tempfile::NamedTempFile::new().unwrap();
-    let program = cmd.get_program().to_owned();
-    let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
+/// `cmd` (program, arguments, working directory, environment) run by GNU time, which writes the
+/// peak resident memory in KiB to `report`.
+fn under_gnu_time(cmd: &Command, report: &Path) -> Command {
     let mut timed = Command::new("/usr/bin/time");
     timed
         .arg("-f")
         .arg("%M")
         .arg("-o")
-        .arg(report.path())
-        .arg(program)
-        .args(args);
+        .arg(report)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
     if let Some(dir) = cmd.get_current_dir() {
         timed.current_dir(dir);
     }
@@ -62,6 +57,16 @@ fn run_measured(cmd: Command) -> (i32, String, i64, Duration) {
             None => timed.env_remove(key),
         };
     }
+    timed
+}
+
+/// Runs a command to its end and returns its exit code, stderr, peak resident memory in KiB
+/// and time taken. The peak is measured by GNU time, which forks the command itself: a child
+/// of this (large, multi-threaded) test process would be charged, at exec, with the test
+/// process's own peak.
+fn run_measured(cmd: Command) -> (i32, String, i64, Duration) {
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let mut timed = under_gnu_time(&cmd, report.path());
     let start = Instant::now();
     let out = timed
         .stdout(Stdio::null())
@@ -1019,23 +1024,7 @@ mod round2 {
             outputs.path().join("stdout"),
             outputs.path().join("stderr"),
         );
-        let mut timed = Command::new("/usr/bin/time");
-        timed
-            .arg("-f")
-            .arg("%M")
-            .arg("-o")
-            .arg(&report)
-            .arg(cmd.get_program())
-            .args(cmd.get_args());
-        if let Some(dir) = cmd.get_current_dir() {
-            timed.current_dir(dir);
-        }
-        for (key, value) in cmd.get_envs() {
-            match value {
-                Some(value) => timed.env(key, value),
-                None => timed.env_remove(key),
-            };
-        }
+        let mut timed = under_gnu_time(&cmd, &report);
         timed
             .stdin(Stdio::null())
             .stdout(fs::File::create(&out_path).unwrap())
@@ -1139,20 +1128,20 @@ mod round2 {
         }
     }
 
+    /// Runs scaffold with `args` in `cwd` (30 s at most) and asserts it succeeds.
+    pub(super) fn succeeds(sandbox: &Sandbox, cwd: &Path, args: &[&str]) -> Ran {
+        let ran = bounded(sandbox.command(cwd, args), Duration::from_secs(30));
+        assert_eq!(ran.code, Some(0), "{args:?}: {}", ran.stderr);
+        ran
+    }
+
     /// A project made by scaffold (`--django` as given) in `dir`.
-    pub(super) fn project(sandbox: &Sandbox, dir: &Path, django: &str) {
+    pub(super) fn project(sandbox: &Sandbox, dir: &Path, django: &str, extra: &[&str]) {
         fs::create_dir_all(dir).unwrap();
-        let args = [
-            "startproject",
-            "mysite",
-            ".",
-            "--django",
-            django,
-            "--secret-key",
-            "k",
-        ];
-        let ran = bounded(sandbox.command(dir, &args), Duration::from_secs(30));
-        assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+        let mut args = vec!["startproject", "mysite", ".", "--django", django];
+        args.extend(["--secret-key", "k"]);
+        args.extend(extra);
+        succeeds(sandbox, dir, &args);
     }
 
     pub(super) fn mkfifo(path: &Path) {
@@ -1180,50 +1169,27 @@ fn round2_check_refuses_a_linked_name_and_prints_nothing_behind_it() {
     fs::create_dir(d.join("snap")).unwrap();
     symlink(d.join("home"), d.join("snap/mysite")).unwrap();
     let before = listing(d);
-    for (args, json) in [
-        (
-            &[
-                "startproject",
-                "mysite",
-                "--django",
-                "6.1",
-                "--secret-key",
-                "k",
-                "--check",
-            ][..],
-            false,
-        ),
-        (
-            &[
-                "startproject",
-                "mysite",
-                "--django",
-                "6.1",
-                "--secret-key",
-                "k",
-                "--check",
-                "--output-format",
-                "json",
-            ][..],
-            true,
-        ),
-        (
-            &["startapp", "mysite", "--django", "6.1", "--check"][..],
-            false,
-        ),
-        (
-            &[
-                "startapp",
-                "mysite",
-                "--django",
-                "6.1",
-                "--check",
-                "--output-format",
-                "json",
-            ][..],
-            true,
-        ),
+    let project = [
+        "startproject",
+        "mysite",
+        "--django",
+        "6.1",
+        "--secret-key",
+        "k",
+        "--check",
+    ];
+    let app = ["startapp", "mysite", "--django", "6.1", "--check"];
+    for (command, json) in [
+        (&project[..], false),
+        (&project, true),
+        (&app, false),
+        (&app, true),
     ] {
+        let mut args = command.to_vec();
+        if json {
+            args.extend(["--output-format", "json"]);
+        }
+        let args = &args;
         let ran = bounded(
             sandbox.command(&d.join("snap"), args),
             Duration::from_secs(20),
@@ -1317,70 +1283,43 @@ fn round2_a_venv_above_owned_by_another_user_is_ignored() {
         return;
     }
     let sandbox = Sandbox::new();
-    let d = sandbox.path();
-    let shared = d.join("shared");
+    let shared = sandbox.path().join("shared");
     let site = shared.join(".venv/lib/python3.12/site-packages/django-5.2.1.dist-info");
     fs::create_dir_all(&site).unwrap();
     fs::write(shared.join(".venv/pyvenv.cfg"), "version = 3.12.1\n").unwrap();
     fs::create_dir(shared.join("work")).unwrap();
-    let settings = |ran: &round2::Ran| ran.stdout();
-    // Root's own .venv counts.
-    let ran = bounded(
-        sandbox.command(
-            &shared.join("work"),
-            &["startproject", "mysite", "--dry-run", "-v", "2"],
-        ),
-        Duration::from_secs(20),
-    );
-    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
-    let ran = bounded(
-        sandbox.command(
-            &shared.join("work"),
-            &["startproject", "mysite", "--secret-key", "k"],
-        ),
-        Duration::from_secs(20),
-    );
-    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
-    let text = fs::read_to_string(shared.join("work/mysite/mysite/settings.py")).unwrap();
-    assert!(text.contains("using Django 5.2"), "{}", settings(&ran));
-    fs::remove_dir_all(shared.join("work/mysite")).unwrap();
-    // Another user's does not.
-    let status = Command::new("chown")
-        .args(["-R", "65534:65534"])
-        .arg(shared.join(".venv"))
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let ran = bounded(
-        sandbox.command(
-            &shared.join("work"),
-            &["startproject", "mysite", "--secret-key", "k"],
-        ),
-        Duration::from_secs(20),
-    );
-    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
-    let text = fs::read_to_string(shared.join("work/mysite/mysite/settings.py")).unwrap();
-    assert!(text.contains("using Django 6.1"), "{text}");
+    // Runs startproject below the shared directory; the release its settings say.
+    let made_with = || {
+        let args = ["startproject", "mysite", "--secret-key", "k"];
+        let ran = bounded(
+            sandbox.command(&shared.join("work"), &args),
+            Duration::from_secs(20),
+        );
+        assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+        let settings = shared.join("work/mysite/mysite/settings.py");
+        let text = fs::read_to_string(settings).unwrap();
+        fs::remove_dir_all(shared.join("work/mysite")).unwrap();
+        ["5.2", "6.1"]
+            .into_iter()
+            .find(|v| text.contains(&format!("using Django {v}")))
+            .unwrap_or("neither")
+    };
+    let chown = |owner: &str| {
+        let status = Command::new("chown")
+            .args(["-R", owner])
+            .arg(shared.join(".venv"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    assert_eq!(made_with(), "5.2", "root's own .venv counts");
+    chown("65534:65534");
+    assert_eq!(made_with(), "6.1", "another user's .venv does not");
     // And a linked .venv (not named by the user) is not followed either.
-    fs::remove_dir_all(shared.join("work/mysite")).unwrap();
-    let status = Command::new("chown")
-        .args(["-R", "0:0"])
-        .arg(shared.join(".venv"))
-        .status()
-        .unwrap();
-    assert!(status.success());
+    chown("0:0");
     fs::rename(shared.join(".venv"), shared.join("real-venv")).unwrap();
     symlink(shared.join("real-venv"), shared.join(".venv")).unwrap();
-    let ran = bounded(
-        sandbox.command(
-            &shared.join("work"),
-            &["startproject", "mysite", "--secret-key", "k"],
-        ),
-        Duration::from_secs(20),
-    );
-    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
-    let text = fs::read_to_string(shared.join("work/mysite/mysite/settings.py")).unwrap();
-    assert!(text.contains("using Django 6.1"), "{text}");
+    assert_eq!(made_with(), "6.1", "a linked .venv");
 }
 
 fn register(sandbox: &Sandbox, root: &Path, app: &str) -> round2::Ran {
@@ -1395,7 +1334,7 @@ fn register(sandbox: &Sandbox, root: &Path, app: &str) -> round2::Ran {
 fn round2_register_survives_deeply_nested_parentheses() {
     let sandbox = Sandbox::new();
     let root = sandbox.path().join("site");
-    round2::project(&sandbox, &root, "6.1");
+    round2::project(&sandbox, &root, "6.1", &[]);
     let mut manage = fs::read_to_string(root.join("manage.py")).unwrap();
     manage.push_str(&format!(
         "X = {}1{}\n",
@@ -1421,7 +1360,7 @@ fn round2_register_survives_deeply_nested_parentheses() {
 fn round2_register_refuses_a_star_import_above_the_project() {
     let sandbox = Sandbox::new();
     let root = sandbox.path().join("site");
-    round2::project(&sandbox, &root, "6.1");
+    round2::project(&sandbox, &root, "6.1", &[]);
     fs::write(root.join("mysite/settings.py"), "from .. import *\n").unwrap();
     fs::write(sandbox.path().join("site.py"), "INSTALLED_APPS = [\n]\n").unwrap();
     let before = listing(sandbox.path());
@@ -1436,8 +1375,8 @@ fn round2_register_refuses_a_star_import_above_the_project() {
 fn round2_register_refuses_a_linked_package_directory() {
     let sandbox = Sandbox::new();
     let d = sandbox.path();
-    round2::project(&sandbox, &d.join("victim"), "6.1");
-    round2::project(&sandbox, &d.join("site"), "6.1");
+    round2::project(&sandbox, &d.join("victim"), "6.1", &[]);
+    round2::project(&sandbox, &d.join("site"), "6.1", &[]);
     fs::remove_dir_all(d.join("site/mysite")).unwrap();
     symlink("../victim/mysite", d.join("site/mysite")).unwrap();
     let before = listing(d);
@@ -1453,7 +1392,7 @@ fn round2_register_refuses_a_linked_package_directory() {
 fn round2_register_reads_settings_bounded_and_never_blocks() {
     let sandbox = Sandbox::new();
     let root = sandbox.path().join("site");
-    round2::project(&sandbox, &root, "6.1");
+    round2::project(&sandbox, &root, "6.1", &[]);
     let settings = root.join("mysite/settings.py");
     let original = fs::read(&settings).unwrap();
     let mut huge = original.clone();
@@ -1519,7 +1458,7 @@ fn round2_register_reads_settings_bounded_and_never_blocks() {
 fn round2_register_edits_the_settings_module_python_imports() {
     let sandbox = Sandbox::new();
     let root = sandbox.path().join("site");
-    round2::project(&sandbox, &root, "6.1");
+    round2::project(&sandbox, &root, "6.1", &[]);
     let module = fs::read(root.join("mysite/settings.py")).unwrap();
     fs::create_dir(root.join("mysite/settings")).unwrap();
     fs::write(root.join("mysite/settings/__init__.py"), &module).unwrap();
@@ -1584,11 +1523,11 @@ fn round2_check_diffs_are_time_bounded() {
 fn round2_check_walks_without_a_handle_per_directory_and_streams() {
     let sandbox = Sandbox::new();
     let d = sandbox.path();
-    let make = |args: &[&str]| {
-        let ran = bounded(sandbox.command(d, args), Duration::from_secs(30));
-        assert_eq!(ran.code, Some(0), "{}", ran.stderr);
-    };
-    make(&["startproject", "mysite", "--secret-key", "k"]);
+    round2::succeeds(
+        &sandbox,
+        d,
+        &["startproject", "mysite", "--secret-key", "k"],
+    );
     let extra = d.join("mysite/mysite/extra");
     for i in 0..1100 {
         fs::create_dir_all(extra.join(format!("d{i:04}/sub"))).unwrap();
@@ -1634,21 +1573,15 @@ fn round2_control_characters_from_inputs_are_escaped_on_the_terminal() {
     let evil = "evil\u{1b}]0;PWNED\u{7}.txt";
 
     // --check's extra file names, text and JSON.
-    let made = bounded(
-        sandbox.command(
-            d,
-            &[
-                "startproject",
-                "mysite",
-                "--secret-key",
-                "k",
-                "--django",
-                "6.1",
-            ],
-        ),
-        Duration::from_secs(30),
-    );
-    assert_eq!(made.code, Some(0), "{}", made.stderr);
+    let made = [
+        "startproject",
+        "mysite",
+        "--secret-key",
+        "k",
+        "--django",
+        "6.1",
+    ];
+    round2::succeeds(&sandbox, d, &made);
     fs::write(d.join("mysite/mysite").join(evil), "x\n").unwrap();
     let check = [
         "startproject",
@@ -1732,22 +1665,16 @@ fn round2_control_characters_from_inputs_are_escaped_on_the_terminal() {
     let template = d.join("t");
     fs::create_dir_all(&template).unwrap();
     fs::write(template.join(evil), "x\n").unwrap();
-    let ran = bounded(
-        sandbox.command(
-            d,
-            &[
-                "startapp",
-                "blog",
-                "--template",
-                "t",
-                "--dry-run",
-                "-v",
-                "2",
-            ],
-        ),
-        Duration::from_secs(30),
-    );
-    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let verbose = [
+        "startapp",
+        "blog",
+        "--template",
+        "t",
+        "--dry-run",
+        "-v",
+        "2",
+    ];
+    let ran = round2::succeeds(&sandbox, d, &verbose);
     assert!(!has_raw_control(&ran.stdout()), "{:?}", ran.stdout());
     assert!(
         ran.stdout().contains("blog/evil\\x1b]0;PWNED\\x07.txt"),
@@ -1757,7 +1684,7 @@ fn round2_control_characters_from_inputs_are_escaped_on_the_terminal() {
 
     // The release in a settings docstring, as upgrade reports it.
     let root = d.join("old");
-    round2::project(&sandbox, &root, "5.2");
+    round2::project(&sandbox, &root, "5.2", &[]);
     let settings = root.join("mysite/settings.py");
     let text = fs::read_to_string(&settings).unwrap();
     let line = text
@@ -1852,7 +1779,7 @@ fn round2_man_dir_never_writes_through_a_link_nor_blocks_on_a_fifo() {
 fn round2_register_keeps_crlf_line_breaks() {
     let sandbox = Sandbox::new();
     let root = sandbox.path().join("site");
-    round2::project(&sandbox, &root, "6.1");
+    round2::project(&sandbox, &root, "6.1", &[]);
     let settings = root.join("mysite/settings.py");
     let crlf = fs::read_to_string(&settings).unwrap().replace('\n', "\r\n");
     fs::write(&settings, &crlf).unwrap();
@@ -1878,8 +1805,7 @@ fn round2_startapp_in_a_52_project_without_a_venv_emits_52s_app() {
     let sandbox = Sandbox::new();
     let d = sandbox.path();
     let app = |cwd: &Path, args: &[&str]| {
-        let ran = bounded(sandbox.command(cwd, args), Duration::from_secs(30));
-        assert_eq!(ran.code, Some(0), "{args:?}: {}", ran.stderr);
+        round2::succeeds(&sandbox, cwd, args);
     };
     fs::create_dir(d.join("reference")).unwrap();
     app(
@@ -1889,18 +1815,7 @@ fn round2_startapp_in_a_52_project_without_a_venv_emits_52s_app() {
     let expected = listing(&d.join("reference/blog"));
     for (dir, extra) in [("single", &[][..]), ("split", &["--settings", "split"][..])] {
         let root = d.join(dir);
-        fs::create_dir(&root).unwrap();
-        let mut args = vec![
-            "startproject",
-            "mysite",
-            ".",
-            "--django",
-            "5.2",
-            "--secret-key",
-            "k",
-        ];
-        args.extend(extra);
-        app(&root, &args);
+        round2::project(&sandbox, &root, "5.2", extra);
         app(&root, &["startapp", "blog"]);
         assert_eq!(listing(&root.join("blog")), expected, "{dir}");
         app(&root, &["startapp", "shop", "--django", "6.1"]);
