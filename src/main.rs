@@ -618,7 +618,11 @@ fn new(args: NewArgs) -> ExitCode {
         Err(e) => return fail(&e, OutputFormat::Text),
     };
     if interactive && !args.yes {
-        match chooser::confirm(&report::creating_lines(&prepared)) {
+        let lines: Vec<String> = report::creating_lines(&prepared)
+            .iter()
+            .map(|line| report::terminal(line).into_owned())
+            .collect();
+        match chooser::confirm(&lines) {
             Ok(true) => {}
             Ok(false) => {
                 let _ = writeln!(std::io::stderr(), "Nothing was written.");

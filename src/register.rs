@@ -116,7 +116,13 @@ pub fn generated_release(
 ) -> Option<(crate::upgrade::project::GeneratedBy, PathBuf)> {
     let project = project_of(app_root)?;
     let (project_fd, module) = default_settings(project).ok()?;
-    let (file, source, _, _) = defining_module(
+    // Read without being asked: only a project of this user's (or root's) says anything, as
+    // for a .venv (another user's manage.py in /tmp must not choose the release).
+    let manage = handle::stat_beneath(project_fd.as_fd(), Path::new("manage.py")).ok()?;
+    if !handle::owned_by_user_or_root(&manage) {
+        return None;
+    }
+    let (file, source, _, stat) = defining_module(
         project_fd.as_fd(),
         project,
         &module,
@@ -124,6 +130,9 @@ pub fn generated_release(
         |_, source| crate::upgrade::project::generated_by(source).is_some(),
     )
     .ok()?;
+    if !handle::owned_by_user_or_root(&stat) {
+        return None;
+    }
     let file = file
         .strip_prefix(project)
         .map_or(file.clone(), Path::to_path_buf);

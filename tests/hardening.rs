@@ -1799,7 +1799,7 @@ fn round2_register_keeps_crlf_line_breaks() {
 
 /// Item 13, third part: `startapp` inside a project made with Django 5.2, with no venv to
 /// say, emits 5.2's app (the project's settings name the release that made it), single and
-/// split settings alike; `--django` still wins.
+/// split settings alike; `--django` still wins; a project owned by another user says nothing.
 #[test]
 fn round2_startapp_in_a_52_project_without_a_venv_emits_52s_app() {
     let sandbox = Sandbox::new();
@@ -1821,5 +1821,13 @@ fn round2_startapp_in_a_52_project_without_a_venv_emits_52s_app() {
         app(&root, &["startapp", "shop", "--django", "6.1"]);
         let apps = fs::read_to_string(root.join("shop/apps.py")).unwrap();
         assert!(!apps.contains("default_auto_field"), "{dir}: {apps}");
+    }
+    // Another user's project says nothing: the newest release, as without a project.
+    if support::is_root() {
+        let root = d.join("single");
+        std::os::unix::fs::chown(root.join("manage.py"), Some(65534), Some(65534)).unwrap();
+        app(&root, &["startapp", "news"]);
+        let apps = fs::read_to_string(root.join("news/apps.py")).unwrap();
+        assert!(!apps.contains("default_auto_field"), "{apps}");
     }
 }
