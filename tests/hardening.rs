@@ -1242,7 +1242,7 @@ fn round2_a_venv_config_that_is_a_device_or_fifo_never_blocks() {
             &["startproject", "mysite", "--dry-run"][..],
             &["startproject", "mysite", "--secret-key", "k", "--check"][..],
             &["startapp", "blog", "--django", "6.1", "--dry-run"][..],
-            // Last: it writes ./mysite.
+            // It writes ./mysite, which upgrade (without --to: the venv's release) reads next.
             &[
                 "new",
                 "mysite",
@@ -1253,6 +1253,7 @@ fn round2_a_venv_config_that_is_a_device_or_fifo_never_blocks() {
                 "--no-project-files",
                 "--yes",
             ][..],
+            &["upgrade", "mysite"][..],
         ] {
             let ran = bounded(sandbox.command(&work, args), Duration::from_secs(10));
             assert!(
