@@ -5,7 +5,7 @@ mod chooser;
 mod progress;
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
@@ -416,10 +416,8 @@ fn man(command: Option<&str>, dir: Option<PathBuf>) -> Result<(), Error> {
         let pages = std::iter::once(cli.clone()).chain(cli.get_subcommands().cloned());
         let mut out = std::io::stdout().lock();
         for page in pages {
-            let path = clap_mangen::Man::new(page)
-                .generate_to(&dir)
-                .map_err(Error::io("cannot write a man page into", &dir))?;
-            let _ = writeln!(out, "{}", path.display());
+            let path = write_man_page(&dir, clap_mangen::Man::new(page))?;
+            let _ = writeln!(out, "{}", report::terminal(&path.display().to_string()));
         }
         return Ok(());
     }
@@ -431,6 +429,29 @@ fn man(command: Option<&str>, dir: Option<PathBuf>) -> Result<(), Error> {
     clap_mangen::Man::new(page)
         .render(&mut std::io::stdout())
         .map_err(Error::io("cannot print the man page to", "stdout"))
+}
+
+/// Writes one page into `dir` through a new file renamed over the page's name: a link, fifo or
+/// device already there is replaced, never written through or waited on, and a reader never
+/// sees half a page.
+fn write_man_page(dir: &Path, man: clap_mangen::Man) -> Result<PathBuf, Error> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(man.get_filename());
+    let failed = Error::io("cannot write a man page into", dir);
+    let mut page = Vec::new();
+    let written = man.render(&mut page).and_then(|()| {
+        let mut file = tempfile::Builder::new()
+            .prefix(".scaffold-man-")
+            .tempfile_in(dir)?;
+        file.write_all(&page)?;
+        let mode = 0o644 & !report::umask();
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
+        file.persist(&path).map_err(|e| e.error)?;
+        Ok(())
+    });
+    written.map_err(failed)?;
+    Ok(path)
 }
 
 fn request(kind: Kind, common: &CommonArgs) -> Request {
@@ -522,11 +543,11 @@ fn generate(request: &Request, common: &CommonArgs) -> ExitCode {
                 &env,
             );
             for line in text.stdout {
-                let _ = writeln!(out, "{line}");
+                let _ = writeln!(out, "{}", report::terminal(&line));
             }
             let mut err = std::io::stderr().lock();
             for line in text.stderr {
-                let _ = writeln!(err, "{line}");
+                let _ = writeln!(err, "{}", report::terminal(&line));
             }
         }
     }
@@ -599,7 +620,11 @@ fn new(args: NewArgs) -> ExitCode {
         Err(e) => return fail(&e, OutputFormat::Text),
     };
     if interactive && !args.yes {
-        match chooser::confirm(&report::creating_lines(&prepared)) {
+        let lines: Vec<String> = report::creating_lines(&prepared)
+            .iter()
+            .map(|line| report::terminal(line).into_owned())
+            .collect();
+        match chooser::confirm(&lines) {
             Ok(true) => {}
             Ok(false) => {
                 let _ = writeln!(std::io::stderr(), "Nothing was written.");
@@ -617,12 +642,13 @@ fn new(args: NewArgs) -> ExitCode {
     let mut err = std::io::stderr().lock();
     if args.verbosity >= 2 {
         for line in report::creating_lines(&prepared) {
-            let _ = writeln!(err, "{line}");
+            let _ = writeln!(err, "{}", report::terminal(&line));
         }
     }
     // As django-admin: quiet on success unless someone is watching (SPEC 9).
     if args.verbosity >= 1 && std::io::stderr().is_terminal() {
-        let _ = writeln!(err, "{}", report::summary(&prepared, false, &env.cwd));
+        let summary = report::summary(&prepared, false, &env.cwd);
+        let _ = writeln!(err, "{}", report::terminal(&summary));
     }
     ExitCode::SUCCESS
 }
@@ -655,15 +681,18 @@ fn check(request: &Request, common: &CommonArgs) -> ExitCode {
         Ok(comparison) => comparison,
         Err(e) => return fail(&e, common.output_format),
     };
-    let mut out = std::io::stdout().lock();
+    // Written as the diffs are made, through a buffer: a closed pipe ends it quietly.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match common.output_format {
         OutputFormat::Json => {
-            let _ = out.write_all(scaffold::check::report::json(&comparison).as_bytes());
+            let _ = scaffold::check::report::write_json(&comparison, &mut out);
+            let _ = out.flush();
         }
         OutputFormat::Text if common.verbosity >= 1 => {
-            let _ = out.write_all(scaffold::check::report::text(&comparison).as_bytes());
+            let _ = scaffold::check::report::write_text(&comparison, &mut out);
+            let _ = out.flush();
             let summary = scaffold::check::report::summary(&comparison, &env.cwd);
-            let _ = writeln!(std::io::stderr().lock(), "{summary}");
+            let _ = writeln!(std::io::stderr().lock(), "{}", report::terminal(&summary));
         }
         OutputFormat::Text => {}
     }
@@ -705,9 +734,12 @@ fn upgrade(args: &UpgradeArgs) -> ExitCode {
             let text = scaffold::upgrade::report::text(&planned);
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
             let mut err = std::io::stderr().lock();
-            let _ = err.write_all(scaffold::upgrade::report::notes(&planned).as_bytes());
+            let notes = scaffold::upgrade::report::notes(&planned);
+            for note in notes.lines() {
+                let _ = writeln!(err, "{}", report::terminal(note));
+            }
             let summary = scaffold::upgrade::report::summary(&planned, args.write, &env.cwd);
-            let _ = writeln!(err, "{summary}");
+            let _ = writeln!(err, "{}", report::terminal(&summary));
         }
     }
     if planned.conflicts() > 0 {
@@ -760,9 +792,15 @@ fn fail(error: &Error, format: OutputFormat) -> ExitCode {
             };
             // Writes to a closed stderr fail quietly: the exit status still tells.
             let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "{on}error:{off} {error}");
+            // Escaped and shortened: an error names what it was given or found (a 120 KB
+            // NAME, a dist-info name with escape sequences in it); JSON keeps it exact.
+            let _ = writeln!(
+                err,
+                "{on}error:{off} {}",
+                report::terminal_line(&error.to_string())
+            );
             if let Some(hint) = error.hint() {
-                let _ = writeln!(err, "hint: {hint}");
+                let _ = writeln!(err, "hint: {}", report::terminal_line(&hint));
             }
         }
     }

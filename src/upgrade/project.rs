@@ -163,12 +163,12 @@ pub(crate) fn read_optional(path: &Path) -> io::Result<Option<String>> {
     Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
 }
 
-/// The file of a dotted module below `root`: `a/b.py`, else `a/b/__init__.py`.
+/// The file of a dotted module below `root`, as Python chooses it (see
+/// [`crate::settings::module_file`]).
 fn module_file(root: &Path, module: &str) -> Option<PathBuf> {
-    let base: PathBuf = module.split('.').collect();
-    [base.with_extension("py"), base.join("__init__.py")]
-        .into_iter()
-        .find(|rel| root.join(rel).is_file())
+    let is_file = |rel: &Path| Ok::<_, std::convert::Infallible>(root.join(rel).is_file());
+    let found = crate::settings::module_file(module, is_file);
+    found.ok().flatten().map(|(file, _)| file)
 }
 
 /// The settings file's docstring line, else (for a module inside a settings package, or a

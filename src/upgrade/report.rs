@@ -13,7 +13,7 @@ use crate::report::slash_path;
 pub fn text(upgrade: &Upgrade) -> String {
     let mut out = String::new();
     for file in &upgrade.files {
-        let path = slash_path(&file.path);
+        let path = crate::report::terminal(&slash_path(&file.path)).into_owned();
         let line = match file.status {
             Status::Unchanged => continue,
             Status::Deleted => {
@@ -41,7 +41,7 @@ pub fn text(upgrade: &Upgrade) -> String {
         out.push_str(&line);
         out.push('\n');
         if let Some(diff) =
-            crate::check::text_diff(&file.path, file.before.as_deref(), file.after.as_deref())
+            crate::check::terminal_diff(&file.path, file.before.as_deref(), file.after.as_deref())
         {
             out.push_str(&diff);
             if !diff.ends_with('\n') {
