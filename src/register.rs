@@ -13,6 +13,7 @@ use tree_sitter::{Node, Parser, Tree};
 
 use crate::error::Error;
 use crate::handle::{self, Identity};
+use crate::upgrade::python::visit;
 
 /// How deep `from .base import *` chains are followed.
 const MAX_STAR_IMPORTS: usize = 8;
@@ -238,26 +239,6 @@ fn settings_module(source: &str) -> Option<String> {
         }
     });
     found.filter(|m| m.split('.').all(is_identifier))
-}
-
-/// Calls `f` on `node` and every node below it, in document order. Iterative, with the tree
-/// cursor's own stack: any nesting depth (50,000 parentheses) walks without recursion.
-fn visit<'t>(node: Node<'t>, f: &mut impl FnMut(Node<'t>)) {
-    let mut cursor = node.walk();
-    loop {
-        f(cursor.node());
-        if cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return;
-            }
-        }
-    }
 }
 
 /// The file of a dotted module under the project, relative to it, as Python chooses it (see

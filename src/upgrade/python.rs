@@ -54,9 +54,11 @@ thread_local! {
     static PARSED: RefCell<Vec<Rc<Source>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// How long one parse may take before the file is refused (a 2 MiB settings file of ordinary
-/// statements parses in well under a second here).
-const PARSE_DEADLINE: Duration = Duration::from_secs(2);
+/// How long one parse may take before the file is refused: a safety net for inputs that the
+/// limits above let through (a 2 MiB settings file of ordinary statements parses in half a
+/// second here, an unclosed bracket at the end of 90,000 lines takes tree-sitter's error
+/// recovery longer than this).
+const PARSE_DEADLINE: Duration = Duration::from_secs(3);
 
 impl Source {
     /// Parses `text`; None when it is not Python that tree-sitter parses without an error, or
@@ -334,24 +336,10 @@ fn style_of(source: &Source) -> Style {
 /// Every node below and including `node`, in document order, without recursion (a file may
 /// nest brackets 50,000 deep).
 pub(crate) fn visit<'t>(node: Node<'t>, f: &mut impl FnMut(Node<'t>)) {
-    let mut cursor = node.walk();
-    loop {
-        f(cursor.node());
-        if cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.node() == node {
-                return;
-            }
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return;
-            }
-        }
-    }
+    visit_pruned(node, &mut |n| {
+        f(n);
+        true
+    });
 }
 
 /// Like [`visit`], but `f` says whether to go below a node.
