@@ -202,7 +202,9 @@ fn adopt_line(expected: &Path, upgraded: &Path, rel: &str, starts: &str) {
     };
     let ours = line(upgraded);
     let fresh = line(expected);
-    edit(expected, rel, |t| replace_once(t, &fresh, &ours));
+    if ours != fresh {
+        edit(expected, rel, |t| replace_once(t, &fresh, &ours));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
