@@ -72,8 +72,10 @@ enum Command {
     /// template of the release that generated it and of the target with the project's own
     /// values, and merges the difference into the project's files statement by statement
     /// (settings by name, list settings by element, apps.py by attribute), keeping the owner's
-    /// edits and formatting. Shows a diff and writes nothing unless --write. Exit 0 when no
-    /// conflict remains, 3 when one does, 1 on an error (nothing written)
+    /// edits and formatting; with --from-template OLD --template NEW, the same for a project
+    /// made from a django-admin project template (Wagtail's, a company's own). Shows a diff and
+    /// writes nothing unless --write. Exit 0 when no conflict remains, 3 when one does, 1 on an
+    /// error (nothing written)
     #[command(after_help = UPGRADE_EXAMPLES)]
     Upgrade(UpgradeArgs),
     /// Print a shell completion script, e.g. `scaffold completions bash > /etc/bash_completion.d/scaffold`

@@ -473,6 +473,7 @@ fn in_house_templates(dir: &Path) -> (PathBuf, PathBuf) {
             ),
             ("deploy/nginx.conf", b"server {\n    listen 80;\n    server_name {{ project_name }}.example.com;\n}\n"),
             ("Procfile", b"web: gunicorn {{ project_name }}.wsgi\n"),
+            ("deploy/legacy.sh", b"echo legacy\n"),
             ("NOTES.txt", b"Old notes.\n"),
             ("docs/README.md", b"# {{ project_name }}\n\nRun it.\n"),
             ("static/logo.png", LOGO_OLD),
@@ -561,6 +562,7 @@ fn an_in_house_template_upgrade_keeps_what_the_owner_changed() {
         ("Makefile", "conflict"),
         ("CHANGELOG.md", "added"),
         ("Procfile", "removed"),
+        ("deploy/legacy.sh", "removed"),
         ("NOTES.txt", "noted"),
         ("docs/README.md", "deleted"),
         ("static/logo.png", "changed"),
@@ -588,6 +590,8 @@ fn an_in_house_template_upgrade_keeps_what_the_owner_changed() {
     assert_eq!(code, 3, "{stderr}");
     let read = |rel: &str| fs::read(root.join(rel)).ok();
     assert_eq!(read("Procfile"), None, "untouched and dropped: removed");
+    assert_eq!(read("deploy/legacy.sh"), None, "in a directory too");
+    assert!(root.join("deploy/nginx.conf").is_file());
     assert_eq!(read("NOTES.txt").unwrap(), b"Old notes.\nOurs too.\n");
     assert_eq!(read("static/logo.png").unwrap(), LOGO_NEW);
     assert_eq!(read("static/favicon.ico").unwrap(), ICON_OWNER);
