@@ -31,6 +31,7 @@ pub fn text(upgrade: &Upgrade) -> String {
                 continue;
             }
             Status::Added => format!("added {path}"),
+            Status::Removed => format!("removed {path}: the new template no longer has it"),
             Status::Changed => format!("changed {path}"),
             Status::Conflict => format!(
                 "conflict {path}: {} conflict{} to resolve",
@@ -84,6 +85,9 @@ pub fn summary(upgrade: &Upgrade, written: bool, cwd: &Path) -> String {
         format!("{} changed", upgrade.count(Status::Changed)),
         format!("{} added", upgrade.count(Status::Added)),
     ];
+    if upgrade.count(Status::Removed) > 0 {
+        parts.push(format!("{} removed", upgrade.count(Status::Removed)));
+    }
     if upgrade.count(Status::Deleted) > 0 {
         parts.push(format!(
             "{} deleted by you (kept deleted)",

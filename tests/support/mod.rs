@@ -561,13 +561,15 @@ pub fn generate(dir: &Path, args: &[&str]) {
 
 /// The statuses a file has in `scaffold upgrade`'s JSON report (issue 17 added `noted`: template
 /// changes not applied, each with a note, and the file left as it is).
-pub const UPGRADE_STATUSES: [&str; 6] = [
+pub const UPGRADE_STATUSES: [&str; 7] = [
     "unchanged",
     "changed",
     "added",
     "deleted",
     "conflict",
     "noted",
+    // Issue 19: a file the new template drops, left by the owner as the old one made it.
+    "removed",
 ];
 
 /// What became of one template change in `scaffold upgrade`'s JSON report.
