@@ -579,6 +579,106 @@ mod tests {
         assert_eq!(written_mode(0o644, 0o000), 0o644);
     }
 
+    /// Applies a unified diff as `patch` does without fuzz: each hunk at its stated line, its
+    /// context and removed lines checked against the old text. None when it does not apply.
+    fn apply_unified(old: &str, diff: &str) -> Option<String> {
+        let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
+        let mut out = String::new();
+        let mut at = 0; // lines of old consumed
+        let mut lines = diff.split_inclusive('\n').skip(2).peekable();
+        while let Some(header) = lines.next() {
+            let ranges = header.strip_prefix("@@ -")?.split(" @@").next()?;
+            let (old_range, new_range) = ranges.split_once(" +")?;
+            let range = |r: &str| -> Option<(usize, usize)> {
+                match r.split_once(',') {
+                    Some((s, c)) => Some((s.parse().ok()?, c.parse().ok()?)),
+                    None => Some((r.parse().ok()?, 1)),
+                }
+            };
+            let ((start, count), (new_start, new_count)) = (range(old_range)?, range(new_range)?);
+            let first = if count == 0 { start } else { start - 1 };
+            if first < at {
+                return None; // hunks out of order or overlapping
+            }
+            for line in old_lines.get(at..first)? {
+                out.push_str(line);
+            }
+            at = first;
+            // As git apply checks them: the new side starts where the output is, and both
+            // counts are the hunk's lines.
+            let written = out.matches('\n').count();
+            let new_first = if new_count == 0 {
+                new_start
+            } else {
+                new_start - 1
+            };
+            if new_first != written {
+                return None;
+            }
+            let (hunk_start, out_start) = (at, written);
+            while let Some(line) = lines.next_if(|l| !l.starts_with("@@")) {
+                if line.starts_with("\\") {
+                    // "\ No newline at end of file": the line before has no newline.
+                    if out.ends_with('\n') && !out.is_empty() {
+                        out.pop();
+                    }
+                    continue;
+                }
+                let (mark, body) = line.split_at(1);
+                match mark {
+                    " " | "-" => {
+                        let want = old_lines.get(at)?.trim_end_matches('\n');
+                        if want != body.trim_end_matches('\n') {
+                            return None;
+                        }
+                        at += 1;
+                        if mark == " " {
+                            out.push_str(old_lines[at - 1]);
+                        }
+                    }
+                    "+" => out.push_str(body),
+                    _ => return None,
+                }
+            }
+            let new_lines = out.split_inclusive('\n').count();
+            if at - hunk_start != count || new_lines - out_start != new_count {
+                return None;
+            }
+        }
+        for line in &old_lines[at..] {
+            out.push_str(line);
+        }
+        Some(out)
+    }
+
+    /// Found by the template upgrade's Wagtail test (a Dockerfile's diff that `git apply` called
+    /// corrupt), reduced by the property test below: similar 2.7 wrote `@@ -1 +18,16 @@` for
+    /// a hunk that removes two lines.
+    #[test]
+    fn a_diff_that_similar_2_7_misnumbered_applies() {
+        let old = "aa\naa\n\n";
+        let new = "\n".repeat(40);
+        let diff = text_diff(Path::new("f"), Some(old.as_bytes()), Some(new.as_bytes())).unwrap();
+        assert_eq!(apply_unified(old, &diff), Some(new), "{diff}");
+    }
+
+    proptest::proptest! {
+        /// The diffs upgrade and --check print apply (`git apply`, `patch -p1`) and give the
+        /// new text: similar 2.7 placed some hunks at wrong lines (a Wagtail Dockerfile's
+        /// `@@ -1,6 +37,6 @@`).
+        #[test]
+        fn unified_diffs_apply(
+            old in proptest::collection::vec("[a-h]{0,2}", 0..60),
+            new in proptest::collection::vec("[a-h]{0,2}", 0..60),
+        ) {
+            let lines = |l: Vec<String>| l.iter().map(|x| format!("{x}\n")).collect::<String>();
+            let (old, new) = (lines(old), lines(new));
+            if let Some(diff) = text_diff(Path::new("f"), Some(old.as_bytes()), Some(new.as_bytes())) {
+                proptest::prop_assert_eq!(apply_unified(&old, &diff), Some(new.clone()), "{}", diff);
+            }
+        }
+    }
+
     #[test]
     fn text_diff_has_git_headers_and_hunks() {
         let diff = text_diff(
