@@ -11,10 +11,12 @@
 //! - Rollback by identity: the run records each directory and file it made (its device and
 //!   inode); a rollback unlinks those files and removes those directories only when empty, so
 //!   whatever another process wrote meanwhile, even into a directory this run made, survives.
-//! - One existing file may be replaced as the last step (`startapp --register`'s settings
-//!   edit): its new content is staged in a temporary file in the same directory before anything
-//!   else, and renamed over it, atomically, only after every entry is in place and only if it is
-//!   still the file that was read; if that fails, the plan is taken back like any failure.
+//! - Existing files may be replaced as the last step (`startapp --register`'s settings edit,
+//!   `upgrade --write`): each new content is staged in a temporary file in the same directory
+//!   before anything else, and exchanged with the file (`RENAME_EXCHANGE`) only after every
+//!   entry is in place and only if it is still the file that was read. What came out of the
+//!   exchange is compared with what was read once more, so an edit landing in between is
+//!   exchanged back, not lost; on any failure the plan is taken back too.
 
 use std::ffi::OsStr;
 use std::fs::File;
@@ -272,31 +274,39 @@ impl<'a> PendingReplacement<'a> {
         Ok(pending)
     }
 
-    /// Exchanges the staged content with the file, if that is still the file that was read:
-    /// checked before the exchange (identity and bytes) and after it (the identity of what
-    /// came out), so a file swapped in between is put back, not replaced.
+    /// Exchanges the staged content with the file, if that is still the file that was read
+    /// (identity and bytes). An edit landing between this check and the exchange is caught
+    /// afterwards by [`PendingReplacement::came_out_unchanged`].
     fn commit(&self) -> Result<(), Error> {
-        let path = self.replacement.path;
-        let unchanged = handle::open_file_beneath(self.dir.as_fd(), Path::new(self.name))
+        if !self.is_as_read(Path::new(self.name)) {
+            return Err(Error::Changed(self.replacement.path.to_owned()));
+        }
+        #[cfg(test)]
+        tests::before_exchange(self.replacement.path);
+        self.exchange()?;
+        self.committed.set(true);
+        Ok(())
+    }
+
+    /// After the exchange: whether what came out (now under the temporary name) is the file
+    /// that was read, with the bytes that were read. An edit made in place or a file renamed
+    /// over it after the last check before the exchange would otherwise be removed by
+    /// [`PendingReplacement::finish`].
+    fn came_out_unchanged(&self) -> bool {
+        self.is_as_read(Path::new(&self.temp))
+    }
+
+    /// Whether `name` in the directory is the file that was read, with the bytes that were read.
+    fn is_as_read(&self, name: &Path) -> bool {
+        handle::open_file_beneath(self.dir.as_fd(), name)
             .ok()
             .filter(|(_, stat)| Identity::of(stat) == self.replacement.identity)
             .and_then(|(mut file, _)| {
-                let mut now = Vec::new();
+                let mut now = Vec::with_capacity(self.replacement.original.len());
                 file.read_to_end(&mut now).ok()?;
                 (now == self.replacement.original).then_some(())
-            });
-        if unchanged.is_none() {
-            return Err(Error::Changed(path.to_owned()));
-        }
-        self.exchange()?;
-        self.committed.set(true);
-        let out = rustix::fs::statat(&self.dir, self.temp.as_str(), AtFlags::SYMLINK_NOFOLLOW)
-            .map(|stat| Identity::of(&stat));
-        if out.ok() != Some(self.replacement.identity) {
-            self.undo();
-            return Err(Error::Changed(path.to_owned()));
-        }
-        Ok(())
+            })
+            .is_some()
     }
 
     fn exchange(&self) -> Result<(), Error> {
@@ -331,8 +341,14 @@ impl<'a> PendingReplacement<'a> {
 }
 
 /// Commits every replacement, or none: on a failure or a cancel, the ones already exchanged
-/// are exchanged back.
+/// are exchanged back. Once all are exchanged, each original that came out is compared with
+/// what was read, so an edit that landed at the last moment puts every file back.
 fn commit_all(pending: &[PendingReplacement], cancel: &AtomicBool) -> Result<(), Error> {
+    let undo = |done: &[PendingReplacement]| {
+        for p in done.iter().rev() {
+            p.undo();
+        }
+    };
     for (i, p) in pending.iter().enumerate() {
         let result = if cancel.load(Ordering::Relaxed) {
             Err(Error::Interrupted)
@@ -340,11 +356,13 @@ fn commit_all(pending: &[PendingReplacement], cancel: &AtomicBool) -> Result<(),
             p.commit()
         };
         if let Err(e) = result {
-            for done in pending[..i].iter().rev() {
-                done.undo();
-            }
+            undo(&pending[..i]);
             return Err(e);
         }
+    }
+    if let Some(changed) = pending.iter().find(|p| !p.came_out_unchanged()) {
+        undo(pending);
+        return Err(Error::Changed(changed.replacement.path.to_owned()));
     }
     for p in pending {
         p.finish();
@@ -569,7 +587,7 @@ impl Drop for Staging<'_> {
     fn drop(&mut self) {
         if let Ok(names) = handle::list_dir(self.fd.as_fd()) {
             for name in names {
-                let _ = rustix::fs::unlinkat(self.fd.as_fd(), &name, rustix::fs::AtFlags::empty());
+                let _ = rustix::fs::unlinkat(self.fd.as_fd(), &name, AtFlags::empty());
             }
         }
         let _ = handle::remove_if_same(self.anchor, OsStr::new(&self.name), self.identity, true);
@@ -840,6 +858,59 @@ mod tests {
                 }
                 _ => assert!(left.is_empty(), "{what}: {left:?}"),
             }
+        }
+    }
+
+    type Meddle = Box<dyn FnOnce(&Path)>;
+
+    thread_local! {
+        /// What a test does to a replaced file right before it is exchanged, after the last
+        /// check of its bytes.
+        static BEFORE_EXCHANGE: std::cell::RefCell<Option<Meddle>> =
+            const { std::cell::RefCell::new(None) };
+    }
+
+    pub(super) fn before_exchange(path: &Path) {
+        if let Some(meddle) = BEFORE_EXCHANGE.with(|hook| hook.borrow_mut().take()) {
+            meddle(path);
+        }
+    }
+
+    /// An edit that lands after the last check, right before the exchange: in place (the same
+    /// inode, other bytes) or by a rename (another inode). Either is seen in what came out of
+    /// the exchange: it is exchanged back, nothing is written, and the edit is the file.
+    #[test]
+    fn an_edit_right_before_the_exchange_is_kept_and_nothing_written() {
+        for (what, meddle) in [
+            (
+                "in place",
+                (|p: &Path| {
+                    let mut f = fs::OpenOptions::new()
+                        .write(true)
+                        .truncate(true)
+                        .open(p)
+                        .unwrap();
+                    f.write_all(b"INSTALLED_APPS = ['mine']\n").unwrap();
+                }) as fn(&Path),
+            ),
+            ("renamed over", |p: &Path| {
+                let other = p.with_file_name("other.py");
+                fs::write(&other, "INSTALLED_APPS = ['mine']\n").unwrap();
+                fs::rename(&other, p).unwrap();
+            }),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let settings = dir.path().join("settings.py");
+            fs::write(&settings, "INSTALLED_APPS = []\n").unwrap();
+            BEFORE_EXCHANGE.with(|hook| *hook.borrow_mut() = Some(Box::new(meddle)));
+            let result = write_replacing(dir.path(), &settings, || {});
+            BEFORE_EXCHANGE.with(|hook| hook.borrow_mut().take());
+            let text = fs::read_to_string(&settings).unwrap();
+            println!("{what}: {result:?}; settings.py is now {text:?}");
+            let err = result.unwrap_err();
+            assert!(matches!(err, Error::Changed(_)), "{what}: {err}");
+            assert_eq!(text, "INSTALLED_APPS = ['mine']\n", "{what}");
+            assert_eq!(listing(dir.path()), ["settings.py"], "{what}");
         }
     }
 
