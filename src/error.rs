@@ -46,6 +46,9 @@ pub enum Error {
     #[error("{} is a symbolic link; scaffold writes only into real directories, never through a link", .0.display())]
     SymlinkInTheWay(PathBuf),
 
+    #[error("{} is a symbolic link; --check compares only the directory the command would create, never what a link points to", .0.display())]
+    LinkNotCompared(PathBuf),
+
     #[error("{} changed while scaffold was running; nothing was written", .0.display())]
     Changed(PathBuf),
 

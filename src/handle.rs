@@ -149,6 +149,56 @@ pub fn open_file_beneath(base: BorrowedFd<'_>, rel: &Path) -> io::Result<(File, 
     Ok((File::from(fd), stat))
 }
 
+/// Reads the regular file `rel` below `base` whole, as [`open_file_beneath`] opens it (no
+/// link, no fifo or device, non-blocking), refusing one of more than `limit` bytes: by the size
+/// of the open file, and again by what the read returns, so that a file growing meanwhile is
+/// not read past the limit.
+pub fn read_beneath(base: BorrowedFd<'_>, rel: &Path, limit: u64) -> io::Result<(Vec<u8>, Stat)> {
+    use std::io::Read;
+    let too_large = || {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "it is larger than {} KiB, more than scaffold reads here",
+                limit >> 10
+            ),
+        )
+    };
+    let (file, stat) = open_file_beneath(base, rel)?;
+    if stat.st_size as u64 > limit {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok((bytes, stat))
+}
+
+/// Opens the directory at `path` following links in its parent (the part the user named) but
+/// not a link at its last component, which is refused as [`open_child_dir`] refuses it.
+pub fn open_dir_not_linked(path: &Path) -> io::Result<OwnedFd> {
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return open_dir(path);
+    };
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    open_child_dir(open_dir(parent)?.as_fd(), name)
+}
+
+/// Whether `stat` belongs to the user running scaffold or to root: what scaffold finds without
+/// being told (a `.venv` above the target) counts only then, as git refuses a repository of
+/// dubious ownership.
+pub fn owned_by_user_or_root(stat: &Stat) -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    stat.st_uid == me || stat.st_uid == 0
+}
+
 fn require_regular(stat: &Stat) -> io::Result<()> {
     match file_type(stat) {
         FileType::RegularFile => Ok(()),

@@ -2,11 +2,12 @@
 //! in the target directory or above it, by reading its `django-X.Y.Z.dist-info` and `pyvenv.cfg`
 //! (no Python is started). Parsing and choosing are pure; [`find`] is the only I/O.
 
-use std::fs;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 
 use crate::django::DjangoVersion;
 use crate::error::Error;
+use crate::handle;
 
 /// A Python environment where the project will run, and what it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +29,10 @@ pub enum Origin {
     Given,
     /// The feature release of the Django installed in `place`.
     Found { django: String, place: String },
+    /// No Django found, inside a project whose settings say which release made it: that
+    /// release (`release` as written, `file` the settings module that says it, relative to the
+    /// project).
+    Project { release: String, file: PathBuf },
     /// No Django found: the newest supported release.
     Newest,
 }
@@ -129,6 +134,22 @@ pub fn choose(
     })
 }
 
+/// The choice for an app inside a project when no Django was found: the feature release that
+/// the project's settings say generated it (see [`crate::register::generated_release`]), when
+/// scaffold emits that release; None otherwise, and the newest stands.
+pub fn from_project(release: &str, file: &Path, installed: Option<&Installed>) -> Option<Choice> {
+    let (major, minor) = feature(release)?;
+    let version = DjangoVersion::from_feature(major, minor).filter(|v| v.is_generated())?;
+    Some(Choice {
+        version,
+        origin: Origin::Project {
+            release: release.to_owned(),
+            file: file.to_owned(),
+        },
+        warning: installed.and_then(|i| python_warning(version, i)),
+    })
+}
+
 /// The generated release closest to an unsupported one: the oldest for older ones, the newest
 /// for newer ones.
 fn nearest_supported(django: &str) -> DjangoVersion {
@@ -159,36 +180,60 @@ fn python_warning(version: DjangoVersion, installed: &Installed) -> Option<Strin
     ))
 }
 
+/// The most of `pyvenv.cfg` that is read: a few hundred bytes in practice.
+const MAX_PYVENV_CFG: u64 = 64 << 10;
+
 /// Looks for the environment the project at `target` will run in: `virtual_env` (the active
 /// venv) if given, else the nearest `.venv` in `target` or a directory above it. `cwd` only
 /// shortens the name shown to the user.
+///
+/// A `.venv` is found, not named, so it is read as untrusted (SPEC 11): it counts only when it
+/// is a real directory (not a link) owned by the user running scaffold or by root; below it,
+/// and below the active venv, nothing is read through a link, `pyvenv.cfg` only when it is a
+/// regular file, without blocking and up to a size limit.
 pub fn find(virtual_env: Option<&Path>, target: &Path, cwd: &Path) -> Option<Installed> {
     if let Some(env) = virtual_env.filter(|env| env.is_dir()) {
-        return Some(read(env, format!("the active venv {}", env.display())));
+        let fd = handle::open_dir(env).ok()?;
+        return Some(read(
+            fd.as_fd(),
+            env,
+            format!("the active venv {}", env.display()),
+        ));
     }
     target.ancestors().find_map(|dir| {
         let env = dir.join(".venv");
-        env.is_dir().then(|| {
-            let place = env
-                .strip_prefix(cwd)
-                .map(|rel| rel.display().to_string())
-                .unwrap_or_else(|_| env.display().to_string());
-            read(&env, place)
-        })
+        let fd = handle::open_dir_not_linked(&env).ok()?;
+        let stat = rustix::fs::fstat(&fd).ok()?;
+        if !handle::owned_by_user_or_root(&stat) {
+            return None;
+        }
+        let place = env
+            .strip_prefix(cwd)
+            .map(|rel| rel.display().to_string())
+            .unwrap_or_else(|_| env.display().to_string());
+        Some(read(fd.as_fd(), &env, place))
     })
 }
 
-/// Reads `pyvenv.cfg` and the `lib/python3.*/site-packages` directories of `env`; what cannot
-/// be read counts as absent.
-fn read(env: &Path, place: String) -> Installed {
-    let python = fs::read_to_string(env.join("pyvenv.cfg"))
-        .ok()
-        .and_then(|cfg| pyvenv_python(&cfg));
-    let mut libs: Vec<String> = fs::read_dir(env.join("lib"))
+/// The names in the directory `rel` below `env`, reached without following a link; none when
+/// it cannot be read.
+fn names_beneath(env: BorrowedFd<'_>, rel: &Path) -> Vec<String> {
+    handle::open_dir_beneath(env, rel)
+        .and_then(|dir| handle::list_dir(dir.as_fd()))
+        .unwrap_or_default()
         .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().into_string().ok())
+        .filter_map(|name| name.into_string().ok())
+        .collect()
+}
+
+/// Reads `pyvenv.cfg` and the `lib/python3.*/site-packages` directories of the environment
+/// open as `fd` (at `env`); what cannot be read counts as absent.
+fn read(fd: BorrowedFd<'_>, env: &Path, place: String) -> Installed {
+    let python = handle::read_beneath(fd, Path::new("pyvenv.cfg"), MAX_PYVENV_CFG)
+        .ok()
+        .and_then(|(cfg, _)| pyvenv_python(&String::from_utf8_lossy(&cfg)));
+    let mut libs: Vec<String> = names_beneath(fd, Path::new("lib"))
+        .into_iter()
         .filter(|name| name.starts_with("python3."))
         .collect();
     libs.sort();
@@ -198,12 +243,10 @@ fn read(env: &Path, place: String) -> Installed {
         libs.sort_by_key(|name| *name != own);
     }
     let django = libs.iter().find_map(|lib| {
-        let mut found: Vec<String> = fs::read_dir(env.join("lib").join(lib).join("site-packages"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter_map(|name| django_dist_info(&name).map(str::to_owned))
+        let site = Path::new("lib").join(lib).join("site-packages");
+        let mut found: Vec<String> = names_beneath(fd, &site)
+            .iter()
+            .filter_map(|name| django_dist_info(name).map(str::to_owned))
             .collect();
         found.sort();
         found.pop()

@@ -221,7 +221,16 @@ fn prepare_for(request: &Request, env: &Environment, purpose: Purpose) -> Result
         check_not_importable(&name, kind, request.directory.is_some(), &destination, env)?;
     }
     let installed = installed::find(env.virtual_env.as_deref(), &destination.root, &env.cwd);
-    let choice = installed::choose(request.django, installed.as_ref())?;
+    let mut choice = installed::choose(request.django, installed.as_ref())?;
+    // An app inside a project, with no Django found where it will run: the project says which
+    // release made it, which is better than the newest.
+    if kind == Kind::App && choice.origin == installed::Origin::Newest {
+        if let Some((by, file)) = register::generated_release(&destination.root) {
+            if let Some(found) = installed::from_project(&by.release, &file, installed.as_ref()) {
+                choice = found;
+            }
+        }
+    }
     let django = choice.version;
 
     if let Some(options) = &request.template {

@@ -80,6 +80,14 @@ impl PackageName {
         Ok(PackageName(raw.to_owned()))
     }
 
+    /// The last part of an existing app's module (`api.email`'s `email`): an identifier, which
+    /// as a subpackage may share a standard-library module's name.
+    pub(crate) fn existing_module(raw: &str) -> Option<Self> {
+        identifier_problem(raw)
+            .is_none()
+            .then(|| PackageName(raw.to_owned()))
+    }
+
     /// Refuses the name when Python would import something else under it from where the code
     /// will run (see [`crate::module_search`]), as Django's `find_spec` check does: same message
     /// as for a standard-library module, and a hint saying what and where that module is.

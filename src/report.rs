@@ -233,6 +233,10 @@ fn release_reason(prepared: &Prepared) -> Option<String> {
     match &prepared.django_origin {
         Origin::Given => None,
         Origin::Found { place, .. } => Some(format!("Django {django} (found in {place}).")),
+        Origin::Project { release, file } => Some(format!(
+            "Django {django} (no Django found; the project's {} says Django {release} made it).",
+            file.display()
+        )),
         Origin::Newest => Some(format!(
             "Django {django} (the newest; no Django found in an active venv or a .venv)."
         )),
@@ -358,6 +362,57 @@ pub fn json_error(error: &Error) -> String {
     serde_json::Value::Object(map).to_string() + "\n"
 }
 
+/// `text` as it may reach a terminal: every control character (C0, DEL, C1) written as an
+/// escape (`\n`, `\t`, `\r`, `\x1b`, `\u{9b}`), never sent, as `ls` and git show names. What
+/// scaffold reads without being told (file names, dist-info names, settings docstrings) must
+/// not move the cursor, retitle the window or hide text. JSON needs none of this: it is exact.
+pub fn terminal(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x80 && c.is_control() => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// An error or hint line as the terminal shows it: [`terminal`]'s escapes, and any run of more
+/// than [`MAX_SHOWN_WORD`] characters without a space (a 120 KB NAME, a path made of it; a
+/// long path of real directories is still shown whole)
+/// shortened in the middle, saying how much was left out.
+pub fn terminal_line(text: &str) -> String {
+    let escaped = terminal(text);
+    let mut out = String::with_capacity(escaped.len().min(4 * MAX_SHOWN_WORD));
+    for (i, word) in escaped.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let count = word.chars().count();
+        if count <= MAX_SHOWN_WORD {
+            out.push_str(word);
+            continue;
+        }
+        let keep = MAX_SHOWN_WORD / 2;
+        out.extend(word.chars().take(keep));
+        out.push_str(&format!("[... {} characters ...]", count - 2 * keep));
+        out.extend(word.chars().skip(count - keep));
+    }
+    out
+}
+
+/// The longest run of characters without a space that an error line shows whole.
+pub const MAX_SHOWN_WORD: usize = 400;
+
 pub(crate) fn slash_path(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
@@ -451,5 +506,19 @@ mod tests {
         assert_eq!(app_module(Path::new("/elsewhere/blog"), cwd), None);
         assert_eq!(app_module(Path::new("/w/my-apps/blog"), cwd), None);
         assert_eq!(app_module(Path::new("/w"), cwd), None);
+    }
+
+    #[test]
+    fn control_characters_are_shown_escaped_and_long_words_shortened() {
+        assert_eq!(terminal("plain name.py"), "plain name.py");
+        assert_eq!(
+            terminal("5.2.1\x1b]0;PWNED\x07 a\nb\tc\u{9b}d"),
+            "5.2.1\\x1b]0;PWNED\\x07 a\\nb\\tc\\u{9b}d"
+        );
+        let name = "a".repeat(120_000);
+        let line = terminal_line(&format!("error: '{name}' is not valid"));
+        assert!(line.len() < 500, "{}", line.len());
+        assert!(line.starts_with("error: 'aaa") && line.ends_with("aaa' is not valid"));
+        assert!(line.contains("[... 119602 characters ...]"), "{line}");
     }
 }

@@ -55,6 +55,26 @@ impl SettingsModule {
     }
 }
 
+/// The file Python imports for the dotted `module` from a directory on its path, relative to
+/// that directory, and whether it is a package: `a/b/__init__.py` when it exists, else `a/b.py`.
+/// The package wins, as in the import system's `FileFinder` (a directory with an `__init__`
+/// is looked for before a module file of the same name). `exists` says whether a relative path
+/// is there; its error (a link on the way, say) ends the search.
+///
+/// The one rule for both `startapp --register` and `scaffold upgrade`'s discovery.
+pub fn module_file<E>(
+    module: &str,
+    mut exists: impl FnMut(&std::path::Path) -> Result<bool, E>,
+) -> Result<Option<(std::path::PathBuf, bool)>, E> {
+    let base: std::path::PathBuf = module.split('.').collect();
+    let package = base.join("__init__.py");
+    if exists(&package)? {
+        return Ok(Some((package, true)));
+    }
+    let file = base.with_extension("py");
+    Ok(exists(&file)?.then_some((file, false)))
+}
+
 impl fmt::Display for SettingsModule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -102,5 +122,26 @@ mod tests {
         ] {
             assert!(SettingsModule::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_settings_package_wins_over_a_module_file() {
+        use std::path::{Path, PathBuf};
+        let found = |present: &[&str]| {
+            module_file("mysite.settings", |rel: &Path| {
+                Ok::<_, ()>(present.iter().any(|p| Path::new(p) == rel))
+            })
+            .unwrap()
+        };
+        let both = ["mysite/settings.py", "mysite/settings/__init__.py"];
+        assert_eq!(
+            found(&both),
+            Some((PathBuf::from("mysite/settings/__init__.py"), true))
+        );
+        assert_eq!(
+            found(&both[..1]),
+            Some((PathBuf::from("mysite/settings.py"), false))
+        );
+        assert_eq!(found(&[]), None);
     }
 }

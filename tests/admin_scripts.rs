@@ -3,7 +3,8 @@
 //!
 //! For each supported release with a test selection here, the release's sdist (it carries
 //! `tests/`) is fetched with pip into `target/admin-scripts/<series>/` and run with
-//! `tests/runtests.py` in a venv of its own (Django 6.1 on CPython 3.13). The selection: the
+//! `tests/runtests.py` in a venv of its own (Django 5.2 on the default `python3`, 6.0 on CPython
+//! 3.12, 6.1 on CPython 3.13: each release on another interpreter). The selection: the
 //! classes `StartProject` and `StartApp`, and the startproject/startapp tests of
 //! `DjangoAdminSettingsDirectory` and `DjangoAdminNoSettings`. `tests/support/admin_scripts_shim.py`
 //! sends each `python -m django startproject|startapp ...` those tests start to the scaffold
@@ -65,12 +66,22 @@ fn django_5_2_admin_scripts() {
 }
 
 #[test]
+fn django_6_0_admin_scripts() {
+    check(&Release {
+        series: "6.0",
+        tests: 39,
+        allowed: &[USER_AGENT],
+        python: || pyenv_python("3.12"),
+    });
+}
+
+#[test]
 fn django_6_1_admin_scripts() {
     check(&Release {
         series: "6.1",
         tests: 40,
         allowed: &[USER_AGENT],
-        python: python_3_13,
+        python: || pyenv_python("3.13"),
     });
 }
 
@@ -79,7 +90,7 @@ fn check(release: &Release) {
         return;
     }
     let base = target_dir().join("admin-scripts").join(release.series);
-    let venv = runner_venv(&base, &(release.python)());
+    let venv = runner_venv(&base, &(release.python)(), release.series);
     let (version, source) = django_sdist(&base, &venv, release.series);
 
     let django = run_selection(&venv, &source, None, release.series);
@@ -242,23 +253,24 @@ fn default_python() -> String {
     std::env::var("PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
-/// CPython 3.13 for Django 6.1: `SCAFFOLD_PYTHON313`, else pyenv's 3.13, else `python3.13`.
-fn python_3_13() -> String {
-    if let Ok(python) = std::env::var("SCAFFOLD_PYTHON313") {
+/// CPython `version` (`"3.13"`): `SCAFFOLD_PYTHON313` (the version without its dot), else
+/// pyenv's, else `python3.13` on PATH.
+fn pyenv_python(version: &str) -> String {
+    if let Ok(python) = std::env::var(format!("SCAFFOLD_PYTHON{}", version.replace('.', ""))) {
         return python;
     }
-    let pyenv = Command::new("pyenv").args(["prefix", "3.13"]).output();
+    let pyenv = Command::new("pyenv").args(["prefix", version]).output();
     if let Ok(out) = pyenv {
         let prefix = String::from_utf8_lossy(&out.stdout).trim().to_owned();
         if out.status.success() && !prefix.is_empty() {
             return format!("{prefix}/bin/python3");
         }
     }
-    "python3.13".into()
+    format!("python{version}")
 }
 
 /// A venv with Django's runtime dependencies (Django itself comes from the sdist).
-fn runner_venv(base: &Path, python: &str) -> PathBuf {
+fn runner_venv(base: &Path, python: &str, series: &str) -> PathBuf {
     let venv = base.join("venv");
     let stamp = venv.join("scaffold-stamp.txt");
     if fs::read_to_string(&stamp).ok().as_deref() == Some(python) {
@@ -269,8 +281,8 @@ fn runner_venv(base: &Path, python: &str) -> PathBuf {
     run(
         Command::new(python).args(["-m", "venv"]).arg(&venv),
         &format!(
-            "creating a venv with {python} (Django 6.1's tests run on CPython 3.13: set \
-             SCAFFOLD_PYTHON313 to one, or install it with pyenv)"
+            "creating a venv with {python} for Django {series}'s tests (install that CPython \
+             with pyenv, or name one in SCAFFOLD_PYTHON312 for 6.0, SCAFFOLD_PYTHON313 for 6.1)"
         ),
     );
     run(

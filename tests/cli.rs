@@ -343,9 +343,12 @@ fn summary_and_next_steps_only_at_a_terminal() {
     let project = d.join("mysite");
     assert_eq!(
         on_terminal(&project, &["startapp", "blog"]).1,
-        "Created Django 6.1 app 'blog' in blog (7 files).\n\
-         Django 6.1 (the newest; no Django found in an active venv or a .venv).\n\
-         Next: add 'blog' to INSTALLED_APPS, then python manage.py makemigrations blog\n"
+        format!(
+            "Created Django 6.1 app 'blog' in blog (7 files).\n\
+             Django 6.1 (no Django found; the project's mysite/settings.py says Django {} made it).\n\
+             Next: add 'blog' to INSTALLED_APPS, then python manage.py makemigrations blog\n",
+            scaffold::DjangoVersion::NEWEST.release()
+        )
     );
 }
 

@@ -391,7 +391,16 @@ fn respond(mut stream: TcpStream, routes: &[Route], agents: &Mutex<Vec<String>>)
     }
     head.push_str("\r\n");
     let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(body);
+    if path.starts_with("/slow/") {
+        // A second for the whole body, as over a slow link.
+        for piece in body.chunks(body.len().div_ceil(10).max(1)) {
+            let _ = stream.write_all(piece);
+            let _ = stream.flush();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    } else {
+        let _ = stream.write_all(body);
+    }
     let _ = stream.flush();
     let _ = stream.read(&mut [0; 1]);
 }
@@ -457,6 +466,54 @@ fn urls_are_downloaded_and_named_by_url_disposition_or_type() {
 
     let stderr = refused_in_sandbox(Path::new(&format!("{}/untyped", server.base)), &[]);
     assert!(stderr.contains("cannot tell the archive type"), "{stderr}");
+}
+
+/// On a terminal a download shows a progress bar (bytes of the total, the rate) on stderr,
+/// cleared before the summary; off a terminal, or with -v 0, nothing at all: the output is
+/// django-admin's, as before the bar.
+#[test]
+fn a_download_shows_a_progress_bar_only_on_a_terminal() {
+    let tgz = archive("t.tar.gz", "blog-main/", FILES);
+    assert!(
+        tgz.len() < 1000,
+        "indicatif shows {} bytes as kB",
+        tgz.len()
+    );
+    let server = serve(vec![("/slow/t.tar.gz", vec![], tgz.clone())]);
+    let url = format!("{}/slow/t.tar.gz", server.base);
+
+    let work = tempfile::tempdir().unwrap();
+    let (status, text) =
+        support::on_terminal(work.path(), None, &["startapp", "blog", "--template", &url]);
+    assert_eq!(status, Some(0), "{text}");
+    let (bar, after) = text
+        .rsplit_once("\x1b[2K")
+        .unwrap_or_else(|| panic!("no bar drawn and cleared: {text:?}"));
+    assert!(
+        bar.contains("Downloading") && bar.contains(&format!("/{} B ", tgz.len())),
+        "no bar with bytes of the total: {text:?}"
+    );
+    assert!(bar.contains("B/s"), "no rate: {text:?}");
+    assert!(after.starts_with("Created app 'blog'"), "{text:?}");
+    assert_eq!(listing(&work.path().join("blog")), expected_tree());
+
+    let work = tempfile::tempdir().unwrap();
+    let quiet = ["startapp", "blog", "-v", "0", "--template", &url];
+    assert_eq!(
+        support::on_terminal(work.path(), None, &quiet),
+        (Some(0), String::new())
+    );
+    assert_eq!(listing(&work.path().join("blog")), expected_tree());
+
+    let work = tempfile::tempdir().unwrap();
+    scaffold()
+        .current_dir(work.path())
+        .args(["startapp", "blog", "--template", &url])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
+    assert_eq!(listing(&work.path().join("blog")), expected_tree());
 }
 
 #[test]

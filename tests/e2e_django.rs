@@ -2,8 +2,9 @@
 //! Python it supports (see `support::python_for`: 5.2 on python3, 6.0 and 6.1 on CPython 3.13
 //! here): generated projects, single and
 //! split settings, pass `check`, migrate an app with a model, and answer real requests on
-//! 127.0.0.1 under runserver, gunicorn and uvicorn; settings modules are wired right; a venv with
-//! Django 5.2 gets the 5.2 project without --django.
+//! 127.0.0.1 under runserver, gunicorn and uvicorn (and Django 5.2's under uWSGI and Apache
+//! mod_wsgi); settings modules are wired right; a venv with Django 5.2 gets the 5.2 project
+//! without --django.
 
 mod support;
 
@@ -11,6 +12,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use scaffold::DjangoVersion;
@@ -628,4 +630,211 @@ fn split_production_without_secret_key_fails_naming_it() {
     let out = manage(&p, &["check"], &env);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("DJANGO_ALLOWED_HOSTS"));
+}
+
+// --- uWSGI and Apache mod_wsgi ------------------------------------------------------------------
+
+/// The release run under uWSGI and mod_wsgi: the LTS, whose Pythons include the system's 3.11
+/// that mod_wsgi runs the app with as root (see `wsgi_servers_python`).
+const WSGI_SERVERS_RELEASE: &str = "5.2";
+
+/// A venv with Django, uWSGI and mod_wsgi, both built from their PyPI sources (uWSGI needs a C
+/// compiler and the Python's headers; mod_wsgi also needs Apache's `apxs` from apache2-dev):
+/// built once per target/, then reused.
+fn wsgi_servers_venv() -> &'static Path {
+    static VENV: OnceLock<PathBuf> = OnceLock::new();
+    VENV.get_or_init(|| {
+        let django = release(WSGI_SERVERS_RELEASE);
+        let venv = support::cached_venv(
+            "python-venv-wsgi-servers",
+            &wsgi_servers_python(django),
+            &[
+                &format!("django=={}", django.release()),
+                "uwsgi>=2.0.28,<2.1",
+                "mod_wsgi>=5,<7",
+            ],
+        );
+        assert!(
+            !support::is_root() || reachable_by_others(&venv),
+            "as root, mod_wsgi-express runs the app as nobody, who cannot enter {}: put target/ \
+             where others may enter (CARGO_TARGET_DIR), or run the tests as another user",
+            venv.display()
+        );
+        venv
+    })
+}
+
+/// The Python of the uWSGI and mod_wsgi venv: the one `python_for` picks, unless the tests run
+/// as root and it lies where nobody cannot read it (pyenv's under /root): Apache refuses to
+/// serve as root, so mod_wsgi-express then runs the app as nobody, and the system's
+/// /usr/bin/python3 is used instead.
+fn wsgi_servers_python(django: DjangoVersion) -> PathBuf {
+    let python = support::python_for(django);
+    let prefix = Command::new(&python)
+        .args(["-c", "import sys; print(sys.base_prefix)"])
+        .output()
+        .unwrap();
+    let prefix = PathBuf::from(String::from_utf8_lossy(&prefix.stdout).trim());
+    if !support::is_root() || reachable_by_others(&prefix) {
+        return python;
+    }
+    let system = PathBuf::from("/usr/bin/python3");
+    let supported = django.min_python()..=django.max_python();
+    assert!(
+        support::python_version(&system).is_some_and(|v| supported.contains(&v)),
+        "as root, mod_wsgi-express runs the app as nobody, who cannot read {} under {}; the \
+         system's /usr/bin/python3 (with python3-dev and python3-venv) in Django {django}'s range \
+         is used instead, and there is none",
+        python.display(),
+        prefix.display()
+    );
+    system
+}
+
+/// Whether every directory down to `path` lets others through (mode o+x).
+fn reachable_by_others(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.ancestors().all(|dir| {
+        std::fs::metadata(dir).is_ok_and(|m| !m.is_dir() || m.permissions().mode() & 0o001 != 0)
+    })
+}
+
+/// A project generated for the uWSGI and mod_wsgi tests; its directory lets nobody in (mod_wsgi
+/// as root).
+fn generate_for_wsgi_servers(args: &[&str]) -> Project {
+    use std::os::unix::fs::PermissionsExt;
+    let p = generate_with(
+        wsgi_servers_venv(),
+        &["--django", WSGI_SERVERS_RELEASE],
+        args,
+    );
+    let dir = p.root.parent().unwrap();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p
+}
+
+/// uWSGI with its own HTTP router (`--http`), as its quickstart runs Django; `--die-on-term`
+/// since SIGTERM otherwise reloads it.
+fn uwsgi(p: &Project, env: &[(&str, &str)], args: &[&str]) -> Server {
+    let port = free_port();
+    let mut cmd = python_command(p, "uwsgi");
+    cmd.args(["--http", &format!("127.0.0.1:{port}")])
+        .args(["--module", "mysite.wsgi:application", "--chdir"])
+        .arg(&p.root)
+        .arg("--home")
+        .arg(p.venv)
+        .args([
+            "--master",
+            "--processes",
+            "1",
+            "--die-on-term",
+            "--need-app",
+        ])
+        .arg("--disable-logging")
+        .args(args)
+        .envs(env.iter().copied());
+    Server::start(cmd, port, "uwsgi")
+}
+
+/// Apache with mod_wsgi through `mod_wsgi-express start-server`, its server root beside the
+/// project; as root, the app runs as nobody (Apache refuses to serve as root).
+fn mod_wsgi(p: &Project, env: &[(&str, &str)]) -> Server {
+    let port = free_port();
+    let server_root = p.root.with_file_name(format!("apache-{port}"));
+    let mut cmd = python_command(p, "mod_wsgi-express");
+    cmd.arg("start-server")
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .arg("--server-root")
+        .arg(&server_root)
+        .args([
+            "--application-type",
+            "module",
+            "--entry-point",
+            "mysite.wsgi",
+        ])
+        .arg("--working-directory")
+        .arg(&p.root)
+        .arg("--python-path")
+        .arg(&p.root)
+        .args(["--locale", "C.UTF-8", "--log-to-terminal"])
+        .envs(env.iter().copied());
+    if support::is_root() {
+        let group = Command::new("id").args(["-gn", "nobody"]).output().unwrap();
+        let group = String::from_utf8_lossy(&group.stdout).trim().to_owned();
+        cmd.args(["--user", "nobody", "--group", &group]);
+    }
+    Server::start(cmd, port, "mod_wsgi-express")
+}
+
+/// The servers Django's deployment docs name beside gunicorn: uWSGI and Apache with mod_wsgi
+/// serve the default project (welcome page and admin login), and split production settings
+/// redirect to HTTPS, refuse unknown hosts and do not take a client's word for HTTPS.
+#[test]
+fn projects_run_under_uwsgi_and_mod_wsgi() {
+    if python_opted_out("projects_run_under_uwsgi_and_mod_wsgi") {
+        return;
+    }
+    let p = generate_for_wsgi_servers(&[]);
+    assert_welcome_and_admin(&uwsgi(&p, &[], &[]), "default settings");
+    assert_welcome_and_admin(&mod_wsgi(&p, &[]), "default settings");
+
+    let p = generate_for_wsgi_servers(&["--settings", "split"]);
+    assert_welcome_and_admin(&uwsgi(&p, &[], &[]), "split settings");
+    assert_welcome_and_admin(&mod_wsgi(&p, &[]), "split settings");
+
+    let host = ("Host", "example.com");
+    let claims_https = [
+        [host, ("X-Forwarded-Proto", "https")],
+        [host, ("X-Forwarded-Ssl", "on")],
+    ];
+    let redirects = |server: &Server, headers: &[(&str, &str)]| {
+        let (status, head, _) = server.get("/admin/login/", headers);
+        assert_eq!(status, 301, "{}: {headers:?}:\n{head}", server.name);
+        assert!(
+            head.contains("Location: https://example.com/admin/login/"),
+            "{}: {head}",
+            server.name
+        );
+    };
+    // uWSGI takes wsgi.url_scheme from any client's X-Forwarded-Proto (or X-Forwarded-Ssl), so
+    // Django sees HTTPS without SECURE_PROXY_SSL_HEADER; `--route-run setscheme:http` (README)
+    // stops it.
+    {
+        let server = uwsgi(&p, PRODUCTION, &[]);
+        redirects(&server, &[host]);
+        let (status, head, _) = server.get("/admin/login/", &claims_https[0]);
+        assert_eq!(
+            status, 200,
+            "uWSGI no longer trusts X-Forwarded-Proto: the README's uWSGI note is out of date\n{head}"
+        );
+    }
+    for server in [
+        uwsgi(&p, PRODUCTION, &["--route-run", "setscheme:http"]),
+        mod_wsgi(&p, PRODUCTION),
+    ] {
+        redirects(&server, &[host]);
+        for headers in &claims_https {
+            redirects(&server, headers);
+        }
+        let (status, _, _) = server.get("/admin/login/", &[("Host", "evil.example")]);
+        assert_eq!(status, 400, "{}: unknown host", server.name);
+    }
+
+    // Behind a proxy that sets the header, Django is told to trust it, and both serve HTTPS.
+    let mut behind_proxy = PRODUCTION.to_vec();
+    behind_proxy.push(("DJANGO_SECURE_PROXY_SSL_HEADER", "1"));
+    for server in [
+        uwsgi(&p, &behind_proxy, &["--route-run", "setscheme:http"]),
+        mod_wsgi(&p, &behind_proxy),
+    ] {
+        let (status, head, body) = server.get("/admin/login/", &claims_https[0]);
+        assert_eq!(status, 200, "{}: {head}\n{body}", server.name);
+        assert!(
+            head.contains(
+                "Strict-Transport-Security: max-age=31536000; includeSubDomains; preload"
+            ),
+            "{}: {head}",
+            server.name
+        );
+    }
 }

@@ -37,22 +37,17 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// Runs a command to its end and returns its exit code, stderr, peak resident memory in KiB
-/// and time taken. The peak is measured by GNU time, which forks the command itself: a child
-/// of this (large, multi-threaded) test process would be charged, at exec, with the test
-/// process's own peak.
-fn run_measured(cmd: Command) -> (i32, String, i64, Duration) {
-    let report = tempfile::NamedTempFile::new().unwrap();
-    let program = cmd.get_program().to_owned();
-    let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
+/// `cmd` (program, arguments, working directory, environment) run by GNU time, which writes the
+/// peak resident memory in KiB to `report`.
+fn under_gnu_time(cmd: &Command, report: &Path) -> Command {
     let mut timed = Command::new("/usr/bin/time");
     timed
         .arg("-f")
         .arg("%M")
         .arg("-o")
-        .arg(report.path())
-        .arg(program)
-        .args(args);
+        .arg(report)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
     if let Some(dir) = cmd.get_current_dir() {
         timed.current_dir(dir);
     }
@@ -62,6 +57,16 @@ fn run_measured(cmd: Command) -> (i32, String, i64, Duration) {
             None => timed.env_remove(key),
         };
     }
+    timed
+}
+
+/// Runs a command to its end and returns its exit code, stderr, peak resident memory in KiB
+/// and time taken. The peak is measured by GNU time, which forks the command itself: a child
+/// of this (large, multi-threaded) test process would be charged, at exec, with the test
+/// process's own peak.
+fn run_measured(cmd: Command) -> (i32, String, i64, Duration) {
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let mut timed = under_gnu_time(&cmd, report.path());
     let start = Instant::now();
     let out = timed
         .stdout(Stdio::null())
@@ -940,4 +945,890 @@ fn ctrl_c_is_prompt_during_a_long_render() {
         ],
         Duration::from_millis(500),
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Round 2 (issue 18): `--check`, `--register`, venv detection and terminal output.
+
+/// Every run here gets a private sandbox below cargo's target/tmp (no shared `/tmp` above it,
+/// where another user's `.venv` could be) and a private `TMPDIR` inside it; it runs with a
+/// time limit and an address-space limit, its peak memory measured by GNU time, and is killed
+/// by its process id when the time is up.
+mod round2 {
+    use super::*;
+    use std::os::unix::process::CommandExt;
+
+    pub(super) struct Sandbox {
+        dir: tempfile::TempDir,
+    }
+
+    impl Sandbox {
+        pub(super) fn new() -> Self {
+            let dir = tempfile::Builder::new()
+                .prefix("round2-")
+                .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+                .unwrap();
+            fs::create_dir(dir.path().join("tmp")).unwrap();
+            Sandbox { dir }
+        }
+
+        pub(super) fn path(&self) -> &Path {
+            self.dir.path()
+        }
+
+        /// scaffold with `args` in `cwd`, no active venv, the private TMPDIR, no colour.
+        pub(super) fn command(&self, cwd: &Path, args: &[&str]) -> Command {
+            let mut cmd = Command::new(scaffold_path());
+            cmd.current_dir(cwd)
+                .args(args)
+                .env_remove("VIRTUAL_ENV")
+                .env_remove("PYTHONPATH")
+                .env("TMPDIR", self.path().join("tmp"))
+                .env("NO_COLOR", "1");
+            cmd
+        }
+    }
+
+    pub(super) struct Ran {
+        pub(super) code: Option<i32>,
+        pub(super) stdout: Vec<u8>,
+        pub(super) stderr: String,
+        pub(super) peak_kib: i64,
+        pub(super) elapsed: Duration,
+    }
+
+    impl Ran {
+        pub(super) fn stdout(&self) -> String {
+            String::from_utf8_lossy(&self.stdout).into_owned()
+        }
+    }
+
+    /// Runs `cmd` under GNU time with stdout and stderr in files (at most the first 4 MiB of
+    /// each is read back), 2 GiB of address space and the time `limit`; panics, after killing
+    /// it, when it outlives the limit.
+    pub(super) fn bounded(cmd: Command, limit: Duration) -> Ran {
+        bounded_with(cmd, limit, 2 << 30, None)
+    }
+
+    pub(super) fn bounded_with(
+        cmd: Command,
+        limit: Duration,
+        address_space: u64,
+        open_files: Option<u64>,
+    ) -> Ran {
+        let outputs = tempfile::Builder::new()
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .unwrap();
+        let (report, out_path, err_path) = (
+            outputs.path().join("time"),
+            outputs.path().join("stdout"),
+            outputs.path().join("stderr"),
+        );
+        let mut timed = under_gnu_time(&cmd, &report);
+        timed
+            .stdin(Stdio::null())
+            .stdout(fs::File::create(&out_path).unwrap())
+            .stderr(fs::File::create(&err_path).unwrap());
+        // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            timed.pre_exec(move || {
+                let lim = libc::rlimit {
+                    rlim_cur: address_space,
+                    rlim_max: address_space,
+                };
+                libc::setrlimit(libc::RLIMIT_AS, &lim);
+                if let Some(n) = open_files {
+                    let lim = libc::rlimit {
+                        rlim_cur: n,
+                        rlim_max: n,
+                    };
+                    libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+                }
+                Ok(())
+            });
+        }
+        let start = Instant::now();
+        let mut child = timed.spawn().expect("GNU time at /usr/bin/time");
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if start.elapsed() > limit {
+                kill_tree(child.id());
+                let _ = child.wait();
+                panic!(
+                    "still running after {limit:?}: {:?}; stderr: {}",
+                    cmd.get_args().collect::<Vec<_>>(),
+                    head(&err_path)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let elapsed = start.elapsed();
+        let text = fs::read_to_string(&report).unwrap_or_default();
+        let peak_kib = text
+            .lines()
+            .filter_map(|l| l.trim().parse::<i64>().ok())
+            .next_back()
+            .unwrap_or(-1);
+        // GNU time reports a signal as "Command terminated by signal N" and exits 128+N.
+        let code = if text.contains("terminated by signal") {
+            None
+        } else {
+            status.code()
+        };
+        Ran {
+            code,
+            stdout: read_head(&out_path),
+            stderr: head(&err_path),
+            peak_kib,
+            elapsed,
+        }
+    }
+
+    fn read_head(path: &Path) -> Vec<u8> {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        if let Ok(file) = fs::File::open(path) {
+            let _ = file.take(4 << 20).read_to_end(&mut bytes);
+        }
+        bytes
+    }
+
+    fn head(path: &Path) -> String {
+        String::from_utf8_lossy(&read_head(path)).into_owned()
+    }
+
+    /// Kills `pid` (GNU time) and its children, by id.
+    fn kill_tree(pid: u32) {
+        let children =
+            fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        for child in children.split_whitespace() {
+            if let Ok(child) = child.parse::<i32>() {
+                // SAFETY: kill has no memory-safety preconditions.
+                unsafe { libc::kill(child, libc::SIGKILL) };
+            }
+        }
+        // SAFETY: as above.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    }
+
+    /// Refused: exit 1, one `error:` line (a `hint:` line may follow), nothing on stdout.
+    pub(super) fn assert_refused(ran: &Ran, what: &str) {
+        assert_eq!(ran.code, Some(1), "{what}: {}", ran.stderr);
+        assert!(ran.stdout.is_empty(), "{what}: stdout {}", ran.stdout());
+        let lines: Vec<&str> = ran.stderr.lines().collect();
+        assert!(
+            !lines.is_empty() && lines[0].starts_with("error: ") && lines.len() <= 2,
+            "{what}: {}",
+            ran.stderr
+        );
+        if lines.len() == 2 {
+            assert!(lines[1].starts_with("hint: "), "{what}: {}", ran.stderr);
+        }
+    }
+
+    /// Runs scaffold with `args` in `cwd` (30 s at most) and asserts it succeeds.
+    pub(super) fn succeeds(sandbox: &Sandbox, cwd: &Path, args: &[&str]) -> Ran {
+        let ran = bounded(sandbox.command(cwd, args), Duration::from_secs(30));
+        assert_eq!(ran.code, Some(0), "{args:?}: {}", ran.stderr);
+        ran
+    }
+
+    /// A project made by scaffold (`--django` as given) in `dir`.
+    pub(super) fn project(sandbox: &Sandbox, dir: &Path, django: &str, extra: &[&str]) {
+        fs::create_dir_all(dir).unwrap();
+        let mut args = vec!["startproject", "mysite", ".", "--django", django];
+        args.extend(["--secret-key", "k"]);
+        args.extend(extra);
+        succeeds(sandbox, dir, &args);
+    }
+
+    pub(super) fn mkfifo(path: &Path) {
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            path,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o644),
+            0,
+        )
+        .unwrap();
+    }
+}
+
+use round2::{bounded, bounded_with, mkfifo, Sandbox};
+
+/// Item 1: `--check` of a `./NAME` that is a link is refused, as the real run refuses it, and
+/// nothing from behind the link is printed, in text or JSON, for startproject and startapp.
+#[test]
+fn round2_check_refuses_a_linked_name_and_prints_nothing_behind_it() {
+    let sandbox = Sandbox::new();
+    let d = sandbox.path();
+    fs::create_dir_all(d.join("home/.ssh")).unwrap();
+    fs::write(d.join("home/.ssh/id_rsa"), "PRIVATE KEY\n").unwrap();
+    fs::create_dir(d.join("snap")).unwrap();
+    symlink(d.join("home"), d.join("snap/mysite")).unwrap();
+    let before = listing(d);
+    let project = [
+        "startproject",
+        "mysite",
+        "--django",
+        "6.1",
+        "--secret-key",
+        "k",
+        "--check",
+    ];
+    let app = ["startapp", "mysite", "--django", "6.1", "--check"];
+    for (command, json) in [
+        (&project[..], false),
+        (&project, true),
+        (&app, false),
+        (&app, true),
+    ] {
+        let mut args = command.to_vec();
+        if json {
+            args.extend(["--output-format", "json"]);
+        }
+        let args = &args;
+        let ran = bounded(
+            sandbox.command(&d.join("snap"), args),
+            Duration::from_secs(20),
+        );
+        assert!(
+            !ran.stdout().contains("PRIVATE") && !ran.stderr.contains("PRIVATE"),
+            "{args:?}"
+        );
+        assert!(
+            !ran.stdout().contains("id_rsa"),
+            "{args:?}: {}",
+            ran.stdout()
+        );
+        if json {
+            assert_eq!(ran.code, Some(1), "{args:?}");
+            let report: serde_json::Value = serde_json::from_slice(&ran.stdout)
+                .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", ran.stdout()));
+            let error = report["error"].as_str().unwrap_or_default();
+            assert!(error.contains("symbolic link"), "{args:?}: {report}");
+        } else {
+            round2::assert_refused(&ran, &format!("{args:?}"));
+            assert!(
+                ran.stderr.contains("symbolic link"),
+                "{args:?}: {}",
+                ran.stderr
+            );
+        }
+    }
+    assert_eq!(listing(d), before);
+}
+
+/// Item 2: a `pyvenv.cfg` that is a link to /dev/zero or a fifo, or a fifo itself, is not
+/// read: every command that looks for a venv finishes at once with bounded memory.
+#[test]
+fn round2_a_venv_config_that_is_a_device_or_fifo_never_blocks() {
+    let sandbox = Sandbox::new();
+    let d = sandbox.path();
+    for case in ["dev-zero", "fifo-link", "fifo"] {
+        let work = d.join(case);
+        fs::create_dir_all(work.join(".venv")).unwrap();
+        match case {
+            "dev-zero" => symlink("/dev/zero", work.join(".venv/pyvenv.cfg")).unwrap(),
+            "fifo-link" => {
+                mkfifo(&work.join("fifo"));
+                symlink(work.join("fifo"), work.join(".venv/pyvenv.cfg")).unwrap();
+            }
+            _ => mkfifo(&work.join(".venv/pyvenv.cfg")),
+        }
+        for args in [
+            &["startproject", "mysite", "--dry-run"][..],
+            &["startproject", "mysite", "--secret-key", "k", "--check"][..],
+            &["startapp", "blog", "--django", "6.1", "--dry-run"][..],
+            // It writes ./mysite, which upgrade (without --to: the venv's release) reads next.
+            &[
+                "new",
+                "mysite",
+                "--layout",
+                "classic",
+                "--settings",
+                "single",
+                "--no-project-files",
+                "--yes",
+            ][..],
+            &["upgrade", "mysite"][..],
+        ] {
+            let ran = bounded(sandbox.command(&work, args), Duration::from_secs(10));
+            assert!(
+                ran.elapsed < Duration::from_secs(5),
+                "{case} {args:?}: {:?}",
+                ran.elapsed
+            );
+            assert!(
+                ran.peak_kib < 100_000,
+                "{case} {args:?}: {} KiB",
+                ran.peak_kib
+            );
+            assert!(
+                ran.code.is_some(),
+                "{case} {args:?}: killed; {}",
+                ran.stderr
+            );
+        }
+    }
+}
+
+/// Item 3: a `.venv` above the target counts only when it belongs to the user running scaffold
+/// or to root: another user's, with a Django 5.2 in it, changes nothing.
+#[test]
+fn round2_a_venv_above_owned_by_another_user_is_ignored() {
+    if !support::is_root() {
+        eprintln!("not root: cannot make a .venv owned by another user; skipped");
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let shared = sandbox.path().join("shared");
+    let site = shared.join(".venv/lib/python3.12/site-packages/django-5.2.1.dist-info");
+    fs::create_dir_all(&site).unwrap();
+    fs::write(shared.join(".venv/pyvenv.cfg"), "version = 3.12.1\n").unwrap();
+    fs::create_dir(shared.join("work")).unwrap();
+    // Runs startproject below the shared directory; the release its settings say.
+    let made_with = || {
+        let args = ["startproject", "mysite", "--secret-key", "k"];
+        let ran = bounded(
+            sandbox.command(&shared.join("work"), &args),
+            Duration::from_secs(20),
+        );
+        assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+        let settings = shared.join("work/mysite/mysite/settings.py");
+        let text = fs::read_to_string(settings).unwrap();
+        fs::remove_dir_all(shared.join("work/mysite")).unwrap();
+        ["5.2", "6.1"]
+            .into_iter()
+            .find(|v| text.contains(&format!("using Django {v}")))
+            .unwrap_or("neither")
+    };
+    let chown = |owner: &str| {
+        let status = Command::new("chown")
+            .args(["-R", owner])
+            .arg(shared.join(".venv"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    assert_eq!(made_with(), "5.2", "root's own .venv counts");
+    chown("65534:65534");
+    assert_eq!(made_with(), "6.1", "another user's .venv does not");
+    // And a linked .venv (not named by the user) is not followed either.
+    chown("0:0");
+    fs::rename(shared.join(".venv"), shared.join("real-venv")).unwrap();
+    symlink(shared.join("real-venv"), shared.join(".venv")).unwrap();
+    assert_eq!(made_with(), "6.1", "a linked .venv");
+}
+
+fn register(sandbox: &Sandbox, root: &Path, app: &str) -> round2::Ran {
+    bounded(
+        sandbox.command(root, &["startapp", app, "--register", "--django", "6.1"]),
+        Duration::from_secs(10),
+    )
+}
+
+/// Item 4: 50,000 nested parentheses in manage.py do not overflow the stack.
+#[test]
+fn round2_register_survives_deeply_nested_parentheses() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.path().join("site");
+    round2::project(&sandbox, &root, "6.1", &[]);
+    let mut manage = fs::read_to_string(root.join("manage.py")).unwrap();
+    manage.push_str(&format!(
+        "X = {}1{}\n",
+        "(".repeat(50_000),
+        ")".repeat(50_000)
+    ));
+    fs::write(root.join("manage.py"), manage).unwrap();
+    let ran = register(&sandbox, &root, "blog");
+    assert!(
+        matches!(ran.code, Some(0 | 1)),
+        "{:?}: {}",
+        ran.code,
+        ran.stderr
+    );
+    if ran.code == Some(1) {
+        round2::assert_refused(&ran, "nested parentheses");
+    }
+}
+
+/// Item 5: `from .. import *` as the whole settings module goes above the top-level package
+/// (Python raises ImportError): refused, and the file beside the project is not touched.
+#[test]
+fn round2_register_refuses_a_star_import_above_the_project() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.path().join("site");
+    round2::project(&sandbox, &root, "6.1", &[]);
+    fs::write(root.join("mysite/settings.py"), "from .. import *\n").unwrap();
+    fs::write(sandbox.path().join("site.py"), "INSTALLED_APPS = [\n]\n").unwrap();
+    let before = listing(sandbox.path());
+    let ran = register(&sandbox, &root, "blog");
+    round2::assert_refused(&ran, "from .. import *");
+    assert_eq!(listing(sandbox.path()), before);
+}
+
+/// Item 6: a project package directory that is a link to another project's is not written
+/// through.
+#[test]
+fn round2_register_refuses_a_linked_package_directory() {
+    let sandbox = Sandbox::new();
+    let d = sandbox.path();
+    round2::project(&sandbox, &d.join("victim"), "6.1", &[]);
+    round2::project(&sandbox, &d.join("site"), "6.1", &[]);
+    fs::remove_dir_all(d.join("site/mysite")).unwrap();
+    symlink("../victim/mysite", d.join("site/mysite")).unwrap();
+    let before = listing(d);
+    let ran = register(&sandbox, &d.join("site"), "blog");
+    round2::assert_refused(&ran, "linked package");
+    assert!(ran.stderr.contains("symbolic link"), "{}", ran.stderr);
+    assert_eq!(listing(d), before);
+}
+
+/// Item 7: a huge settings module is refused quickly with bounded memory, and one swapped for
+/// a fifo while scaffold runs never hangs it.
+#[test]
+fn round2_register_reads_settings_bounded_and_never_blocks() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.path().join("site");
+    round2::project(&sandbox, &root, "6.1", &[]);
+    let settings = root.join("mysite/settings.py");
+    let original = fs::read(&settings).unwrap();
+    let mut huge = original.clone();
+    let comment = format!("# {}\n", "x".repeat(77));
+    for _ in 0..(40 << 20) / comment.len() {
+        huge.extend_from_slice(comment.as_bytes());
+    }
+    fs::write(&settings, &huge).unwrap();
+    let ran = register(&sandbox, &root, "blog");
+    round2::assert_refused(&ran, "huge settings");
+    assert!(ran.elapsed < Duration::from_secs(5), "{:?}", ran.elapsed);
+    assert!(ran.peak_kib < 200_000, "{} KiB", ran.peak_kib);
+    assert_eq!(fs::metadata(&settings).unwrap().len(), huge.len() as u64);
+
+    fs::write(&settings, &original).unwrap();
+    mkfifo(&root.join("mysite/spare"));
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let stop = stop.clone();
+        let (a, b) = (settings.clone(), root.join("mysite/spare"));
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let _ = rustix::fs::renameat_with(
+                    rustix::fs::CWD,
+                    &a,
+                    rustix::fs::CWD,
+                    &b,
+                    rustix::fs::RenameFlags::EXCHANGE,
+                );
+            }
+        })
+    };
+    let mut outcomes = Vec::new();
+    for i in 0..40 {
+        let ran = bounded(
+            sandbox.command(
+                &root,
+                &[
+                    "startapp",
+                    &format!("app{i}"),
+                    "--register",
+                    "--django",
+                    "6.1",
+                ],
+            ),
+            Duration::from_secs(5),
+        );
+        outcomes.push(ran.code);
+        assert!(
+            matches!(ran.code, Some(0 | 1)),
+            "run {i}: {:?} {}",
+            ran.code,
+            ran.stderr
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().unwrap();
+}
+
+/// Item 8: with both `settings.py` and `settings/__init__.py`, Python imports the package:
+/// `--register` edits the package's module, and upgrade's discovery names it too.
+#[test]
+fn round2_register_edits_the_settings_module_python_imports() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.path().join("site");
+    round2::project(&sandbox, &root, "6.1", &[]);
+    let module = fs::read(root.join("mysite/settings.py")).unwrap();
+    fs::create_dir(root.join("mysite/settings")).unwrap();
+    fs::write(root.join("mysite/settings/__init__.py"), &module).unwrap();
+    let found = scaffold::upgrade::project::discover(&root).unwrap();
+    assert_eq!(
+        found.settings_file.as_deref(),
+        Some(Path::new("mysite/settings/__init__.py"))
+    );
+    let ran = register(&sandbox, &root, "blog");
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(fs::read(root.join("mysite/settings.py")).unwrap(), module);
+    let package = fs::read_to_string(root.join("mysite/settings/__init__.py")).unwrap();
+    assert!(package.contains("    'blog',\n"), "{package}");
+}
+
+/// `n` lines of about 1 MiB in all, each `{tag}{i}`: two such files with different tags have no
+/// line in common.
+fn mebibyte_of_lines(tag: &str) -> String {
+    let mut text = String::new();
+    let mut i = 0;
+    while text.len() < (1 << 20) - 32 {
+        text.push_str(&format!("{tag}{i}\n"));
+        i += 1;
+    }
+    text
+}
+
+/// Item 9: a diff of two 1 MiB files with no line in common took 105 s; three such pairs now
+/// take a bounded time together, with bounded memory.
+#[test]
+fn round2_check_diffs_are_time_bounded() {
+    let sandbox = Sandbox::new();
+    let d = sandbox.path();
+    for i in 0..3 {
+        for (dir, tag) in [("t", "template line "), ("D", "existing line ")] {
+            fs::create_dir_all(d.join(dir)).unwrap();
+            fs::write(
+                d.join(dir).join(format!("big{i}.txt")),
+                mebibyte_of_lines(tag),
+            )
+            .unwrap();
+        }
+    }
+    let ran = bounded(
+        sandbox.command(d, &["startapp", "p", "D", "--template", "t", "--check"]),
+        Duration::from_secs(40),
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert!(ran.elapsed < Duration::from_secs(25), "{:?}", ran.elapsed);
+    assert!(ran.peak_kib < 300_000, "{} KiB", ran.peak_kib);
+    let stdout = ran.stdout();
+    assert!(
+        stdout.starts_with("changed big0.txt\n--- a/big0.txt\n+++ b/big0.txt\n"),
+        "{}",
+        &stdout[..200.min(stdout.len())]
+    );
+}
+
+/// Item 11: `--check` walks 1,100 extra directories with a few open handles (256 allowed), and
+/// writes 64 diffs of 1 MiB each as it makes them instead of holding them all.
+#[test]
+fn round2_check_walks_without_a_handle_per_directory_and_streams() {
+    let sandbox = Sandbox::new();
+    let d = sandbox.path();
+    round2::succeeds(
+        &sandbox,
+        d,
+        &["startproject", "mysite", "--secret-key", "k"],
+    );
+    let extra = d.join("mysite/mysite/extra");
+    for i in 0..1100 {
+        fs::create_dir_all(extra.join(format!("d{i:04}/sub"))).unwrap();
+    }
+    let check = ["startproject", "mysite", "--secret-key", "k", "--check"];
+    let ran = bounded_with(
+        sandbox.command(d, &check),
+        Duration::from_secs(60),
+        2 << 30,
+        Some(256),
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert!(ran.stderr.contains("2201 extra"), "{}", ran.stderr);
+    fs::remove_dir_all(&extra).unwrap();
+
+    let text = mebibyte_of_lines("line ");
+    fs::create_dir(&extra).unwrap();
+    for i in 0..64 {
+        fs::write(extra.join(format!("f{i:02}.txt")), &text).unwrap();
+    }
+    for format in ["text", "json"] {
+        let mut args = check.to_vec();
+        args.extend(["--output-format", format]);
+        let ran = bounded(sandbox.command(d, &args), Duration::from_secs(120));
+        assert_eq!(ran.code, Some(1), "{format}: {}", ran.stderr);
+        assert!(ran.peak_kib < 48_000, "{format}: {} KiB", ran.peak_kib);
+    }
+}
+
+/// Whether `text` holds a control character other than a line break: what must never reach a
+/// terminal from a name.
+fn has_raw_control(text: &str) -> bool {
+    text.chars().any(|c| c.is_control() && c != '\n')
+}
+
+/// Item 10: names that scaffold reads (a file name found by `--check`, a dist-info name, a
+/// template's file names, the release in a settings docstring) reach the terminal with their
+/// control characters escaped; JSON keeps them exact.
+#[test]
+fn round2_control_characters_from_inputs_are_escaped_on_the_terminal() {
+    let sandbox = Sandbox::new();
+    let d = sandbox.path();
+    let evil = "evil\u{1b}]0;PWNED\u{7}.txt";
+
+    // --check's extra file names, text and JSON.
+    let made = [
+        "startproject",
+        "mysite",
+        "--secret-key",
+        "k",
+        "--django",
+        "6.1",
+    ];
+    round2::succeeds(&sandbox, d, &made);
+    fs::write(d.join("mysite/mysite").join(evil), "x\n").unwrap();
+    let check = [
+        "startproject",
+        "mysite",
+        "--secret-key",
+        "k",
+        "--django",
+        "6.1",
+        "--check",
+    ];
+    let ran = bounded(sandbox.command(d, &check), Duration::from_secs(30));
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    let names: Vec<&str> = ran
+        .stdout
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.starts_with(b"-x") && !l.starts_with(b"@@"))
+        .map(|l| std::str::from_utf8(l).unwrap())
+        .collect();
+    assert!(names.iter().all(|l| !has_raw_control(l)), "{names:?}");
+    assert!(
+        ran.stdout()
+            .contains("extra mysite/evil\\x1b]0;PWNED\\x07.txt (file"),
+        "{}",
+        ran.stdout()
+    );
+    let mut json_args = check.to_vec();
+    json_args.extend(["--output-format", "json"]);
+    let ran = bounded(sandbox.command(d, &json_args), Duration::from_secs(30));
+    let report: serde_json::Value = serde_json::from_slice(&ran.stdout).unwrap();
+    let paths: Vec<&str> = report["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.contains(&format!("mysite/{evil}").as_str()),
+        "{paths:?}"
+    );
+
+    // The installed Django's dist-info name in a refusal.
+    let work = d.join("venv-work");
+    fs::create_dir_all(
+        work.join(".venv/lib/python3.12/site-packages/django-9.9.9\u{1b}[2J.dist-info"),
+    )
+    .unwrap();
+    let ran = bounded(
+        sandbox.command(&work, &["startproject", "mysite", "--dry-run"]),
+        Duration::from_secs(30),
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert!(!has_raw_control(&ran.stderr), "{:?}", ran.stderr);
+    assert!(
+        ran.stderr.contains("Django 9.9.9\\x1b[2J is installed"),
+        "{}",
+        ran.stderr
+    );
+    let ran = bounded(
+        sandbox.command(
+            &work,
+            &[
+                "startproject",
+                "mysite",
+                "--dry-run",
+                "--output-format",
+                "json",
+            ],
+        ),
+        Duration::from_secs(30),
+    );
+    let report: serde_json::Value = serde_json::from_slice(&ran.stdout).unwrap();
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .contains("Django 9.9.9\u{1b}[2J is installed"),
+        "{report}"
+    );
+
+    // A template's file names at -v 2.
+    let template = d.join("t");
+    fs::create_dir_all(&template).unwrap();
+    fs::write(template.join(evil), "x\n").unwrap();
+    let verbose = [
+        "startapp",
+        "blog",
+        "--template",
+        "t",
+        "--dry-run",
+        "-v",
+        "2",
+    ];
+    let ran = round2::succeeds(&sandbox, d, &verbose);
+    assert!(!has_raw_control(&ran.stdout()), "{:?}", ran.stdout());
+    assert!(
+        ran.stdout().contains("blog/evil\\x1b]0;PWNED\\x07.txt"),
+        "{}",
+        ran.stdout()
+    );
+
+    // The release in a settings docstring, as upgrade reports it.
+    let root = d.join("old");
+    round2::project(&sandbox, &root, "5.2", &[]);
+    let settings = root.join("mysite/settings.py");
+    let text = fs::read_to_string(&settings).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("Generated by"))
+        .unwrap()
+        .to_owned();
+    let tampered = line.trim_end_matches('.').to_owned() + "\u{1b}]0;PWNED\u{7}.";
+    fs::write(&settings, text.replace(&line, &tampered)).unwrap();
+    let ran = bounded(
+        sandbox.command(&root, &["upgrade", "--to", "6.1"]),
+        Duration::from_secs(60),
+    );
+    assert!(matches!(ran.code, Some(0 | 3)), "{}", ran.stderr);
+    assert!(!has_raw_control(&ran.stderr), "{:?}", ran.stderr);
+    assert!(ran.stderr.contains("\\x1b]0;PWNED\\x07"), "{}", ran.stderr);
+    let stdout = ran.stdout();
+    for line in stdout
+        .lines()
+        .filter(|l| l.starts_with("changed ") || l.starts_with("--- ") || l.starts_with("+++ "))
+    {
+        assert!(!has_raw_control(line), "{line:?}");
+    }
+}
+
+/// Item 13, first part: a 120 KB NAME is shortened in the error line, whole in JSON.
+#[test]
+fn round2_a_huge_name_is_shortened_in_the_error() {
+    let sandbox = Sandbox::new();
+    let d = sandbox.path();
+    let name = format!("x-{}", "a".repeat(120_000));
+    for kind in ["startproject", "startapp"] {
+        let ran = bounded(sandbox.command(d, &[kind, &name]), Duration::from_secs(30));
+        round2::assert_refused(&ran, kind);
+        assert!(
+            ran.stderr.len() < 2_000,
+            "{kind}: {} bytes",
+            ran.stderr.len()
+        );
+        let ran = bounded(
+            sandbox.command(d, &[kind, &name, "--output-format", "json"]),
+            Duration::from_secs(30),
+        );
+        let report: serde_json::Value = serde_json::from_slice(&ran.stdout).unwrap();
+        assert!(report["error"].as_str().unwrap().contains(&name), "{kind}");
+    }
+    let long = "a".repeat(120_000);
+    let ran = bounded(
+        sandbox.command(d, &["startproject", &long]),
+        Duration::from_secs(30),
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert!(ran.stderr.len() < 2_000, "{} bytes", ran.stderr.len());
+}
+
+/// Item 12: `scaffold man --dir` replaces a link or a fifo where a page goes: the link's target
+/// is not written, the fifo not waited on.
+#[test]
+fn round2_man_dir_never_writes_through_a_link_nor_blocks_on_a_fifo() {
+    let sandbox = Sandbox::new();
+    let d = sandbox.path();
+    fs::create_dir(d.join("man")).unwrap();
+    fs::write(d.join("victim"), "keep me\n").unwrap();
+    symlink(d.join("victim"), d.join("man/scaffold.1")).unwrap();
+    mkfifo(&d.join("man/scaffold-startproject.1"));
+    let ran = bounded(
+        sandbox.command(d, &["man", "--dir", "man"]),
+        Duration::from_secs(10),
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(fs::read_to_string(d.join("victim")).unwrap(), "keep me\n");
+    for page in ["scaffold.1", "scaffold-startproject.1"] {
+        let meta = fs::symlink_metadata(d.join("man").join(page)).unwrap();
+        assert!(meta.file_type().is_file(), "{page}");
+        assert!(
+            fs::read_to_string(d.join("man").join(page))
+                .unwrap()
+                .starts_with(".ie"),
+            "{page}"
+        );
+    }
+    let names: Vec<String> = fs::read_dir(d.join("man"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
+}
+
+/// Item 13, second part: `--register` in a settings file with CRLF line breaks adds its line
+/// with CRLF, every other byte kept.
+#[test]
+fn round2_register_keeps_crlf_line_breaks() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.path().join("site");
+    round2::project(&sandbox, &root, "6.1", &[]);
+    let settings = root.join("mysite/settings.py");
+    let crlf = fs::read_to_string(&settings).unwrap().replace('\n', "\r\n");
+    fs::write(&settings, &crlf).unwrap();
+    let ran = register(&sandbox, &root, "blog");
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let after = fs::read_to_string(&settings).unwrap();
+    let bare_lf: Vec<&str> = after
+        .split_inclusive('\n')
+        .filter(|l| !l.ends_with("\r\n"))
+        .collect();
+    assert!(bare_lf.is_empty(), "lines ending in LF alone: {bare_lf:?}");
+    assert!(
+        after.replacen("    'blog',\r\n", "", 1) == crlf,
+        "not one line added"
+    );
+}
+
+/// Item 13, third part: `startapp` inside a project made with Django 5.2, with no venv to
+/// say, emits 5.2's app (the project's settings name the release that made it), single and
+/// split settings alike; `--django` still wins; a project owned by another user says nothing.
+#[test]
+fn round2_startapp_in_a_52_project_without_a_venv_emits_52s_app() {
+    let sandbox = Sandbox::new();
+    let d = sandbox.path();
+    let app = |cwd: &Path, args: &[&str]| {
+        round2::succeeds(&sandbox, cwd, args);
+    };
+    fs::create_dir(d.join("reference")).unwrap();
+    app(
+        &d.join("reference"),
+        &["startapp", "blog", "--django", "5.2"],
+    );
+    let expected = listing(&d.join("reference/blog"));
+    for (dir, extra) in [("single", &[][..]), ("split", &["--settings", "split"][..])] {
+        let root = d.join(dir);
+        round2::project(&sandbox, &root, "5.2", extra);
+        app(&root, &["startapp", "blog"]);
+        assert_eq!(listing(&root.join("blog")), expected, "{dir}");
+        app(&root, &["startapp", "shop", "--django", "6.1"]);
+        let apps = fs::read_to_string(root.join("shop/apps.py")).unwrap();
+        assert!(!apps.contains("default_auto_field"), "{dir}: {apps}");
+    }
+    // Another user's project says nothing: the newest release, as without a project.
+    if support::is_root() {
+        let root = d.join("single");
+        std::os::unix::fs::chown(root.join("manage.py"), Some(65534), Some(65534)).unwrap();
+        app(&root, &["startapp", "news"]);
+        let apps = fs::read_to_string(root.join("news/apps.py")).unwrap();
+        assert!(!apps.contains("default_auto_field"), "{apps}");
+    }
 }

@@ -3,6 +3,11 @@
 //! must survive, every change of Django 6.1's own template (read from a fresh django-admin 6.1
 //! project) must arrive, every file must compile under CPython 3.13, and `manage.py check` must
 //! pass under the real Django 6.1. A conflict appears only where both sides changed a statement.
+//!
+//! Issue 17: every upgrade here is also accounted for (`assert_accounted`): the JSON report
+//! lists, per file, each change between the base's template and the target's with its outcome
+//! (applied, conflict, noted), checked against Python's own reading of the two releases'
+//! django-admin output; and the defects real projects showed each have a test below.
 
 mod support;
 
@@ -15,7 +20,7 @@ use scaffold::DjangoVersion;
 use serde_json::Value;
 use support::{
     cached_venv, default_python, listing, python_opted_out, release, release_venv, scaffold,
-    Listing,
+    Listing, UPGRADE_OUTCOMES, UPGRADE_STATUSES,
 };
 
 /// Every fixture is project `mysite`, made in its own root with `startproject mysite .`.
@@ -161,6 +166,17 @@ struct Project {
     /// List settings both sides change by element: merged element by element, checked line by
     /// line rather than as one value.
     merged_by_element: Vec<&'static str>,
+    /// What the template removes and the upgrade must keep, with a note, because the project
+    /// needs it (a template reads it, the owner commented on it).
+    kept: Vec<Kept>,
+}
+
+/// A setting the upgrade leaves as the owner has it, although the template changes it: the
+/// line of the template's that stays (as `normalized_lines` shows it), if the owner left it as
+/// generated.
+struct Kept {
+    setting: &'static str,
+    line: Option<&'static str>,
 }
 
 /// `django-admin startproject mysite .` and `startapp APP` for each app, in `root`.
@@ -191,6 +207,42 @@ fn fresh_project(venv: &Path, apps: &[&str]) -> (tempfile::TempDir, PathBuf) {
     (dir, root)
 }
 
+/// What an upgrade goes from and to: fresh projects made by the real django-admin of the base
+/// release and of the target, with the project's apps.
+struct Templates {
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+    base_root: PathBuf,
+    target_root: PathBuf,
+    base: Listing,
+    target: Listing,
+}
+
+fn templates(base_venv: &Path, target_venv: &Path, apps: &[&str]) -> Templates {
+    let (b, base_root) = fresh_project(base_venv, apps);
+    let (t, target_root) = fresh_project(target_venv, apps);
+    Templates {
+        base: listing(&base_root),
+        target: listing(&target_root),
+        _dirs: (b, t),
+        base_root,
+        target_root,
+    }
+}
+
+/// Where a template file (`mysite/settings.py`, `blog/apps.py`) is in the owner's project: the
+/// settings file where the owner moved it, an app's files in the app's directory.
+fn user_path(p: &Project, tpl: &str) -> String {
+    if tpl == SETTINGS_PY {
+        return p.settings_file.to_owned();
+    }
+    for (app, dir) in &p.app_dirs {
+        if let Some(rest) = tpl.strip_prefix(&format!("{app}/")) {
+            return format!("{dir}/{rest}");
+        }
+    }
+    tpl.to_owned()
+}
+
 fn new_project(series: &str, apps: Vec<&'static str>) -> Project {
     let base_venv = base_venv(series);
     let dir = tempfile::tempdir().unwrap();
@@ -208,6 +260,7 @@ fn new_project(series: &str, apps: Vec<&'static str>) -> Project {
         legacy_email: false,
         app_dirs: Vec::new(),
         merged_by_element: Vec::new(),
+        kept: Vec::new(),
     }
 }
 
@@ -674,6 +727,8 @@ fn assert_clean_report(p: &Project, report: &Value, old: &Listing, new: &Listing
         assert_eq!(*conflicts, 0, "{path}: {report:#}");
         match status.as_str() {
             "unchanged" => assert_eq!(old.get(path), new.get(path), "{path} is not unchanged"),
+            // Template changes not applied, each with a note; the file left as it is.
+            "noted" => assert_eq!(old.get(path), new.get(path), "{path}: noted, yet changed"),
             "changed" | "added" => assert!(new.contains_key(path), "{path} is not there"),
             "deleted" => assert!(
                 p.deleted.contains(path),
@@ -700,6 +755,167 @@ fn assert_clean_report(p: &Project, report: &Value, old: &Listing, new: &Listing
             notes.iter().any(|n| n.contains("MAILERS")),
             "no note says why MAILERS was not added beside the EMAIL_* settings: {notes:?}"
         );
+    }
+}
+
+/// Issue 17's accounting, on the report of an upgrade from `renders.base` to `renders.target`:
+/// every file lists each change between the base's template and the target's (a statement, a
+/// comment group, the docstring; a file the template adds or removes counts 1) once, with its
+/// outcome: applied, a conflict, or noted with the note saying why; `template_changes` is how
+/// many there are, and a file reported unchanged had none. Then, independently of scaffold,
+/// every top-level assignment that differs between the two releases' django-admin renders (by
+/// Python's ast) is one of the changes listed, keyed `=NAME`, of the same kind.
+fn assert_accounted(p: &Project, report: &Value, renders: &Templates) {
+    let files = report["files"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no files array: {report:#}"));
+    let mut by_path: BTreeMap<&str, &Value> = BTreeMap::new();
+    for file in files {
+        let path = file["path"].as_str().unwrap();
+        by_path.insert(path, file);
+        let status = file["status"].as_str().unwrap_or_default();
+        assert!(
+            UPGRADE_STATUSES.contains(&status),
+            "{path}: status {status:?}"
+        );
+        let count = file["template_changes"].as_u64().unwrap_or_else(|| {
+            panic!("{path}: the report has no integer template_changes: {file:#}")
+        });
+        let changes = file["changes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{path}: the report has no changes list: {file:#}"));
+        assert_eq!(
+            changes.len() as u64,
+            count,
+            "{path}: {count} template changes, {} listed: {file:#}",
+            changes.len()
+        );
+        let mut outcomes: BTreeMap<&str, u64> = BTreeMap::new();
+        for change in changes {
+            let key = change["key"].as_str().unwrap_or_default();
+            assert!(!key.is_empty(), "{path}: a change without a key: {file:#}");
+            let kind = change["kind"].as_str().unwrap_or_default();
+            assert!(
+                ["added", "removed", "changed"].contains(&kind),
+                "{path}: {key}: kind {kind:?}: {file:#}"
+            );
+            let outcome = change["outcome"].as_str().unwrap_or_default();
+            assert!(
+                UPGRADE_OUTCOMES.contains(&outcome),
+                "{path}: {key}: outcome {outcome:?}: {file:#}"
+            );
+            *outcomes.entry(outcome).or_default() += 1;
+            let note = &change["note"];
+            assert!(
+                note.is_null() || note.is_string(),
+                "{path}: {key}: note {note}: {file:#}"
+            );
+            if outcome == "noted" {
+                assert!(
+                    note.as_str().is_some_and(|n| !n.trim().is_empty()),
+                    "{path}: {key} is noted without a note saying why: {file:#}"
+                );
+            }
+        }
+        assert_eq!(
+            outcomes.values().sum::<u64>(),
+            count,
+            "{path}: applied, conflicting and noted changes do not add up to the template's: \
+             {outcomes:?}: {file:#}"
+        );
+        match status {
+            "unchanged" => assert_eq!(
+                count, 0,
+                "{path} is reported unchanged while the template changed it: {file:#}"
+            ),
+            "changed" | "conflict" => assert!(
+                count > 0,
+                "{path} is {status}, yet the template changed nothing in it: {file:#}"
+            ),
+            "noted" => {
+                assert!(
+                    outcomes.get("noted").is_some_and(|n| *n > 0),
+                    "{path} is noted, and no change is: {file:#}"
+                );
+                assert!(
+                    file["diff"].is_null(),
+                    "{path}: noted, with a diff: {file:#}"
+                );
+            }
+            _ => {}
+        }
+        if outcomes.get("conflict").is_some_and(|n| *n > 0) {
+            assert_eq!(status, "conflict", "{path}: {file:#}");
+        }
+    }
+
+    // Each file of either template against the report, with the template's changes found by
+    // Python itself.
+    let tpl_files: BTreeSet<&String> = renders
+        .base
+        .iter()
+        .chain(&renders.target)
+        .filter(|(_, (kind, _))| kind.starts_with("file"))
+        .map(|(path, _)| path)
+        .collect();
+    for tpl in tpl_files {
+        let path = user_path(p, tpl);
+        let file = by_path.get(path.as_str()).unwrap_or_else(|| {
+            panic!("{path}, generated by django-admin, is not in the report: {report:#}")
+        });
+        let count = file["template_changes"].as_u64().unwrap();
+        let listed: Vec<(&str, &str)> = file["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["key"].as_str().unwrap(), c["kind"].as_str().unwrap()))
+            .collect();
+        let expected: Vec<(String, String)> = match (renders.base.get(tpl), renders.target.get(tpl))
+        {
+            (Some(b), Some(t)) => {
+                let without_key = |bytes: &[u8]| -> String {
+                    String::from_utf8_lossy(bytes)
+                        .lines()
+                        .filter(|l| !l.starts_with("SECRET_KEY"))
+                        .collect()
+                };
+                if without_key(&b.1) == without_key(&t.1) {
+                    assert_eq!(
+                        count, 0,
+                        "{path}: the template does not change it: {file:#}"
+                    );
+                    continue;
+                }
+                assert!(count > 0, "{path}: the template changes it: {file:#}");
+                if !tpl.ends_with(".py") {
+                    continue;
+                }
+                let found = inspect(
+                    &[
+                        "changes",
+                        renders.base_root.join(tpl).to_str().unwrap(),
+                        renders.target_root.join(tpl).to_str().unwrap(),
+                    ],
+                    &[],
+                );
+                serde_json::from_value(found).unwrap()
+            }
+            (Some(_), None) => vec![("file".to_owned(), "removed".to_owned())],
+            (None, Some(_)) => vec![("file".to_owned(), "added".to_owned())],
+            (None, None) => unreachable!(),
+        };
+        if expected.first().is_some_and(|(k, _)| k == "file") {
+            assert_eq!(
+                count, 1,
+                "{path}: the template adds or removes it: {file:#}"
+            );
+        }
+        for (key, kind) in &expected {
+            assert!(
+                listed.contains(&(key.as_str(), kind.as_str())),
+                "{path}: the template's change {key} ({kind}) is not accounted for: {file:#}"
+            );
+        }
     }
 }
 
@@ -740,23 +956,11 @@ enum BothChanged {
 }
 
 /// The upgraded tree against the tree before and the templates of the base release and 6.1.
-fn assert_upgraded(p: &Project, before: &Before, both: &BothChanged) {
+fn assert_upgraded(p: &Project, before: &Before, both: &BothChanged, renders: &Templates) {
     let after = listing(&p.root);
-    let (_b, base_root) = fresh_project(&p.base_venv, &p.apps);
-    let (_t, target_root) = fresh_project(target_venv(), &p.apps);
-    let base_tpl = listing(&base_root);
-    let target_tpl = listing(&target_root);
-    let user_path = |tpl: &str| {
-        if tpl == SETTINGS_PY {
-            return p.settings_file.to_owned();
-        }
-        for (app, dir) in &p.app_dirs {
-            if let Some(rest) = tpl.strip_prefix(&format!("{app}/")) {
-                return format!("{dir}/{rest}");
-            }
-        }
-        tpl.to_owned()
-    };
+    let (base_root, target_root) = (&renders.base_root, &renders.target_root);
+    let (base_tpl, target_tpl) = (&renders.base, &renders.target);
+    let user_path = |t: &str| user_path(p, t);
 
     // Nothing appears or disappears but what the templates add or the owner deleted; no mode
     // changes.
@@ -834,8 +1038,8 @@ fn assert_upgraded(p: &Project, before: &Before, both: &BothChanged) {
         p.settings_file
     );
 
-    assert_values_merged(p, before, (&base_root, &target_root), both);
-    assert_assignment_order(p, before, (&base_root, &target_root));
+    assert_values_merged(p, before, (base_root, target_root), both);
+    assert_assignment_order(p, before, (base_root, target_root));
 }
 
 /// Lines the template added are there; lines it removed, that the owner had kept, are gone;
@@ -862,13 +1066,31 @@ fn assert_lines_merged(
         skipped.extend(dropped.iter().cloned());
     }
     let shown = String::from_utf8_lossy(new);
+    let kept: BTreeSet<String> = if path == p.settings_file {
+        p.kept
+            .iter()
+            .filter_map(|k| k.line)
+            .map(str::to_owned)
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
+    for line in &kept {
+        assert!(
+            n.contains(line),
+            "{path}: the line {line:?}, which the project needs, is gone:\n{shown}"
+        );
+    }
     for line in t.difference(&b).filter(|l| !skipped.contains(*l)) {
         assert!(
             n.contains(line),
             "{path}: the template's new line {line:?} is missing:\n{shown}"
         );
     }
-    for line in b.difference(&t).filter(|l| o.contains(*l)) {
+    for line in b
+        .difference(&t)
+        .filter(|l| o.contains(*l) && !kept.contains(*l))
+    {
         assert!(
             !n.contains(line),
             "{path}: the line {line:?}, removed by the template, is still there:\n{shown}"
@@ -909,6 +1131,14 @@ fn assert_values_merged(
             .collect();
         for name in names.into_iter().filter(|n| *n != "SECRET_KEY") {
             let (bv, tv, ov) = (b.get(name), t.get(name), o.get(name));
+            if p.kept.iter().any(|k| k.setting == name) {
+                assert_eq!(
+                    n.get(name),
+                    ov,
+                    "{module}.{name}: the project needs it as it was; base {bv:?}, 6.1 {tv:?}"
+                );
+                continue;
+            }
             if ov != bv && tv != bv && p.merged_by_element.contains(&name.as_str()) {
                 assert_elements_merged(&format!("{module}.{name}"), [bv, tv, ov], n.get(name));
                 continue;
@@ -1008,6 +1238,12 @@ fn assert_assignment_order(p: &Project, before: &Before, (base_root, target_root
 
 /// The whole journey for a project that has no conflicts: preview, write, then every check.
 fn assert_clean_upgrade(p: &Project) {
+    assert_clean_upgrade_then(p, |_| {});
+}
+
+/// The journey of [`assert_clean_upgrade`], with a test's own checks of the write's report
+/// (`then`) run after the common ones and before the accounting of the template's changes.
+fn assert_clean_upgrade_then(p: &Project, then: impl FnOnce(&Value)) {
     let before = before(p);
     let copy = tempfile::tempdir().unwrap();
     copy_tree(&p.root, copy.path());
@@ -1037,9 +1273,12 @@ fn assert_clean_upgrade(p: &Project) {
         );
     }
     assert_no_markers(&p.root);
-    assert_upgraded(p, &before, &BothChanged::NotExpected);
+    let renders = templates(&p.base_venv, target_venv(), &p.apps);
+    assert_upgraded(p, &before, &BothChanged::NotExpected, &renders);
     assert_compiles(&p.root);
     assert_check_passes(target_venv(), &p.root, &p.settings_modules);
+    then(&report);
+    assert_accounted(p, &report, &renders);
 }
 
 /// The files of a tree that hold conflict markers, and how many blocks each holds.
@@ -1220,9 +1459,16 @@ fn assert_conflicts_exactly(p: &Project, expected: &[(&str, &str)]) {
         fs::write(p.root.join(path), resolved).unwrap();
     }
     assert_no_markers(&p.root);
-    assert_upgraded(p, &before, &BothChanged::OwnersSideKept { dropped });
+    let renders = templates(&p.base_venv, target_venv(), &p.apps);
+    assert_upgraded(
+        p,
+        &before,
+        &BothChanged::OwnersSideKept { dropped },
+        &renders,
+    );
     assert_compiles(&p.root);
     assert_check_passes(target_venv(), &p.root, &p.settings_modules);
+    assert_accounted(p, &report, &renders);
 }
 
 /// The lines inside the one conflict block, and the lines outside it.
@@ -1356,7 +1602,8 @@ fn assert_two_steps_give_one(middle: &str) {
     copy_tree(&p.root, &one);
     copy_tree(&p.root, &two);
 
-    let step = |root: &Path, to: &str| -> Value {
+    let middle_venv = release_venv(release(middle));
+    let step = |root: &Path, from_venv: &Path, to: &str, to_venv: &Path| -> Value {
         let run = upgrade(root, &["--to", to, "--write", "--output-format", "json"]);
         assert_eq!(
             run.code,
@@ -1365,15 +1612,17 @@ fn assert_two_steps_give_one(middle: &str) {
             run.stdout,
             run.stderr
         );
-        run.json()
+        let report = run.json();
+        assert_accounted(&p, &report, &templates(from_venv, to_venv, &p.apps));
+        report
     };
-    let first = step(&two, middle);
+    let first = step(&two, &p.base_venv, middle, middle_venv);
     assert_eq!(first["from"], Value::from(p.base.as_str()), "{first:#}");
     let reached = first["to"].as_str().unwrap().to_owned();
     assert!(reached.starts_with(&format!("{middle}.")), "{first:#}");
-    let second = step(&two, "6.1");
+    let second = step(&two, middle_venv, "6.1", target_venv());
     assert_eq!(second["from"], Value::from(reached.as_str()), "{second:#}");
-    step(&one, "6.1");
+    step(&one, &p.base_venv, "6.1", target_venv());
 
     let (one, two) = (
         without_history(listing(&one)),
@@ -1386,4 +1635,576 @@ fn assert_two_steps_give_one(middle: &str) {
             "{path}: two steps through {middle} (left) and one step (right) differ"
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 17: what real projects showed the upgrade getting wrong, each made as above (the real
+// django-admin of the base release, then the owner's edit).
+
+/// The notes of a report.
+fn notes(report: &Value) -> Vec<String> {
+    report["notes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no notes array: {report:#}"))
+        .iter()
+        .map(|n| n.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A file's entry in a report.
+fn report_file<'r>(report: &'r Value, path: &str) -> &'r Value {
+    report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == path)
+        .unwrap_or_else(|| panic!("{path} is not in the report: {report:#}"))
+}
+
+/// Preview and write without conflicts, the preview reporting what the write does; then `then`
+/// with the write's report; then the project checks on 6.1 and the template's changes are
+/// accounted for. For fixtures whose expected outcome the line and value checks of
+/// [`assert_clean_upgrade`] cannot state (the test's `then` states it).
+fn assert_upgrade_then(p: &Project, then: impl FnOnce(&Value)) {
+    let (_, preview) = preview(p, 0);
+    let report = write(p, 0);
+    for key in ["from", "to", "conflicts", "files"] {
+        assert_eq!(
+            preview[key], report[key],
+            "the preview's {key} differs from the write's"
+        );
+    }
+    assert_eq!(report["from"], Value::from(p.base.as_str()), "{report:#}");
+    assert_no_markers(&p.root);
+    assert_compiles(&p.root);
+    assert_check_passes(target_venv(), &p.root, &p.settings_modules);
+    then(&report);
+    let renders = templates(&p.base_venv, target_venv(), &p.apps);
+    assert_accounted(p, &report, &renders);
+}
+
+/// A pristine 4.2 project whose settings set legacy EMAIL_* settings where a look at the
+/// top-level statements misses them: `snippet` appended to settings.py, `files` written beside
+/// (relative to the root). Upgraded to 6.1: MAILERS is not added, a note says why naming each
+/// of `names`, and `manage.py check` passes on 6.1 (which refuses MAILERS beside them).
+fn assert_hidden_legacy_email_seen(snippet: &str, files: &[(&str, &str)], names: &[&str]) {
+    let mut p = new_project("4.2", vec![]);
+    edit(&p.root, SETTINGS_PY, |s| format!("{s}\n{snippet}"));
+    for (rel, text) in files {
+        fs::write(p.root.join(rel), text).unwrap();
+    }
+    p.legacy_email = true;
+    assert_runs_on_its_release(&p);
+    assert_clean_upgrade_then(&p, |report| {
+        let settings = fs::read_to_string(p.root.join(SETTINGS_PY)).unwrap();
+        assert!(
+            !settings.contains("MAILERS"),
+            "MAILERS added beside {names:?}:\n{settings}"
+        );
+        let notes = notes(report);
+        let note = notes
+            .iter()
+            .find(|n| n.contains("MAILERS"))
+            .unwrap_or_else(|| panic!("no note about MAILERS: {notes:?}"));
+        for name in names {
+            assert!(
+                note.contains(name),
+                "the MAILERS note names no {name}: {note}"
+            );
+        }
+        let removal = format!("Django {}", email_settings_removed_in());
+        assert!(
+            note.contains(&removal) && note.contains("remov"),
+            "the MAILERS note does not say that {removal} removes them: {note}"
+        );
+    });
+}
+
+/// The release that removes the legacy EMAIL_* settings, as the 6.1 wheel names the warning it
+/// gives for them (`RemovedInDjango2028Warning`: "2028").
+fn email_settings_removed_in() -> String {
+    let code = r#"
+import inspect, re, django.conf
+src = inspect.getsource(django.conf)
+found = re.search(r"EMAIL_SETTING_DEPRECATED_MSG\.format\(name=name\),\s*RemovedInDjango(\w+)Warning", src)
+print(found.group(1))
+"#;
+    support::run(
+        python_tool(&target_venv().join("bin/python")).args(["-c", code]),
+        "reading which release removes EMAIL_* from Django 6.1's source",
+    )
+    .trim()
+    .to_owned()
+}
+
+/// Issue 17, 1: the reproduction of the issue, EMAIL_* set in the branches of `if DEBUG:`.
+#[test]
+fn legacy_email_set_inside_if_else_keeps_mailers_out() {
+    if python_opted_out("legacy_email_set_inside_if_else_keeps_mailers_out") {
+        return;
+    }
+    assert_hidden_legacy_email_seen(
+        "if DEBUG:\n    EMAIL_BACKEND = \"django.core.mail.backends.console.EmailBackend\"\n\
+         else:\n    EMAIL_HOST = \"smtp.example.com\"\n",
+        &[],
+        &["EMAIL_BACKEND", "EMAIL_HOST"],
+    );
+}
+
+/// EMAIL_HOST in a `try` body, EMAIL_BACKEND in its `except` clause.
+#[test]
+fn legacy_email_set_inside_try_except_keeps_mailers_out() {
+    if python_opted_out("legacy_email_set_inside_try_except_keeps_mailers_out") {
+        return;
+    }
+    assert_hidden_legacy_email_seen(
+        "import os\n\ntry:\n    EMAIL_HOST = os.environ[\"SMTP_HOST\"]\nexcept KeyError:\n    \
+         EMAIL_BACKEND = \"django.core.mail.backends.console.EmailBackend\"\n",
+        &[],
+        &["EMAIL_BACKEND", "EMAIL_HOST"],
+    );
+}
+
+/// The SMTP password read from a secrets file inside `with open(...)`.
+#[test]
+fn legacy_email_set_inside_with_keeps_mailers_out() {
+    if python_opted_out("legacy_email_set_inside_with_keeps_mailers_out") {
+        return;
+    }
+    assert_hidden_legacy_email_seen(
+        "import json\n\nwith open(BASE_DIR / \"secrets.json\") as f:\n    \
+         EMAIL_HOST_PASSWORD = json.load(f)[\"smtp_password\"]\n",
+        &[("secrets.json", "{\"smtp_password\": \"s3cret\"}\n")],
+        &["EMAIL_HOST_PASSWORD"],
+    );
+}
+
+/// EMAIL_HOST set in a `for` loop (inside an `if` in it): two levels down.
+#[test]
+fn legacy_email_set_inside_for_keeps_mailers_out() {
+    if python_opted_out("legacy_email_set_inside_for_keeps_mailers_out") {
+        return;
+    }
+    assert_hidden_legacy_email_seen(
+        "import os\n\nfor _variable in (\"SMTP_HOST\", \"MAIL_HOST\"):\n    \
+         if _variable in os.environ:\n        EMAIL_HOST = os.environ[_variable]\n        break\n",
+        &[],
+        &["EMAIL_HOST"],
+    );
+}
+
+/// An augmented assignment is a setting too: EMAIL_PORT taken from Django's defaults (an
+/// import, not an assignment) and then raised with `+=`, the only statement that sets it here.
+#[test]
+fn legacy_email_set_by_augmented_assignment_keeps_mailers_out() {
+    if python_opted_out("legacy_email_set_by_augmented_assignment_keeps_mailers_out") {
+        return;
+    }
+    assert_hidden_legacy_email_seen(
+        "from django.conf.global_settings import EMAIL_PORT  # noqa: E402\n\n\
+         # The relay listens on the submission port, 587.\nEMAIL_PORT += 562\n",
+        &[],
+        &["EMAIL_PORT"],
+    );
+}
+
+/// Two legacy settings assigned at once, as a tuple.
+#[test]
+fn legacy_email_set_by_tuple_assignment_keeps_mailers_out() {
+    if python_opted_out("legacy_email_set_by_tuple_assignment_keeps_mailers_out") {
+        return;
+    }
+    assert_hidden_legacy_email_seen(
+        "EMAIL_HOST, EMAIL_PORT = \"smtp.example.com\", 587\n",
+        &[],
+        &["EMAIL_HOST", "EMAIL_PORT"],
+    );
+}
+
+/// settings.py ends with the optional `from .local_settings import *` inside `try`, and the
+/// project's own mysite/local_settings.py sets EMAIL_HOST: a setting of the project all the
+/// same (Django 6.1 refuses MAILERS beside it).
+#[test]
+fn legacy_email_in_a_star_imported_local_settings_keeps_mailers_out() {
+    if python_opted_out("legacy_email_in_a_star_imported_local_settings_keeps_mailers_out") {
+        return;
+    }
+    assert_hidden_legacy_email_seen(
+        "try:\n    from .local_settings import *  # noqa: F401,F403\nexcept ImportError:\n    pass\n",
+        &[(
+            "mysite/local_settings.py",
+            "EMAIL_HOST = \"smtp.example.com\"\n",
+        )],
+        &["EMAIL_HOST"],
+    );
+}
+
+/// The same without `try`, imported by its absolute name: `from mysite.local_settings import *`
+/// at the top level, and local_settings.py sets EMAIL_BACKEND.
+#[test]
+fn legacy_email_in_an_absolutely_imported_local_settings_keeps_mailers_out() {
+    if python_opted_out("legacy_email_in_an_absolutely_imported_local_settings_keeps_mailers_out") {
+        return;
+    }
+    assert_hidden_legacy_email_seen(
+        "from mysite.local_settings import *  # noqa: E402,F401,F403\n",
+        &[(
+            "mysite/local_settings.py",
+            "EMAIL_BACKEND = \"django.core.mail.backends.console.EmailBackend\"\n",
+        )],
+        &["EMAIL_BACKEND"],
+    );
+}
+
+/// Settings set through `globals()` (here from DJANGO_* environment variables, a common
+/// pattern) cannot be seen statically: the upgrade says so in a note, naming the construct or
+/// saying that it cannot be seen statically, whatever it decides about MAILERS. (No DJANGO_*
+/// variable names an EMAIL_* setting when the check runs, so 6.1 starts either way.)
+#[test]
+fn settings_set_through_globals_get_a_note() {
+    if python_opted_out("settings_set_through_globals_get_a_note") {
+        return;
+    }
+    let p = new_project("4.2", vec![]);
+    edit(&p.root, SETTINGS_PY, |s| {
+        format!(
+            "{s}\nimport os\n\n# Any setting from the environment: DJANGO_EMAIL_HOST sets EMAIL_HOST.\n\
+             for _name, _value in os.environ.items():\n    if _name.startswith(\"DJANGO_\"):\n        \
+             globals()[_name[len(\"DJANGO_\"):]] = _value\n"
+        )
+    });
+    assert_runs_on_its_release(&p);
+    assert_upgrade_then(&p, |report| {
+        let notes = notes(report);
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("statically") || n.contains("globals()")),
+            "no note says that settings set through globals() cannot be seen: {notes:?}"
+        );
+    });
+}
+
+/// The owner's AppConfig file after an upgrade whose template change is removing
+/// `default_auto_field` from the class: either applied (exactly that line gone, the rest, the
+/// owner's class name first, as it was) or noted (the file as it was, and a note naming it),
+/// never reported unchanged.
+fn assert_app_config_change_arrives(p: &Project, report: &Value, path: &str, old: &str) {
+    let file = report_file(report, path);
+    let new = fs::read_to_string(p.root.join(path)).unwrap();
+    let removed = "    default_auto_field = 'django.db.models.BigAutoField'\n";
+    assert!(old.contains(removed), "{path} before:\n{old}");
+    match file["status"].as_str().unwrap() {
+        "changed" => assert_eq!(
+            new,
+            old.replacen(removed, "", 1),
+            "{path}: the template's change to the class, applied, is not exactly that"
+        ),
+        "noted" => {
+            assert_eq!(new, old, "{path}: noted, yet changed");
+            let notes = notes(report);
+            assert!(
+                notes.iter().any(|n| n.contains(path)),
+                "{path} is noted, and no note names it: {notes:?}"
+            );
+        }
+        other => panic!(
+            "{path} reported {other}: the template's removal of default_auto_field from its \
+             AppConfig class is neither applied nor noted:\n{new}\n{file:#}"
+        ),
+    }
+}
+
+/// Issue 17, 2: the owner renamed startapp's `AccountsConfig` to `UsersappConfig`; 6.1's
+/// template drops the class's `default_auto_field` (4.2's has it). The class is matched by its
+/// role, the AppConfig subclass of the app's apps.py, not by its name.
+#[test]
+fn a_renamed_app_config_class_gets_the_template_change() {
+    if python_opted_out("a_renamed_app_config_class_gets_the_template_change") {
+        return;
+    }
+    let p = new_project("4.2", vec!["accounts", "blog"]);
+    register_apps(&p, &["accounts", "blog"]);
+    edit(&p.root, "accounts/apps.py", |s| {
+        replace_once(
+            s,
+            "class AccountsConfig(AppConfig):",
+            "class UsersappConfig(AppConfig):",
+        )
+    });
+    let old = fs::read_to_string(p.root.join("accounts/apps.py")).unwrap();
+    let blog = fs::read_to_string(p.root.join("blog/apps.py")).unwrap();
+    assert_runs_on_its_release(&p);
+    assert_upgrade_then(&p, |report| {
+        assert_app_config_change_arrives(&p, report, "accounts/apps.py", &old);
+        let new = fs::read_to_string(p.root.join("accounts/apps.py")).unwrap();
+        assert!(
+            new.contains("class UsersappConfig(AppConfig):") && !new.contains("AccountsConfig"),
+            "the owner's class name is not kept:\n{new}"
+        );
+        let file = report_file(report, "blog/apps.py");
+        assert_eq!(file["status"], "changed", "{file:#}");
+        assert_app_config_change_arrives(&p, report, "blog/apps.py", &blog);
+    });
+}
+
+/// Issue 17, 2: an app whose name is not its directory's: made by `startapp mail`, then moved
+/// into the project's `api` package as `api/email` and named `api.email` (django-admin accepts
+/// neither `email` as an app's name nor as its directory's: a standard-library module). Its
+/// files are upgraded like any app's; its AppConfig class keeps startapp's name, MailConfig.
+#[test]
+fn an_app_named_unlike_its_directory_is_upgraded() {
+    if python_opted_out("an_app_named_unlike_its_directory_is_upgraded") {
+        return;
+    }
+    let mut p = new_project("4.2", vec!["mail"]);
+    fs::create_dir_all(p.root.join("api")).unwrap();
+    fs::write(p.root.join("api/__init__.py"), "").unwrap();
+    fs::rename(p.root.join("mail"), p.root.join("api/email")).unwrap();
+    edit(&p.root, "api/email/apps.py", |s| {
+        replace_once(s, "name = 'mail'", "name = 'api.email'")
+    });
+    p.app_dirs.push(("mail", "api/email"));
+    register_apps(&p, &["api.email"]);
+    let old = fs::read_to_string(p.root.join("api/email/apps.py")).unwrap();
+    assert!(
+        old.contains("class MailConfig(AppConfig):") && old.contains("name = 'api.email'"),
+        "{old}"
+    );
+    assert_runs_on_its_release(&p);
+    assert_upgrade_then(&p, |report| {
+        assert_app_config_change_arrives(&p, report, "api/email/apps.py", &old);
+    });
+}
+
+/// Issue 17, 3: the generator line of a 5.2 project, its final period deleted by hand, still
+/// names the base release.
+#[test]
+fn a_generator_line_without_its_period_is_read() {
+    if python_opted_out("a_generator_line_without_its_period_is_read") {
+        return;
+    }
+    let p = new_project("5.2", vec!["blog"]);
+    register_apps(&p, &["blog"]);
+    let line = format!("using Django {}.\n", p.base);
+    edit(&p.root, SETTINGS_PY, |s| {
+        replace_once(s, &line, &format!("using Django {}\n", p.base))
+    });
+    assert_runs_on_its_release(&p);
+    assert_clean_upgrade(&p);
+}
+
+/// Issue 17, 4: the owner set DEFAULT_AUTO_FIELD themselves, just below INSTALLED_APPS, above
+/// the template's own block (comment, docs link, assignment) of a 5.2 project. 6.0's template
+/// drops the block: the owner's line stays where it is, and the template's block goes, comment
+/// and stale docs link with it. The rest of the file is what the same project without the
+/// owner's line upgrades to.
+#[test]
+fn a_setting_assigned_twice_keeps_the_owners_copy() {
+    if python_opted_out("a_setting_assigned_twice_keeps_the_owners_copy") {
+        return;
+    }
+    let p = new_project("5.2", vec![]);
+    let pristine = tempfile::tempdir().unwrap();
+    let pristine_root = pristine.path().join("site");
+    copy_tree(&p.root, &pristine_root);
+    let anchor = "    'django.contrib.staticfiles',\n]\n";
+    let owners = "DEFAULT_AUTO_FIELD = \"django.db.models.BigAutoField\"\n";
+    edit(&p.root, SETTINGS_PY, |s| {
+        replace_once(s, anchor, &format!("{anchor}{owners}"))
+    });
+    assert_runs_on_its_release(&p);
+
+    let run = upgrade(&pristine_root, &["--to", "6.1", "--write"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let expected = replace_once(
+        &fs::read_to_string(pristine_root.join(SETTINGS_PY)).unwrap(),
+        anchor,
+        &format!("{anchor}{owners}"),
+    );
+    assert_upgrade_then(&p, |_| {
+        let settings = fs::read_to_string(p.root.join(SETTINGS_PY)).unwrap();
+        assert_eq!(
+            settings.matches("DEFAULT_AUTO_FIELD").count(),
+            1,
+            "{settings}"
+        );
+        assert!(
+            settings.contains(&format!("{anchor}{owners}")),
+            "the owner's DEFAULT_AUTO_FIELD is gone:\n{settings}"
+        );
+        for stale in ["# Default primary key field type", "#default-auto-field"] {
+            assert!(
+                !settings.contains(stale),
+                "the template's {stale:?} is still there:\n{settings}"
+            );
+        }
+        assert_eq!(settings, expected);
+    });
+}
+
+/// Issue 17, 5: `'DIRS': [  ],` in TEMPLATES of a 4.2 project; 6.1's template changes another
+/// element of TEMPLATES (the debug context processor goes). The owner's spacing stays, byte for
+/// byte.
+#[test]
+fn whitespace_inside_a_statement_is_kept() {
+    if python_opted_out("whitespace_inside_a_statement_is_kept") {
+        return;
+    }
+    let p = new_project("4.2", vec![]);
+    edit(&p.root, SETTINGS_PY, |s| {
+        replace_once(s, "        'DIRS': [],\n", "        'DIRS': [  ],\n")
+    });
+    assert_runs_on_its_release(&p);
+    assert_clean_upgrade_then(&p, |_| {
+        let settings = fs::read_to_string(p.root.join(SETTINGS_PY)).unwrap();
+        assert!(
+            settings.contains("        'DIRS': [  ],\n"),
+            "the owner's `[  ]` is rewritten:\n{settings}"
+        );
+        assert!(!settings.contains("context_processors.debug"), "{settings}");
+    });
+}
+
+/// Issue 17, 6: the owner commented on the debug context processor, which 6.1's template (5.2's
+/// already) removes: an owner's comment is an edit, so the element stays with its comment, and
+/// a note says why, naming the element.
+#[test]
+fn a_commented_element_the_template_removes_is_kept_with_a_note() {
+    if python_opted_out("a_commented_element_the_template_removes_is_kept_with_a_note") {
+        return;
+    }
+    let mut p = new_project("4.2", vec![]);
+    let line = "                'django.template.context_processors.debug',\n";
+    let commented =
+        "                'django.template.context_processors.debug',  # needed by base.html\n";
+    edit(&p.root, SETTINGS_PY, |s| replace_once(s, line, commented));
+    p.kept.push(Kept {
+        setting: "TEMPLATES",
+        line: None,
+    });
+    assert_runs_on_its_release(&p);
+    assert_clean_upgrade_then(&p, |report| {
+        let settings = fs::read_to_string(p.root.join(SETTINGS_PY)).unwrap();
+        assert!(
+            settings.contains(commented),
+            "the owner's commented element is gone:\n{settings}"
+        );
+        let notes = notes(report);
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("django.template.context_processors.debug")),
+            "no note names the commented element that was kept: {notes:?}"
+        );
+    });
+}
+
+/// Issue 17, 7: a template of the project reads `debug` or `sql_queries`, which only the debug
+/// context processor provides: upgraded from 4.2 to 6.1, the processor stays, and a note names
+/// the template file. `setup` makes the template and returns its path.
+fn assert_debug_processor_kept_for(
+    apps: Vec<&'static str>,
+    setup: impl FnOnce(&mut Project) -> &'static str,
+) {
+    let mut p = new_project("4.2", apps);
+    let template = setup(&mut p);
+    p.kept.push(Kept {
+        setting: "TEMPLATES",
+        line: Some("'django.template.context_processors.debug',"),
+    });
+    assert_runs_on_its_release(&p);
+    assert_clean_upgrade_then(&p, |report| {
+        let settings = fs::read_to_string(p.root.join(SETTINGS_PY)).unwrap();
+        assert!(
+            settings.contains("                'django.template.context_processors.debug',\n"),
+            "the debug context processor is removed although {template} reads it:\n{settings}"
+        );
+        let notes = notes(report);
+        assert!(
+            notes.iter().any(|n| n.contains(template)),
+            "no note names {template}: {notes:?}"
+        );
+    });
+}
+
+/// The project's templates/base.html (in TEMPLATES' DIRS) shows a banner `{% if debug %}`.
+#[test]
+fn the_debug_processor_stays_while_a_project_template_reads_debug() {
+    if python_opted_out("the_debug_processor_stays_while_a_project_template_reads_debug") {
+        return;
+    }
+    assert_debug_processor_kept_for(vec![], |p| {
+        fs::create_dir(p.root.join("templates")).unwrap();
+        fs::write(
+            p.root.join("templates/base.html"),
+            "<!doctype html>\n<html>\n<body>\n{% if debug %}<p class=\"banner\">development</p>{% endif %}\n\
+             {% block content %}{% endblock %}\n</body>\n</html>\n",
+        )
+        .unwrap();
+        edit(&p.root, SETTINGS_PY, |s| {
+            replace_once(
+                s,
+                "        'DIRS': [],\n",
+                "        'DIRS': [BASE_DIR / 'templates'],\n",
+            )
+        });
+        "templates/base.html"
+    });
+}
+
+/// App blog's own template (found through APP_DIRS) counts the queries, `sql_queries|length`.
+#[test]
+fn the_debug_processor_stays_while_an_app_template_reads_sql_queries() {
+    if python_opted_out("the_debug_processor_stays_while_an_app_template_reads_sql_queries") {
+        return;
+    }
+    assert_debug_processor_kept_for(vec!["blog"], |p| {
+        register_apps(p, &["blog"]);
+        fs::create_dir_all(p.root.join("blog/templates/blog")).unwrap();
+        fs::write(
+            p.root.join("blog/templates/blog/footer.html"),
+            "<footer>{{ sql_queries|length }} queries</footer>\n",
+        )
+        .unwrap();
+        "blog/templates/blog/footer.html"
+    });
+}
+
+/// The control: a template that only mentions debugging in its text, and reads neither `debug`
+/// nor `sql_queries`, does not keep the processor (5.2's template dropped it).
+#[test]
+fn a_template_that_only_mentions_debugging_does_not_keep_the_processor() {
+    if python_opted_out("a_template_that_only_mentions_debugging_does_not_keep_the_processor") {
+        return;
+    }
+    let mut p = new_project("4.2", vec![]);
+    p.merged_by_element.push("TEMPLATES");
+    fs::create_dir(p.root.join("templates")).unwrap();
+    fs::write(
+        p.root.join("templates/help.html"),
+        "<p>To debug a page, set DJANGO_DEBUG=1; the debug toolbar lists its sql queries.</p>\n\
+         <p>{{ request.path }}</p>\n",
+    )
+    .unwrap();
+    edit(&p.root, SETTINGS_PY, |s| {
+        replace_once(
+            s,
+            "        'DIRS': [],\n",
+            "        'DIRS': [BASE_DIR / 'templates'],\n",
+        )
+    });
+    assert_runs_on_its_release(&p);
+    assert_clean_upgrade_then(&p, |report| {
+        let settings = fs::read_to_string(p.root.join(SETTINGS_PY)).unwrap();
+        assert!(
+            !settings.contains("context_processors.debug"),
+            "the debug context processor is kept for a template that does not read it:\n{settings}"
+        );
+        let notes = notes(report);
+        assert!(
+            !notes.iter().any(|n| n.contains("templates/help.html")),
+            "a note names templates/help.html: {notes:?}"
+        );
+    });
 }

@@ -11,12 +11,18 @@
 //! Everything below the target directory is read through [`crate::handle`]: one component at a
 //! time, never following a link; a link where the plan has a file or directory is a difference
 //! of type, not something to read through.
+//!
+//! Bounded on any tree: the walk keeps paths, not open directories, for what it has yet to
+//! visit; diffs are not kept but made one at a time as the report is written
+//! ([`Comparison::diff`]), each with a deadline and all of them within a total time.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
-use std::ffi::OsStr;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rustix::fs::{FileType, Stat};
 
@@ -30,6 +36,13 @@ pub mod report;
 /// Files are shown as a text diff up to this size (either side); larger ones are only said to
 /// differ, so that memory stays bounded.
 pub const MAX_DIFF_SIZE: u64 = 1 << 20;
+
+/// How long one diff may take before `similar` settles for a coarser one (whole blocks removed
+/// and added): two 1 MiB files with no line in common took 105 s without it.
+pub const DIFF_DEADLINE: Duration = Duration::from_secs(2);
+
+/// How long all the diffs of one report may take together; past it, each is made coarse at once.
+pub const DIFF_BUDGET: Duration = Duration::from_secs(10);
 
 /// The outcome of `--check`: what was compared, and every difference found, in a stable order
 /// (by path, parents before children; for one path: type, missing, extra, changed, mode).
@@ -45,11 +58,63 @@ pub struct Comparison {
     /// How many files the command would write.
     pub files: usize,
     pub differences: Vec<Difference>,
+    /// The target directory as it was compared: where a diff's existing side is read.
+    root_fd: Option<Arc<OwnedFd>>,
 }
 
 impl Comparison {
     pub fn identical(&self) -> bool {
         self.differences.is_empty()
+    }
+
+    /// The unified diff of one difference (see [`Difference::diff`]), made now: the existing
+    /// side read again through the target's handle, at most [`MAX_DIFF_SIZE`] bytes, and given
+    /// up on at `deadline`. `header` is the path as the `---`/`+++` lines show it.
+    pub fn diff<'d>(
+        &self,
+        d: &'d Difference,
+        header: &str,
+        deadline: Instant,
+    ) -> Option<Cow<'d, str>> {
+        let sides = match &d.diff {
+            Diff::None => return None,
+            Diff::Text(text) => return Some(Cow::Borrowed(text)),
+            Diff::Pending(sides) => sides,
+        };
+        let old = if sides.old {
+            let fd = self.root_fd.as_ref()?;
+            Some(
+                handle::read_beneath(fd.as_fd(), &d.path, MAX_DIFF_SIZE)
+                    .ok()?
+                    .0,
+            )
+        } else {
+            None
+        };
+        let new = match &sides.new {
+            Some(content) => Some(read_small(content).ok()??),
+            None => None,
+        };
+        unified_diff(header, old.as_deref(), new.as_deref(), deadline).map(Cow::Owned)
+    }
+}
+
+/// The deadlines of a report's diffs: each gets [`DIFF_DEADLINE`], all of them together
+/// [`DIFF_BUDGET`].
+pub struct DiffClock {
+    end: Instant,
+}
+
+impl DiffClock {
+    pub fn start() -> Self {
+        DiffClock {
+            end: Instant::now() + DIFF_BUDGET,
+        }
+    }
+
+    /// The deadline of the next diff.
+    pub fn next(&self) -> Instant {
+        (Instant::now() + DIFF_DEADLINE).min(self.end)
     }
 }
 
@@ -59,9 +124,26 @@ pub struct Difference {
     pub path: PathBuf,
     pub change: Change,
     /// A unified diff of the content (`a/` what is there, `b/` what the command would write;
-    /// `/dev/null` for a side that has no file). None when no content differs, or when the
-    /// content is not UTF-8 text or is over [`MAX_DIFF_SIZE`].
-    pub diff: Option<String>,
+    /// `/dev/null` for a side that has no file), made when shown ([`Comparison::diff`]). None
+    /// when no content differs, or when the content is not UTF-8 text or is over
+    /// [`MAX_DIFF_SIZE`].
+    pub diff: Diff,
+}
+
+/// A difference's diff: none, already made, or to be made from its sides when shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Diff {
+    None,
+    Text(String),
+    Pending(Sides),
+}
+
+/// What a diff compares: the existing file at the difference's path (`old`), and the plan's
+/// content (`new`); each side is absent when there is no file there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sides {
+    old: bool,
+    new: Option<Content>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -138,8 +220,21 @@ pub fn compare(prepared: &Prepared, umask: u32) -> Result<Comparison, Error> {
     let root = prepared.root();
     // The command creates the target itself when no DIRECTORY was given (see the module docs).
     let own_root = !prepared.destination.overlay;
-    let differences = match handle::open_dir(root) {
-        Ok(fd) => compare_tree(&prepared.plan, fd.as_fd(), root, own_root, umask)?,
+    // `./NAME` is the command's own, found and not named: a link there is refused, as the real
+    // run refuses it, and nothing behind it is read. A DIRECTORY the user named is followed.
+    let opened = if own_root {
+        handle::open_dir_not_linked(root)
+    } else {
+        handle::open_dir(root)
+    };
+    let mut root_fd = None;
+    let differences = match opened {
+        Ok(fd) => {
+            let found = compare_tree(&prepared.plan, fd.as_fd(), root, own_root, umask)?;
+            root_fd = Some(Arc::new(fd));
+            found
+        }
+        Err(_) if own_root && is_link(root) => return Err(Error::LinkNotCompared(root.to_owned())),
         Err(e) if e.kind() == io::ErrorKind::NotFound => all_missing(&prepared.plan, umask)?,
         Err(e) if e.kind() == io::ErrorKind::NotADirectory => {
             return Err(Error::NotADirectory(root.to_owned()))
@@ -154,7 +249,12 @@ pub fn compare(prepared: &Prepared, umask: u32) -> Result<Comparison, Error> {
         template: prepared.template.clone(),
         files: prepared.plan.files().count(),
         differences,
+        root_fd,
     })
+}
+
+fn is_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
 
 /// The mode the writer gives a plan entry: its mode under the umask (files are created with it,
@@ -166,35 +266,42 @@ pub fn written_mode(mode: u32, umask: u32) -> u32 {
 fn all_missing(plan: &Plan, umask: u32) -> Result<Vec<Difference>, Error> {
     let mut out = Vec::new();
     for entry in &plan.entries {
-        out.push(missing(entry.path.clone(), &entry.kind, umask)?);
+        out.push(missing(entry.path.clone(), &entry.kind, umask));
     }
     sort(&mut out);
     Ok(out)
 }
 
-fn missing(path: PathBuf, kind: &EntryKind, umask: u32) -> Result<Difference, Error> {
-    Ok(match kind {
+fn missing(path: PathBuf, kind: &EntryKind, umask: u32) -> Difference {
+    match kind {
         EntryKind::Dir => Difference {
             path,
             change: Change::Missing {
                 expected: Type::Directory,
                 mode: written_mode(DIR_MODE, umask),
             },
-            diff: None,
+            diff: Diff::None,
         },
-        EntryKind::File { mode, content } => {
-            let new = read_small(content).map_err(Error::io("cannot read", &path))?;
-            let diff = new.and_then(|new| text_diff(&path, None, Some(&new)));
-            Difference {
-                path,
-                change: Change::Missing {
-                    expected: Type::File,
-                    mode: written_mode(*mode, umask),
-                },
-                diff,
-            }
-        }
-    })
+        EntryKind::File { mode, content } => Difference {
+            path,
+            change: Change::Missing {
+                expected: Type::File,
+                mode: written_mode(*mode, umask),
+            },
+            diff: pending(false, Some(content)),
+        },
+    }
+}
+
+/// The diff to make when shown, if both sides are small enough to be shown as text.
+fn pending(old: bool, new: Option<&Content>) -> Diff {
+    match new {
+        Some(content) if content.size() > MAX_DIFF_SIZE => Diff::None,
+        _ => Diff::Pending(Sides {
+            old,
+            new: new.cloned(),
+        }),
+    }
 }
 
 fn compare_tree(
@@ -223,7 +330,7 @@ fn compare_tree(
         };
         let is_dir = entry.kind == EntryKind::Dir;
         if parent.ancestors().any(|a| absent.contains(a)) {
-            out.push(missing(entry.path.clone(), &entry.kind, umask)?);
+            out.push(missing(entry.path.clone(), &entry.kind, umask));
             if is_dir {
                 absent.insert(&entry.path);
             }
@@ -234,7 +341,7 @@ fn compare_tree(
         let stat = handle::stat_child(parent_fd.as_fd(), name)
             .map_err(Error::io("cannot inspect", shown(&entry.path)))?;
         let Some(stat) = stat else {
-            out.push(missing(entry.path.clone(), &entry.kind, umask)?);
+            out.push(missing(entry.path.clone(), &entry.kind, umask));
             if is_dir {
                 absent.insert(&entry.path);
             }
@@ -249,7 +356,7 @@ fn compare_tree(
             out.push(Difference {
                 path: entry.path.clone(),
                 change: Change::Type { expected, actual },
-                diff: None,
+                diff: Diff::None,
             });
             if is_dir {
                 absent.insert(&entry.path);
@@ -273,34 +380,35 @@ fn compare_tree(
             out.push(Difference {
                 path: entry.path.clone(),
                 change: Change::Mode { expected, actual },
-                diff: None,
+                diff: Diff::None,
             });
         }
     }
     for dir in own_dirs {
-        let fd =
-            handle::open_dir_beneath(root_fd, dir).map_err(Error::io("cannot open", shown(dir)))?;
-        extras(fd, dir, &planned, root, &mut out)?;
+        extras(root_fd, dir, &planned, root, &mut out)?;
     }
     sort(&mut out);
     Ok(out)
 }
 
-/// Every entry of `dir` (at `rel`) that the plan does not have, and, below an extra directory,
-/// everything in it. Links are reported, never followed.
+/// Every entry of the directory `rel` that the plan does not have, and, below an extra
+/// directory, everything in it. Links are reported, never followed. The directories yet to be
+/// visited are kept as paths and opened one at a time below the root, so that a tree of any
+/// width or depth needs a few open handles and no call stack.
 fn extras(
-    dir: OwnedFd,
+    root_fd: BorrowedFd<'_>,
     rel: &Path,
     planned: &HashSet<&Path>,
     root: &Path,
     out: &mut Vec<Difference>,
 ) -> Result<(), Error> {
-    // Depth first with an explicit stack: a deep tree cannot overflow the call stack.
-    let mut stack = vec![(dir, rel.to_owned(), false)];
-    while let Some((fd, rel, all_extra)) = stack.pop() {
+    let mut stack = vec![(rel.to_owned(), false)];
+    while let Some((rel, all_extra)) = stack.pop() {
         if crate::interrupt::raised() {
             return Err(Error::Interrupted);
         }
+        let fd = handle::open_dir_beneath(root_fd, &rel)
+            .map_err(Error::io("cannot open", root.join(&rel)))?;
         let names =
             handle::list_dir(fd.as_fd()).map_err(Error::io("cannot list", root.join(&rel)))?;
         for name in names {
@@ -315,17 +423,11 @@ fn extras(
             };
             let actual = Type::of(&stat);
             let diff = match actual {
-                Type::File if (stat.st_size as u64) <= MAX_DIFF_SIZE => {
-                    let old = read_existing(fd.as_fd(), &name)
-                        .map_err(Error::io("cannot read", root.join(&path)))?;
-                    text_diff(&path, Some(&old), None)
-                }
-                _ => None,
+                Type::File if (stat.st_size as u64) <= MAX_DIFF_SIZE => pending(true, None),
+                _ => Diff::None,
             };
             if actual == Type::Directory {
-                let child = handle::open_child_dir(fd.as_fd(), &name)
-                    .map_err(Error::io("cannot open", root.join(&path)))?;
-                stack.push((child, path.clone(), true));
+                stack.push((path.clone(), true));
             }
             out.push(Difference {
                 path,
@@ -338,13 +440,6 @@ fn extras(
         }
     }
     Ok(())
-}
-
-fn read_existing(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Vec<u8>> {
-    let (mut file, _) = handle::open_file_beneath(dir, Path::new(name))?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)?;
-    Ok(bytes)
 }
 
 /// Compares the regular file at `rel` with the plan's content: None when the bytes are the
@@ -365,14 +460,10 @@ fn compare_file(
             return Ok(None);
         }
     }
-    let diff = if actual_size <= MAX_DIFF_SIZE && content.size() <= MAX_DIFF_SIZE {
-        let (mut file, _) = handle::open_file_beneath(root_fd, rel)?;
-        let mut old = Vec::new();
-        file.read_to_end(&mut old)?;
-        let new = read_small(content)?.unwrap_or_default();
-        text_diff(rel, Some(&old), Some(&new))
+    let diff = if actual_size <= MAX_DIFF_SIZE {
+        pending(true, Some(content))
     } else {
-        None
+        Diff::None
     };
     Ok(Some(Difference {
         path: rel.to_owned(),
@@ -427,11 +518,29 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 
 /// A unified diff from `old` (what is there; None: no file) to `new` (what the command would
 /// write; None: no file), with git's `a/` and `b/` prefixes. None when either side is not UTF-8
-/// or nothing differs as text.
+/// or nothing differs as text. Made within [`DIFF_DEADLINE`].
 pub fn text_diff(path: &Path, old: Option<&[u8]>, new: Option<&[u8]>) -> Option<String> {
+    let shown = crate::report::slash_path(path);
+    unified_diff(&shown, old, new, Instant::now() + DIFF_DEADLINE)
+}
+
+/// [`text_diff`] for a terminal: the path in the headers escaped ([`crate::report::terminal`]).
+pub fn terminal_diff(path: &Path, old: Option<&[u8]>, new: Option<&[u8]>) -> Option<String> {
+    let shown = crate::report::slash_path(path);
+    let shown = crate::report::terminal(&shown);
+    unified_diff(&shown, old, new, Instant::now() + DIFF_DEADLINE)
+}
+
+/// [`text_diff`] with the path as the headers show it, and a deadline: past it, `similar`
+/// gives the rest as whole blocks removed and added, a correct diff if not the smallest.
+pub fn unified_diff(
+    shown: &str,
+    old: Option<&[u8]>,
+    new: Option<&[u8]>,
+    deadline: Instant,
+) -> Option<String> {
     let old_text = std::str::from_utf8(old.unwrap_or_default()).ok()?;
     let new_text = std::str::from_utf8(new.unwrap_or_default()).ok()?;
-    let shown = path.to_string_lossy().replace('\\', "/");
     let a = if old.is_some() {
         format!("a/{shown}")
     } else {
@@ -442,7 +551,9 @@ pub fn text_diff(path: &Path, old: Option<&[u8]>, new: Option<&[u8]>) -> Option<
     } else {
         "/dev/null".to_owned()
     };
-    let diff = similar::TextDiff::from_lines(old_text, new_text)
+    let diff = similar::TextDiff::configure()
+        .deadline(deadline)
+        .diff_lines(old_text, new_text)
         .unified_diff()
         .context_radius(3)
         .header(&a, &b)
@@ -520,7 +631,7 @@ mod tests {
         let d = |path: &str, change| Difference {
             path: path.into(),
             change,
-            diff: None,
+            diff: Diff::None,
         };
         let mut list = vec![
             d("b", Change::Changed),
@@ -706,8 +817,20 @@ mod tests {
         let fd = handle::open_dir(dir.path()).unwrap();
         let found = compare_tree(&plan(), fd.as_fd(), dir.path(), true, 0o022).unwrap();
         assert_eq!(found.len(), 1);
+        let comparison = Comparison {
+            kind: Kind::Project,
+            name: "pkg".into(),
+            django: crate::DjangoVersion::NEWEST,
+            root: dir.path().to_owned(),
+            template: None,
+            files: 3,
+            differences: found,
+            root_fd: Some(Arc::new(handle::open_dir(dir.path()).unwrap())),
+        };
+        let later = Instant::now() + DIFF_DEADLINE;
+        let d = &comparison.differences[0];
         assert_eq!(
-            found[0].diff.as_deref(),
+            comparison.diff(d, "pkg/settings.py", later).as_deref(),
             Some("--- a/pkg/settings.py\n+++ b/pkg/settings.py\n@@ -1 +1 @@\n-A = 2\n+A = 1\n")
         );
 
@@ -715,8 +838,8 @@ mod tests {
         std::fs::write(dir.path().join("pkg/settings.py"), &big).unwrap();
         let found = compare_tree(&plan(), fd.as_fd(), dir.path(), true, 0o022).unwrap();
         assert_eq!(
-            (found[0].change, found[0].diff.as_deref()),
-            (Change::Changed, None)
+            (found[0].change, &found[0].diff),
+            (Change::Changed, &Diff::None)
         );
     }
 

@@ -1,34 +1,45 @@
 //! What `--check` tells its user: the differences as text (one line each, then a unified diff
-//! where the content differs), a summary line, or one JSON document. Builds strings only.
+//! where the content differs), a summary line, or one JSON document. Written as it is made,
+//! one difference at a time, so that a large tree's diffs are never held together.
 
+use std::io::{self, Write};
 use std::path::Path;
 
 use serde::Serialize;
 
-use super::{Change, Comparison, Difference};
-use crate::report::slash_path;
+use super::{Change, Comparison, DiffClock, Difference};
+use crate::report::{slash_path, terminal};
 use crate::Kind;
 
-/// One line for each difference, each followed by its diff when there is one. Empty when the
+/// One line for each difference, each followed by its diff when there is one. Nothing when the
 /// tree is identical. The diffs alone (`---`/`+++`/`@@` blocks) apply with `patch -p1` or
-/// `git apply` to bring the tree to what the command would write.
-pub fn text(comparison: &Comparison) -> String {
-    let mut out = String::new();
+/// `git apply` to bring the tree to what the command would write. Names are escaped for the
+/// terminal ([`terminal`]); the content of the diffs is the files' own.
+pub fn write_text(comparison: &Comparison, out: &mut dyn Write) -> io::Result<()> {
+    let clock = DiffClock::start();
     for d in &comparison.differences {
-        out.push_str(&line(d));
-        out.push('\n');
-        if let Some(diff) = &d.diff {
-            out.push_str(diff);
+        let path = slash_path(&d.path);
+        let shown = terminal(&path);
+        let diff = comparison.diff(d, &shown, clock.next());
+        writeln!(out, "{}", line(d, &shown, diff.is_some()))?;
+        if let Some(diff) = diff {
+            out.write_all(diff.as_bytes())?;
             if !diff.ends_with('\n') {
-                out.push('\n');
+                out.write_all(b"\n")?;
             }
         }
     }
-    out
+    Ok(())
 }
 
-fn line(d: &Difference) -> String {
-    let path = slash_path(&d.path);
+/// [`write_text`] into a string.
+pub fn text(comparison: &Comparison) -> String {
+    let mut out = Vec::new();
+    write_text(comparison, &mut out).expect("writing to memory does not fail");
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn line(d: &Difference, path: &str, has_diff: bool) -> String {
     match d.change {
         Change::Type { expected, actual } => format!(
             "type {path}: {}, would be {}",
@@ -41,7 +52,7 @@ fn line(d: &Difference) -> String {
         Change::Extra { actual, mode } => {
             format!("extra {path} ({} {mode:04o})", actual.as_str())
         }
-        Change::Changed if d.diff.is_none() => {
+        Change::Changed if !has_diff => {
             format!("changed {path} (binary or over 1 MiB: no diff shown)")
         }
         Change::Changed => format!("changed {path}"),
@@ -91,6 +102,7 @@ fn command(kind: Kind) -> &'static str {
     }
 }
 
+/// The report's keys before `differences`, which are written one at a time after them.
 #[derive(Serialize)]
 struct JsonReport<'a> {
     command: &'static str,
@@ -102,7 +114,6 @@ struct JsonReport<'a> {
     check: bool,
     identical: bool,
     files: usize,
-    differences: Vec<JsonDifference>,
 }
 
 /// Keys absent when they do not apply to the change.
@@ -129,45 +140,9 @@ struct JsonDifference {
 }
 
 /// The JSON report: the command and its target, `identical`, and every difference in the
-/// comparison's order. Keys in a fixed order; modes as four octal digits.
-pub fn json(comparison: &Comparison) -> String {
-    let differences = comparison
-        .differences
-        .iter()
-        .map(|d| {
-            let mut j = JsonDifference {
-                path: slash_path(&d.path),
-                change: d.change.as_str(),
-                kind: None,
-                mode: None,
-                expected_type: None,
-                actual_type: None,
-                expected_mode: None,
-                actual_mode: None,
-                diff: d.diff.clone(),
-            };
-            match d.change {
-                Change::Type { expected, actual } => {
-                    j.expected_type = Some(expected.as_str());
-                    j.actual_type = Some(actual.as_str());
-                }
-                Change::Missing {
-                    expected: kind,
-                    mode,
-                }
-                | Change::Extra { actual: kind, mode } => {
-                    j.kind = Some(kind.as_str());
-                    j.mode = Some(format!("{mode:04o}"));
-                }
-                Change::Changed => {}
-                Change::Mode { expected, actual } => {
-                    j.expected_mode = Some(format!("{expected:04o}"));
-                    j.actual_mode = Some(format!("{actual:04o}"));
-                }
-            }
-            j
-        })
-        .collect();
+/// comparison's order. Keys in a fixed order; modes as four octal digits. The same bytes as
+/// `serde_json::to_string_pretty` of the whole, written one difference at a time.
+pub fn write_json(comparison: &Comparison, out: &mut dyn Write) -> io::Result<()> {
     let report = JsonReport {
         command: command(comparison.kind),
         name: &comparison.name,
@@ -177,14 +152,74 @@ pub fn json(comparison: &Comparison) -> String {
         check: true,
         identical: comparison.identical(),
         files: comparison.files,
-        differences,
     };
-    serde_json::to_string_pretty(&report).expect("the report serializes") + "\n"
+    let head = serde_json::to_string_pretty(&report)?;
+    out.write_all(head.strip_suffix("\n}").unwrap_or(&head).as_bytes())?;
+    if comparison.differences.is_empty() {
+        return out.write_all(b",\n  \"differences\": []\n}\n");
+    }
+    out.write_all(b",\n  \"differences\": [")?;
+    let clock = DiffClock::start();
+    for (i, d) in comparison.differences.iter().enumerate() {
+        let path = slash_path(&d.path);
+        let diff = comparison.diff(d, &path, clock.next());
+        let j = json_difference(d, path, diff.map(|d| d.into_owned()));
+        let item = serde_json::to_string_pretty(&j)?;
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        for (n, line) in item.lines().enumerate() {
+            if n > 0 {
+                out.write_all(b"\n")?;
+            }
+            write!(out, "    {line}")?;
+        }
+    }
+    out.write_all(b"\n  ]\n}\n")
+}
+
+/// [`write_json`] into a string.
+pub fn json(comparison: &Comparison) -> String {
+    let mut out = Vec::new();
+    write_json(comparison, &mut out).expect("writing to memory does not fail");
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn json_difference(d: &Difference, path: String, diff: Option<String>) -> JsonDifference {
+    let mut j = JsonDifference {
+        path,
+        change: d.change.as_str(),
+        kind: None,
+        mode: None,
+        expected_type: None,
+        actual_type: None,
+        expected_mode: None,
+        actual_mode: None,
+        diff,
+    };
+    match d.change {
+        Change::Type { expected, actual } => {
+            j.expected_type = Some(expected.as_str());
+            j.actual_type = Some(actual.as_str());
+        }
+        Change::Missing {
+            expected: kind,
+            mode,
+        }
+        | Change::Extra { actual: kind, mode } => {
+            j.kind = Some(kind.as_str());
+            j.mode = Some(format!("{mode:04o}"));
+        }
+        Change::Changed => {}
+        Change::Mode { expected, actual } => {
+            j.expected_mode = Some(format!("{expected:04o}"));
+            j.actual_mode = Some(format!("{actual:04o}"));
+        }
+    }
+    j
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::Type;
+    use super::super::{Diff, Type};
     use super::*;
 
     fn comparison(differences: Vec<Difference>) -> Comparison {
@@ -196,6 +231,7 @@ mod tests {
             template: None,
             files: 6,
             differences,
+            root_fd: None,
         }
     }
 
@@ -206,7 +242,7 @@ mod tests {
                 expected: 0o755,
                 actual: 0o644,
             },
-            diff: None,
+            diff: Diff::None,
         }
     }
 
@@ -232,12 +268,14 @@ mod tests {
                     actual: Type::File,
                     mode: 0o600,
                 },
-                diff: Some("--- a/mysite/extra.py\n+++ /dev/null\n@@ -1 +0,0 @@\n-x\n".into()),
+                diff: Diff::Text(
+                    "--- a/mysite/extra.py\n+++ /dev/null\n@@ -1 +0,0 @@\n-x\n".into(),
+                ),
             },
             Difference {
                 path: "logo.png".into(),
                 change: Change::Changed,
-                diff: None,
+                diff: Diff::None,
             },
         ]);
         assert_eq!(
@@ -253,7 +291,7 @@ mod tests {
                 expected: Type::File,
                 actual: Type::Other,
             },
-            diff: None,
+            diff: Diff::None,
         }]);
         assert_eq!(
             text(&other),
@@ -276,7 +314,7 @@ mod tests {
                     expected: Type::Directory,
                     actual: Type::Symlink,
                 },
-                diff: None,
+                diff: Diff::None,
             },
         ])))
         .unwrap();

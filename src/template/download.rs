@@ -31,17 +31,63 @@ pub enum DownloadError {
     SuspiciousName(String),
 }
 
+/// Told how a download advances, so that a caller can show it (the binary draws a progress bar
+/// on a terminal); the library itself never prints.
+pub trait DownloadProgress: std::fmt::Debug + Send + Sync {
+    /// The server answered; `total` is its Content-Length, if it sent one.
+    fn started(&self, total: Option<u64>);
+    /// `bytes` more of the body arrived.
+    fn advanced(&self, bytes: u64);
+    /// The download ended, complete or not.
+    fn finished(&self);
+}
+
+/// A download nobody watches.
+#[derive(Debug)]
+struct Unobserved;
+
+impl DownloadProgress for Unobserved {
+    fn started(&self, _: Option<u64>) {}
+    fn advanced(&self, _: u64) {}
+    fn finished(&self) {}
+}
+
+/// Counts what passes through into a [`DownloadProgress`].
+struct Counted<'a, R> {
+    inner: R,
+    progress: &'a dyn DownloadProgress,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.advanced(n as u64);
+        Ok(n)
+    }
+}
+
+/// Ends a progress report however the download ends.
+struct Finish<'a>(&'a dyn DownloadProgress);
+
+impl Drop for Finish<'_> {
+    fn drop(&mut self) {
+        self.0.finished();
+    }
+}
+
 /// The User-Agent of every request: scaffold and its version.
 pub fn user_agent() -> String {
     format!("scaffold/{}", env!("CARGO_PKG_VERSION"))
 }
 
-/// Downloads `url` into `dir` and returns the file and its archive kind.
+/// Downloads `url` into `dir` and returns the file and its archive kind; `progress`, if any, is
+/// told how the body's transfer advances.
 pub fn download(
     url: &str,
     dir: &Path,
     limit: u64,
     timeout: Duration,
+    progress: Option<&dyn DownloadProgress>,
 ) -> Result<(PathBuf, ArchiveKind), DownloadError> {
     let mut response = get_following_redirects(url, timeout)?;
 
@@ -54,6 +100,7 @@ pub fn download(
     };
     let disposition = header("content-disposition");
     let content_type = header("content-type");
+    let content_length = header("content-length").and_then(|n| n.trim().parse::<u64>().ok());
     // Django checks the server's name whenever there is one, even when the URL names the type.
     if let Some(name) = disposition.as_deref().and_then(disposition_file_name) {
         check_plain_file_name(&name)?;
@@ -86,7 +133,14 @@ pub fn download(
 
     let path = dir.join(safe_file_name(&name));
     let mut file = File::create(&path).map_err(DownloadError::Io)?;
-    let mut body = Checked(response.body_mut().as_reader()).take(limit.saturating_add(1));
+    let progress = progress.unwrap_or(&Unobserved);
+    progress.started(content_length.filter(|n| *n <= limit));
+    let _finish = Finish(progress);
+    let mut body = Counted {
+        inner: Checked(response.body_mut().as_reader()),
+        progress,
+    }
+    .take(limit.saturating_add(1));
     let copied = io::copy(&mut body, &mut file).map_err(|e| match e.kind() {
         _ if interrupt::is_interruption(&e) => DownloadError::Interrupted,
         io::ErrorKind::TimedOut => DownloadError::TimedOut,

@@ -50,6 +50,8 @@ pub struct TemplateOptions {
     pub timeout: Duration,
     /// `verbosity` in the template context.
     pub verbosity: u8,
+    /// Told how a download advances (the binary's progress bar); None: nobody is told.
+    pub progress: Option<Arc<dyn download::DownloadProgress>>,
 }
 
 impl TemplateOptions {
@@ -62,6 +64,7 @@ impl TemplateOptions {
             max_size: DEFAULT_MAX_SIZE,
             timeout: DEFAULT_TIMEOUT,
             verbosity: 1,
+            progress: None,
         }
     }
 

@@ -80,9 +80,14 @@ pub fn acquire(
         let workspace = workspace()?;
         let download_dir = workspace.path().join("download");
         std::fs::create_dir(&download_dir).map_err(Error::io("cannot create", &download_dir))?;
-        let (file, archive_kind) =
-            download::download(stripped, &download_dir, options.max_size, options.timeout)
-                .map_err(|e| download_error(e, raw, options))?;
+        let (file, archive_kind) = download::download(
+            stripped,
+            &download_dir,
+            options.max_size,
+            options.timeout,
+            options.progress.as_deref(),
+        )
+        .map_err(|e| download_error(e, raw, options))?;
         let root = unpack(&file, archive_kind, &workspace, raw, options.max_size)?;
         return Ok(Acquired {
             root,

@@ -16,29 +16,46 @@
 
 use std::collections::{HashMap, HashSet};
 
+use serde::Serialize;
 use tree_sitter::Node;
 
 use super::python::{
     indent_at, line_end, line_start, mask_docs_versions, normalized, reindent, restyle, same,
-    units, with_line_endings, Source, Unit, UnitKind,
+    units, with_line_endings, ParseError, Source, Unit, UnitKind,
 };
 
 /// What the project's wider state decides about single units.
 pub trait Policy {
-    /// A unit the new template adds: Some(note) to leave it out, and say why.
-    fn skip_addition(&self, key: &str) -> Option<String>;
+    /// A unit the new template adds: whether it goes in, and what to say.
+    fn addition(&self, key: &str) -> Addition;
     /// A unit the new template removes, unchanged by the owner: Some(note) to keep it.
     fn keep_removed(&self, key: &str) -> Option<String>;
+    /// An element (normalized, e.g. `'django.template.context_processors.debug'`) that the new
+    /// template removes from the display assigned by unit `key`: Some(note) to keep it.
+    fn keep_removed_element(&self, key: &str, element: &str) -> Option<String>;
 }
 
 /// A policy without opinions.
 pub struct NoPolicy;
 
+/// What becomes of a unit the new template adds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Addition {
+    Add,
+    /// Added, with a note of what to check.
+    AddNoting(String),
+    /// Left out, with a note of why.
+    Skip(String),
+}
+
 impl Policy for NoPolicy {
-    fn skip_addition(&self, _: &str) -> Option<String> {
-        None
+    fn addition(&self, _: &str) -> Addition {
+        Addition::Add
     }
     fn keep_removed(&self, _: &str) -> Option<String> {
+        None
+    }
+    fn keep_removed_element(&self, _: &str, _: &str) -> Option<String> {
         None
     }
 }
@@ -46,6 +63,8 @@ impl Policy for NoPolicy {
 /// What the merge of a file needs besides the three texts.
 pub struct Context<'a> {
     pub policy: &'a dyn Policy,
+    /// The file, as notes name it (`mysite/settings.py`).
+    pub file: &'a str,
     /// `4.2` and `6.1`: documentation links of the base's release become the target's.
     pub base_docs: &'a str,
     pub target_docs: &'a str,
@@ -55,89 +74,242 @@ pub struct Context<'a> {
     pub generator_line: Option<&'a str>,
 }
 
+/// How the template changed a unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Added,
+    Removed,
+    Changed,
+}
+
+/// What became of one of the template's changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// In the merged file (or already so in the owner's).
+    Applied,
+    /// Not applied: a note says why and what to do.
+    Noted,
+    /// Between conflict markers.
+    Conflict,
+}
+
+/// One change of the template (base -> target) and its outcome: the accounting of a merge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// The unit's key (`=MAILERS`, `class <AppConfig>`, `# Static files ...`, `docstring`),
+    /// or `text` for a file merged by lines.
+    pub key: String,
+    pub kind: ChangeKind,
+    pub outcome: Outcome,
+    /// Why a noted change was not applied.
+    pub note: Option<String>,
+}
+
 /// The merged file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Merged {
     pub text: String,
     pub conflicts: usize,
     pub notes: Vec<String>,
+    /// Every change of the template, each with its outcome.
+    pub changes: Vec<Change>,
 }
+
+/// A file the merge will not take on: why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused(pub String);
 
 const OURS_LABEL: &str = "your project";
 
 /// Merges a Python file statement by statement (falling back to lines where it does not parse).
-pub fn merge(base: &str, ours: &str, theirs: &str, cx: &Context) -> Merged {
+pub fn merge(base: &str, ours: &str, theirs: &str, cx: &Context) -> Result<Merged, Refused> {
     merge_as(base, ours, theirs, cx, true)
 }
 
 /// Merges a file that is not Python (pyproject.toml, README.md) by lines.
-pub fn merge_text(base: &str, ours: &str, theirs: &str, cx: &Context) -> Merged {
+pub fn merge_text(base: &str, ours: &str, theirs: &str, cx: &Context) -> Result<Merged, Refused> {
     merge_as(base, ours, theirs, cx, false)
 }
 
-fn merge_as(base: &str, ours: &str, theirs: &str, cx: &Context, python: bool) -> Merged {
-    if ours == base {
-        return Merged {
-            text: theirs.to_owned(),
-            conflicts: 0,
-            notes: Vec::new(),
-        };
+/// The template's changes between `base` and `theirs`, unit by unit (one `text` change for
+/// what is not Python); none when they are the same.
+pub fn template_changes(base: &str, theirs: &str, python: bool) -> Vec<(String, ChangeKind)> {
+    if base == theirs {
+        return Vec::new();
     }
-    if theirs == base {
-        return Merged {
-            text: ours.to_owned(),
+    if python {
+        if let (Some(b), Some(t)) = (Source::parse(base), Source::parse(theirs)) {
+            return unit_changes(&b, b.root(), &t, t.root());
+        }
+    }
+    vec![("text".to_owned(), ChangeKind::Changed)]
+}
+
+fn unit_changes<'a>(
+    b: &'a Source,
+    bc: Node<'a>,
+    t: &'a Source,
+    tc: Node<'a>,
+) -> Vec<(String, ChangeKind)> {
+    let (b_units, t_units) = (units(b, bc), units(t, tc));
+    let t_index: HashMap<&str, &Unit> = t_units.iter().map(|u| (u.key.as_str(), u)).collect();
+    let b_keys: HashSet<&str> = b_units.iter().map(|u| u.key.as_str()).collect();
+    let mut out = Vec::new();
+    for bu in &b_units {
+        match t_index.get(bu.key.as_str()) {
+            Some(tu) if unit_same(b, bu, t, tu) => {}
+            Some(_) => out.push((bu.key.clone(), ChangeKind::Changed)),
+            None => out.push((bu.key.clone(), ChangeKind::Removed)),
+        }
+    }
+    for tu in &t_units {
+        if !b_keys.contains(tu.key.as_str()) {
+            out.push((tu.key.clone(), ChangeKind::Added));
+        }
+    }
+    out
+}
+
+fn all_applied(changes: Vec<(String, ChangeKind)>) -> Vec<Change> {
+    changes
+        .into_iter()
+        .map(|(key, kind)| Change {
+            key,
+            kind,
+            outcome: Outcome::Applied,
+            note: None,
+        })
+        .collect()
+}
+
+fn parsed(text: &str, cx: &Context) -> Result<Option<std::rc::Rc<Source>>, Refused> {
+    match Source::parse_bounded(text) {
+        Ok(source) => Ok(Some(source)),
+        Err(ParseError::Invalid) => Ok(None),
+        Err(ParseError::Refused(why)) => Err(Refused(format!("{} is not merged: {why}", cx.file))),
+    }
+}
+
+fn merge_as(
+    base: &str,
+    ours: &str,
+    theirs: &str,
+    cx: &Context,
+    python: bool,
+) -> Result<Merged, Refused> {
+    if ours == base || theirs == base {
+        let (text, changes) = if ours == base {
+            (theirs, all_applied(template_changes(base, theirs, python)))
+        } else {
+            (ours, Vec::new())
+        };
+        return Ok(Merged {
+            text: text.to_owned(),
             conflicts: 0,
             notes: Vec::new(),
-        };
+            changes,
+        });
     }
     if !python {
         return lines(base, ours, theirs, cx);
     }
-    match (
-        Source::parse(base),
-        Source::parse(ours),
-        Source::parse(theirs),
-    ) {
-        (Some(b), Some(o), Some(t)) => {
-            let mut merger = Merger {
-                b: &b,
-                o: &o,
-                t: &t,
-                cx,
-                conflicts: 0,
-                notes: Vec::new(),
-            };
-            let root = o.root();
-            let o_units = units(&o, root);
-            let region = match (o_units.first(), o_units.last()) {
-                (Some(first), Some(last)) => first.range.start..last.range.end,
-                _ => 0..0,
-            };
-            let body = merger.container(b.root(), root, t.root());
-            let text = format!(
-                "{}{}{}",
-                &o.text[..region.start],
-                body,
-                &o.text[region.end..]
-            );
-            Merged {
-                text,
-                conflicts: merger.conflicts,
-                notes: merger.notes,
-            }
-        }
-        _ => lines(base, ours, theirs, cx),
+    let o = match parsed(ours, cx)? {
+        Some(o) => o,
+        None => return lines(base, ours, theirs, cx),
+    };
+    let (Some(b), Some(t)) = (parsed(base, cx)?, parsed(theirs, cx)?) else {
+        return lines(base, ours, theirs, cx);
+    };
+    let mut merger = Merger {
+        b: &b,
+        o: &o,
+        t: &t,
+        cx,
+        conflicts: 0,
+        notes: Vec::new(),
+        deleted_by_owner: Vec::new(),
+    };
+    let root = o.root();
+    let o_units = units(&o, root);
+    let region = match (o_units.first(), o_units.last()) {
+        (Some(first), Some(last)) => first.range.start..last.range.end,
+        _ => 0..0,
+    };
+    let (body, changes) = merger.container(b.root(), root, t.root());
+    let text = format!(
+        "{}{}{}",
+        &o.text[..region.start],
+        body,
+        &o.text[region.end..]
+    );
+    let mut notes = merger.notes;
+    if !merger.deleted_by_owner.is_empty() {
+        notes.push(format!(
+            "{}: Django {}'s template changes {} that you deleted; left deleted",
+            cx.file,
+            cx.target_docs,
+            described_keys(&merger.deleted_by_owner)
+        ));
     }
+    Ok(Merged {
+        text,
+        conflicts: merger.conflicts,
+        notes,
+        changes,
+    })
 }
 
+/// Keys as a note names them: settings by name, comments by their first words.
+fn described_keys(keys: &[String]) -> String {
+    keys.iter()
+        .map(|k| describe_key(k))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn describe_key(key: &str) -> String {
+    if let Some(name) = key.strip_prefix('=') {
+        return name.to_owned();
+    }
+    if let Some(words) = key.strip_prefix("# ") {
+        let short: String = words.chars().take(40).collect();
+        let more = if short.len() < words.len() { "..." } else { "" };
+        return format!("the comment '# {short}{more}'");
+    }
+    key.to_owned()
+}
+
+/// The largest file merged by lines: diffy's diff has no deadline, and takes seconds on a
+/// few megabytes.
+const MAX_LINE_MERGE: usize = 512 << 10;
+
 /// The line-based merge, for what the parser cannot map.
-fn lines(base: &str, ours: &str, theirs: &str, cx: &Context) -> Merged {
+fn lines(base: &str, ours: &str, theirs: &str, cx: &Context) -> Result<Merged, Refused> {
+    if ours.len() > MAX_LINE_MERGE {
+        return Err(Refused(format!(
+            "{} is not merged: it is merged by lines (it is not Python that parses), and a line merge takes files of at most {} KiB",
+            cx.file,
+            MAX_LINE_MERGE >> 10
+        )));
+    }
     let (text, conflicts) = text_merge(base, ours, theirs, cx.theirs_label);
-    Merged {
+    Ok(Merged {
         text,
         conflicts,
         notes: Vec::new(),
-    }
+        changes: vec![Change {
+            key: "text".into(),
+            kind: ChangeKind::Changed,
+            outcome: if conflicts > 0 {
+                Outcome::Conflict
+            } else {
+                Outcome::Applied
+            },
+            note: None,
+        }],
+    })
 }
 
 /// diffy's three-way merge with the markers labelled for the reader; the number of conflicts.
@@ -177,6 +349,62 @@ enum Decision {
     Delete,
 }
 
+/// A decision and the outcome of the template's change that led to it.
+struct Verdict {
+    decision: Decision,
+    outcome: Outcome,
+    note: Option<String>,
+}
+
+impl Verdict {
+    fn applied(decision: Decision) -> Verdict {
+        Verdict {
+            decision,
+            outcome: Outcome::Applied,
+            note: None,
+        }
+    }
+
+    fn noted(decision: Decision, note: String) -> Verdict {
+        Verdict {
+            decision,
+            outcome: Outcome::Noted,
+            note: Some(note),
+        }
+    }
+
+    /// A text merge's result: a conflict when it has markers.
+    fn merged(text: String, conflicts: usize) -> Verdict {
+        Verdict {
+            decision: Decision::Replace(text),
+            outcome: if conflicts > 0 {
+                Outcome::Conflict
+            } else {
+                Outcome::Applied
+            },
+            note: None,
+        }
+    }
+
+    /// A finer merge's result: the worst outcome of its parts, with their notes.
+    fn of_parts(text: String, outcome: Outcome, notes: Vec<String>) -> Verdict {
+        Verdict {
+            decision: Decision::Replace(text),
+            outcome,
+            note: (!notes.is_empty()).then(|| notes.join("; ")),
+        }
+    }
+}
+
+fn change(key: &str, kind: ChangeKind, verdict: &Verdict) -> Change {
+    Change {
+        key: key.to_owned(),
+        kind,
+        outcome: verdict.outcome,
+        note: verdict.note.clone(),
+    }
+}
+
 /// One unit of the output, before gaps are settled.
 struct Item {
     /// The blank lines before it.
@@ -194,13 +422,61 @@ struct Merger<'a> {
     cx: &'a Context<'a>,
     conflicts: usize,
     notes: Vec<String>,
+    /// Keys of units the template changes and the owner deleted.
+    deleted_by_owner: Vec<String>,
+}
+
+/// The owner's units whose key repeats (a setting assigned twice) are matched to the base's
+/// by their place: the one after the unit the base has before it, else the one that reads as
+/// the base's does, else the last (the assignment Python keeps). The others are the owner's own
+/// and match nothing.
+fn rekey_duplicates(b_units: &[Unit], b: &Source, o_units: &mut [Unit], o: &Source) {
+    let bare = |key: &str| key.split('#').next().unwrap_or(key).to_owned();
+    let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, u) in o_units.iter().enumerate() {
+        groups.entry(bare(&u.key)).or_default().push(i);
+    }
+    for (key, owners) in groups {
+        if owners.len() < 2 {
+            continue;
+        }
+        let bases: Vec<usize> = (0..b_units.len())
+            .filter(|&i| bare(&b_units[i].key) == key)
+            .collect();
+        if bases.is_empty() {
+            continue;
+        }
+        let before = |list: &[Unit], i: usize| (i > 0).then(|| bare(&list[i - 1].key));
+        let mut free: Vec<usize> = owners.clone();
+        let mut assigned: Vec<(usize, String)> = Vec::new();
+        for &bi in &bases {
+            let score = |oi: usize| {
+                let place = before(o_units, oi) == before(b_units, bi);
+                let reads = unit_same(o, &o_units[oi], b, &b_units[bi]);
+                (place as u8 * 2 + reads as u8, oi)
+            };
+            let Some(&best) = free.iter().max_by_key(|&&oi| score(oi)) else {
+                break;
+            };
+            free.retain(|&oi| oi != best);
+            assigned.push((best, b_units[bi].key.clone()));
+        }
+        for (n, oi) in free.into_iter().enumerate() {
+            o_units[oi].key = format!("{key}#own{}", n + 1);
+        }
+        for (oi, k) in assigned {
+            o_units[oi].key = k;
+        }
+    }
 }
 
 impl<'a> Merger<'a> {
     /// The merged text of the owner's container (module or class body) from its first unit to
-    /// the end of its last.
-    fn container(&mut self, bc: Node<'a>, oc: Node<'a>, tc: Node<'a>) -> String {
-        let (b_units, o_units, t_units) = (units(self.b, bc), units(self.o, oc), units(self.t, tc));
+    /// the end of its last, and the template's changes to the container with their outcomes.
+    fn container(&mut self, bc: Node<'a>, oc: Node<'a>, tc: Node<'a>) -> (String, Vec<Change>) {
+        let (b_units, mut o_units, t_units) =
+            (units(self.b, bc), units(self.o, oc), units(self.t, tc));
+        rekey_duplicates(&b_units, self.b, &mut o_units, self.o);
         let index = |list: &[Unit<'a>]| -> HashMap<String, usize> {
             list.iter()
                 .enumerate()
@@ -213,6 +489,7 @@ impl<'a> Merger<'a> {
             .first()
             .map(|u| indent_at(&self.o.text, u.range.start).to_owned())
             .unwrap_or_default();
+        let mut changes: Vec<Change> = Vec::new();
 
         let mut items: Vec<Item> = Vec::new();
         let mut prev_end = o_units.first().map_or(0, |u| u.range.start);
@@ -220,11 +497,27 @@ impl<'a> Merger<'a> {
             let gap = self.o.text[prev_end..ou.range.start].to_owned();
             prev_end = ou.range.end;
             let own = self.o.text[ou.range.clone()].to_owned();
-            let decision = match (find(&b_index, &ou.key), find(&t_index, &ou.key)) {
-                (Some(bi), Some(ti)) => self.decide(&b_units[bi], ou, &t_units[ti], &o_indent),
-                (Some(bi), None) => self.removed(&b_units[bi], ou),
-                (None, Some(ti)) => self.both_added(ou, &t_units[ti]),
-                (None, None) => Decision::Keep,
+            let verdict = match (find(&b_index, &ou.key), find(&t_index, &ou.key)) {
+                (Some(bi), Some(ti)) if unit_same(self.b, &b_units[bi], self.t, &t_units[ti]) => {
+                    None
+                }
+                (Some(bi), Some(ti)) => Some((
+                    ChangeKind::Changed,
+                    self.decide(&b_units[bi], ou, &t_units[ti], &o_indent),
+                )),
+                (Some(bi), None) => Some((ChangeKind::Removed, self.removed(&b_units[bi], ou))),
+                (None, Some(ti)) => Some((ChangeKind::Added, self.both_added(ou, &t_units[ti]))),
+                (None, None) => None,
+            };
+            let decision = match verdict {
+                Some((kind, verdict)) => {
+                    changes.push(change(&ou.key, kind, &verdict));
+                    if let Some(note) = &verdict.note {
+                        self.notes.push(note.clone());
+                    }
+                    verdict.decision
+                }
+                None => Decision::Keep,
             };
             let (body, deleted) = match decision {
                 Decision::Keep => (own, false),
@@ -237,6 +530,16 @@ impl<'a> Merger<'a> {
                 deleted,
                 inserted: None,
             });
+        }
+        // What the template removed and the owner had already removed.
+        for bu in &b_units {
+            if find(&t_index, &bu.key).is_none() && find(&o_index, &bu.key).is_none() {
+                changes.push(change(
+                    &bu.key,
+                    ChangeKind::Removed,
+                    &Verdict::applied(Decision::Keep),
+                ));
+            }
         }
 
         // The template's new units, each after its predecessor in the template.
@@ -251,25 +554,58 @@ impl<'a> Merger<'a> {
                 placed[ti] = Some(Some(oi));
                 continue;
             }
-            if find(&b_index, &tu.key).is_some() {
-                // The owner deleted it: it stays deleted.
-                continue;
-            }
-            if let Some(note) = self.cx.policy.skip_addition(&tu.key) {
-                self.notes.push(note);
-                // The comments inserted just before it introduced it: they go too.
-                let list = match placed[..ti].iter().rev().flatten().next() {
-                    Some(Some(oi)) => &mut after[*oi],
-                    _ => &mut front,
-                };
-                while list
-                    .last()
-                    .is_some_and(|item| item.inserted.is_some_and(|(i, c)| c && i < ti))
-                {
-                    list.pop();
+            if let Some(bi) = find(&b_index, &tu.key) {
+                // The owner deleted it: it stays deleted, and a change to it is noted.
+                if !unit_same(self.b, &b_units[bi], self.t, tu) {
+                    let note = format!(
+                        "{}: you deleted {}, which Django {}'s template changes; left deleted",
+                        self.cx.file,
+                        describe_key(&tu.key),
+                        self.cx.target_docs
+                    );
+                    changes.push(change(
+                        &tu.key,
+                        ChangeKind::Changed,
+                        &Verdict::noted(Decision::Keep, note),
+                    ));
+                    self.deleted_by_owner.push(tu.key.clone());
                 }
                 continue;
             }
+            let added_note = match self.cx.policy.addition(&tu.key) {
+                Addition::Add => None,
+                Addition::AddNoting(note) => Some(note),
+                Addition::Skip(note) => {
+                    changes.push(change(
+                        &tu.key,
+                        ChangeKind::Added,
+                        &Verdict::noted(Decision::Keep, note.clone()),
+                    ));
+                    self.notes.push(note);
+                    // The comments inserted just before it introduced it: they go too, and
+                    // are accounted with it.
+                    let list = match placed[..ti].iter().rev().flatten().next() {
+                        Some(Some(oi)) => &mut after[*oi],
+                        _ => &mut front,
+                    };
+                    while let Some(i) = list
+                        .last()
+                        .and_then(|item| item.inserted)
+                        .and_then(|(i, comment)| (comment && i < ti).then_some(i))
+                    {
+                        list.pop();
+                        let key = &t_units[i].key;
+                        if let Some(c) = changes.iter_mut().rev().find(|c| &c.key == key) {
+                            c.outcome = Outcome::Noted;
+                            c.note = Some(format!(
+                                "introduces {}, which is not added",
+                                describe_key(&tu.key)
+                            ));
+                        }
+                    }
+                    continue;
+                }
+            };
             let anchor = placed[..ti]
                 .iter()
                 .rev()
@@ -282,6 +618,15 @@ impl<'a> Merger<'a> {
                 _ => self.t.text[t_units[ti - 1].range.end..tu.range.start].to_owned(),
             };
             let body = self.theirs_unit(tu, &o_indent);
+            if let Some(note) = &added_note {
+                self.notes.push(note.clone());
+            }
+            changes.push(Change {
+                key: tu.key.clone(),
+                kind: ChangeKind::Added,
+                outcome: Outcome::Applied,
+                note: added_note,
+            });
             let item = Item {
                 gap: with_line_endings(&gap, self.o.style.crlf),
                 body,
@@ -300,46 +645,69 @@ impl<'a> Merger<'a> {
             ordered.push(item);
             ordered.extend(following);
         }
-        settle_gaps(ordered)
+        (settle_gaps(ordered), changes)
     }
 
-    /// A unit all three have.
-    fn decide(&mut self, bu: &Unit<'a>, ou: &Unit<'a>, tu: &Unit<'a>, o_indent: &str) -> Decision {
+    /// A unit all three have, which the template changed.
+    fn decide(&mut self, bu: &Unit<'a>, ou: &Unit<'a>, tu: &Unit<'a>, o_indent: &str) -> Verdict {
         let (b, o, t) = (self.b, self.o, self.t);
-        if unit_same(b, bu, t, tu) {
-            return Decision::Keep;
-        }
+        let own = &o.text[ou.range.clone()];
         if unit_same(o, ou, b, bu) {
-            return Decision::Replace(self.theirs_unit(tu, o_indent));
+            // Left as generated: the template's version. Where the owner reformatted it
+            // (spacing inside a list), only the parts the template changed are replaced.
+            // As generated, it becomes the template's text exactly, unless the finer merge
+            // keeps a part of it (an element the project still needs), with a note.
+            let as_generated = own == restyle(b, bu.range.clone(), o.style);
+            let saved = (
+                self.notes.len(),
+                self.deleted_by_owner.len(),
+                self.conflicts,
+            );
+            if let Some(verdict) = self.finer(bu, ou, tu) {
+                if !as_generated || verdict.outcome != Outcome::Applied {
+                    return verdict;
+                }
+            }
+            self.notes.truncate(saved.0);
+            self.deleted_by_owner.truncate(saved.1);
+            self.conflicts = saved.2;
+            return Verdict::applied(Decision::Replace(self.theirs_unit(tu, o_indent)));
         }
         if unit_same(o, ou, t, tu) {
-            return Decision::Keep;
+            return Verdict::applied(Decision::Keep);
         }
         // Both changed it.
         if matches!(ou.kind, UnitKind::Comment | UnitKind::Docstring) {
             let masked = |s: &Source, u: &Unit| mask_prose(&s.text[u.range.clone()]);
             if masked(b, bu) == masked(t, tu) {
-                return Decision::Replace(self.bump_prose(&o.text[ou.range.clone()]));
+                return Verdict::applied(Decision::Replace(self.bump_prose(own)));
             }
         }
-        if let (Some(bn), Some(on), Some(tn)) = (bu.node, ou.node, tu.node) {
-            if let Some(text) = self.class_body(bn, on, tn, ou) {
-                return Decision::Replace(text);
-            }
-            if let Some(text) = self.assignment(bn, on, tn, ou) {
-                return Decision::Replace(text);
-            }
+        if let Some(verdict) = self.finer(bu, ou, tu) {
+            return verdict;
         }
         let base = restyle(b, bu.range.clone(), o.style);
         let theirs = restyle(t, tu.range.clone(), o.style);
-        let (text, conflicts) = text_merge(
-            &base,
-            &o.text[ou.range.clone()],
-            &theirs,
-            self.cx.theirs_label,
-        );
+        let (text, conflicts) = text_merge(&base, own, &theirs, self.cx.theirs_label);
         self.conflicts += conflicts;
-        Decision::Replace(text)
+        Verdict::merged(text, conflicts)
+    }
+
+    /// The merge below the statement: a class body by its statements, an assignment of a
+    /// display by its elements.
+    fn finer(&mut self, bu: &Unit<'a>, ou: &Unit<'a>, tu: &Unit<'a>) -> Option<Verdict> {
+        let (bn, on, tn) = (bu.node?, ou.node?, tu.node?);
+        if let Some(verdict) = self.class_body(bn, on, tn, ou) {
+            return Some(verdict);
+        }
+        let mut notes = Vec::new();
+        let text = self.assignment(bn, on, tn, ou, &mut notes)?;
+        let outcome = if notes.is_empty() {
+            Outcome::Applied
+        } else {
+            Outcome::Noted
+        };
+        Some(Verdict::of_parts(text, outcome, notes))
     }
 
     /// The template's unit as the owner's file writes it: quotes, line endings, indentation.
@@ -357,32 +725,43 @@ impl<'a> Merger<'a> {
     }
 
     /// A unit the template removed.
-    fn removed(&mut self, bu: &Unit<'a>, ou: &Unit<'a>) -> Decision {
+    fn removed(&mut self, bu: &Unit<'a>, ou: &Unit<'a>) -> Verdict {
         if unit_same(self.o, ou, self.b, bu) {
             if let Some(note) = self.cx.policy.keep_removed(&ou.key) {
-                self.notes.push(note);
-                return Decision::Keep;
+                return Verdict::noted(Decision::Keep, note);
             }
-            return Decision::Delete;
+            return Verdict::applied(Decision::Delete);
         }
         if ou.kind != UnitKind::Statement {
-            // The owner's own words about it: kept.
-            return Decision::Keep;
+            // The owner's own words about it: kept, and said so.
+            return Verdict::noted(
+                Decision::Keep,
+                format!(
+                    "{}: {} is kept as you edited it, though Django {}'s template no longer has it",
+                    self.cx.file,
+                    describe_key(&ou.key),
+                    self.cx.target_docs
+                ),
+            );
         }
         self.conflicts += 1;
         let own = &self.o.text[ou.range.clone()];
         let nl = if self.o.style.crlf { "\r\n" } else { "\n" };
-        Decision::Replace(format!(
-            "<<<<<<< {OURS_LABEL}{nl}{own}{}======={nl}>>>>>>> {} (removed){nl}",
-            if own.ends_with('\n') { "" } else { nl },
-            self.cx.theirs_label
-        ))
+        Verdict {
+            decision: Decision::Replace(format!(
+                "<<<<<<< {OURS_LABEL}{nl}{own}{}======={nl}>>>>>>> {} (removed){nl}",
+                if own.ends_with('\n') { "" } else { nl },
+                self.cx.theirs_label
+            )),
+            outcome: Outcome::Conflict,
+            note: None,
+        }
     }
 
     /// A unit the owner and the template both added.
-    fn both_added(&mut self, ou: &Unit<'a>, tu: &Unit<'a>) -> Decision {
+    fn both_added(&mut self, ou: &Unit<'a>, tu: &Unit<'a>) -> Verdict {
         if unit_same(self.o, ou, self.t, tu) || ou.kind != UnitKind::Statement {
-            return Decision::Keep;
+            return Verdict::applied(Decision::Keep);
         }
         let theirs = restyle(self.t, tu.range.clone(), self.o.style);
         let (text, conflicts) = text_merge(
@@ -392,7 +771,7 @@ impl<'a> Merger<'a> {
             self.cx.theirs_label,
         );
         self.conflicts += conflicts;
-        Decision::Replace(text)
+        Verdict::merged(text, conflicts)
     }
 
     /// Prose whose only change in the template is the documentation release (and, in the
@@ -418,26 +797,39 @@ impl<'a> Merger<'a> {
         }
     }
 
-    /// A class all three define with the same header: its body merged statement by statement.
+    /// A class all three define with the same bases (the owner may have renamed it): its body
+    /// merged statement by statement, under the owner's own header.
     fn class_body(
         &mut self,
         bn: Node<'a>,
         on: Node<'a>,
         tn: Node<'a>,
         ou: &Unit<'a>,
-    ) -> Option<String> {
-        let class = |n: Node<'a>| (n.kind() == "class_definition").then_some(n);
-        let (bc, oc, tc) = (class(bn)?, class(on)?, class(tn)?);
-        let header = |n: Node, s: &Source| {
-            let name = n
-                .child_by_field_name("name")
-                .map(|x| s.slice(x.byte_range()).to_owned());
-            let bases = n
-                .child_by_field_name("superclasses")
-                .map(|x| normalized(x, &s.text).0);
-            (name, bases)
+    ) -> Option<Verdict> {
+        let class = |n: Node<'a>| match n.kind() {
+            "class_definition" => Some(n),
+            "decorated_definition" => n
+                .child_by_field_name("definition")
+                .filter(|d| d.kind() == "class_definition"),
+            _ => None,
         };
-        if header(bc, self.b) != header(oc, self.o) || header(tc, self.t) != header(oc, self.o) {
+        let (bc, oc, tc) = (class(bn)?, class(on)?, class(tn)?);
+        let bases = |n: Node, s: &Source| {
+            n.child_by_field_name("superclasses")
+                .map(|x| normalized(x, s).0)
+        };
+        let name = |n: Node, s: &Source| {
+            n.child_by_field_name("name")
+                .map(|x| s.slice(x.byte_range()).to_owned())
+        };
+        if bases(bc, self.b) != bases(oc, self.o) || bases(tc, self.t) != bases(oc, self.o) {
+            return None;
+        }
+        // A renamed class is the same class only in its role (an app's config).
+        let renamed = name(bc, self.b) != name(oc, self.o);
+        if (renamed || name(tc, self.t) != name(bc, self.b))
+            && ou.key != super::python::APP_CONFIG_KEY
+        {
             return None;
         }
         let body = |n: Node<'a>| n.child_by_field_name("body");
@@ -445,13 +837,29 @@ impl<'a> Merger<'a> {
         let o_body_units = units(self.o, ob);
         let start = o_body_units.first()?.range.start;
         let end = o_body_units.last()?.range.end;
-        let merged = self.container(bb, ob, tb);
+        let (merged, changes) = self.container(bb, ob, tb);
         let text = &self.o.text;
-        Some(format!(
-            "{}{}{}",
-            &text[ou.range.start..start],
-            merged,
-            &text[end..ou.range.end]
+        let outcome = changes
+            .iter()
+            .map(|c| c.outcome)
+            .max()
+            .unwrap_or(Outcome::Applied);
+        let notes: Vec<String> = changes.into_iter().filter_map(|c| c.note).collect();
+        // The body's notes are the container's own already; the class's change refers to them.
+        let notes = if notes.is_empty() {
+            notes
+        } else {
+            vec![format!("{} in its body", notes.len())]
+        };
+        Some(Verdict::of_parts(
+            format!(
+                "{}{}{}",
+                &text[ou.range.start..start],
+                merged,
+                &text[end..ou.range.end]
+            ),
+            outcome,
+            notes,
         ))
     }
 
@@ -463,6 +871,7 @@ impl<'a> Merger<'a> {
         on: Node<'a>,
         tn: Node<'a>,
         ou: &Unit<'a>,
+        notes: &mut Vec<String>,
     ) -> Option<String> {
         let value = |n: Node<'a>| {
             let a = n.named_child(0).filter(|a| a.kind() == "assignment")?;
@@ -470,32 +879,55 @@ impl<'a> Merger<'a> {
         };
         let (bv, ov, tv) = (value(bn)?, value(on)?, value(tn)?);
         let mut edits = Vec::new();
-        self.value(bv, ov, tv, &mut edits)?;
-        apply(&self.o.text, ou.range.clone(), edits)
+        let mut kept = Vec::new();
+        self.value(&ou.key, bv, ov, tv, &mut edits, &mut kept)?;
+        let text = apply(&self.o.text, ou.range.clone(), edits)?;
+        notes.extend(kept);
+        Some(text)
     }
 
     /// Edits of the owner's value `ov` that carry the template's change from `bv` to `tv`; None
-    /// when both changed the same part.
-    fn value(&self, bv: Node<'a>, ov: Node<'a>, tv: Node<'a>, edits: &mut Vec<Edit>) -> Option<()> {
+    /// when both changed the same part. `notes` gets why an element the template removes stays.
+    fn value(
+        &self,
+        key: &str,
+        bv: Node<'a>,
+        ov: Node<'a>,
+        tv: Node<'a>,
+        edits: &mut Vec<Edit>,
+        notes: &mut Vec<String>,
+    ) -> Option<()> {
         let (b, o, t) = (self.b, self.o, self.t);
-        if same(bv, &b.text, tv, &t.text) || same(ov, &o.text, tv, &t.text) {
+        if same(bv, b, tv, t) || same(ov, o, tv, t) {
             return Some(());
         }
-        if same(ov, &o.text, bv, &b.text) {
+        let kinds = [bv.kind(), ov.kind(), tv.kind()];
+        let sequence = kinds
+            .iter()
+            .all(|k| matches!(*k, "list" | "tuple" | "dictionary"))
+            && kinds[0] == kinds[1]
+            && kinds[1] == kinds[2];
+        let owner_same = same(ov, o, bv, b);
+        if sequence {
+            // Element by element, so that the owner's spacing and comments stay.
+            let (mut finer_edits, mut finer_notes) = (Vec::new(), Vec::new());
+            if self
+                .elements(key, bv, ov, tv, &mut finer_edits, &mut finer_notes)
+                .is_some()
+            {
+                edits.extend(finer_edits);
+                notes.extend(finer_notes);
+                return Some(());
+            }
+        }
+        if owner_same {
             edits.push(Edit {
                 range: ov.byte_range(),
                 text: self.theirs_text(tv, ov.start_byte()),
             });
             return Some(());
         }
-        let kinds = [bv.kind(), ov.kind(), tv.kind()];
-        let sequence = kinds
-            .iter()
-            .all(|k| matches!(*k, "list" | "tuple" | "dictionary"));
-        if !sequence || kinds[0] != kinds[1] || kinds[1] != kinds[2] {
-            return None;
-        }
-        self.elements(bv, ov, tv, edits)
+        None
     }
 
     /// The template's text of node `tv` as it would read at the owner's offset `at`.
@@ -509,42 +941,48 @@ impl<'a> Merger<'a> {
     /// value; a dict in a list by its NAME or BACKEND).
     fn elements(
         &self,
+        key: &str,
         bv: Node<'a>,
         ov: Node<'a>,
         tv: Node<'a>,
         edits: &mut Vec<Edit>,
+        notes: &mut Vec<String>,
     ) -> Option<()> {
         let (b, o, t) = (self.b, self.o, self.t);
-        let be = keyed(bv, &b.text)?;
-        let oe = keyed(ov, &o.text)?;
-        let te = keyed(tv, &t.text)?;
+        let be = keyed(bv, b)?;
+        let oe = keyed(ov, o)?;
+        let te = keyed(tv, t)?;
         let index = |list: &[(String, Node<'a>)]| -> HashMap<String, Node<'a>> {
             list.iter().map(|(k, n)| (k.clone(), *n)).collect()
         };
         let (b_index, o_index, t_index) = (index(&be), index(&oe), index(&te));
         let find = |list: &HashMap<String, Node<'a>>, key: &str| list.get(key).copied();
         let mut deleted: HashSet<String> = HashSet::new();
-        for (key, on) in &oe {
-            match (find(&b_index, key), find(&t_index, key)) {
+        for (element_key, on) in &oe {
+            match (find(&b_index, element_key), find(&t_index, element_key)) {
                 (Some(bn), Some(tn)) => {
                     if on.kind() == "pair" {
                         let v = |n: Node<'a>| n.child_by_field_name("value");
-                        self.value(v(bn)?, v(*on)?, v(tn)?, edits)?;
+                        self.value(key, v(bn)?, v(*on)?, v(tn)?, edits, notes)?;
                     } else {
-                        self.value(bn, *on, tn, edits)?;
+                        self.value(key, bn, *on, tn, edits, notes)?;
                     }
                 }
                 (Some(bn), None) => {
-                    if !same(*on, &o.text, bn, &b.text) {
+                    if !same(*on, o, bn, b) {
                         return None;
+                    }
+                    if let Some(note) = self.keeps_removed_element(key, *on, bn) {
+                        notes.push(note);
+                        continue;
                     }
                     edits.push(Edit {
                         range: element_removal(&o.text, *on),
                         text: String::new(),
                     });
-                    deleted.insert(key.clone());
+                    deleted.insert(element_key.clone());
                 }
-                (None, Some(tn)) if !same(*on, &o.text, tn, &t.text) => return None,
+                (None, Some(tn)) if !same(*on, o, tn, t) => return None,
                 _ => {}
             }
         }
@@ -558,13 +996,13 @@ impl<'a> Merger<'a> {
         };
         let nl = if o.style.crlf { "\r\n" } else { "\n" };
         let mut anchor: Option<Node<'a>> = None;
-        for (key, tn) in &te {
-            let in_o = find(&o_index, key).filter(|_| !deleted.contains(key));
+        for (element_key, tn) in &te {
+            let in_o = find(&o_index, element_key).filter(|_| !deleted.contains(element_key));
             if let Some(on) = in_o {
                 anchor = Some(on);
                 continue;
             }
-            if find(&b_index, key).is_some() || find(&o_index, key).is_some() {
+            if find(&b_index, element_key).is_some() || find(&o_index, element_key).is_some() {
                 continue; // the owner deleted it, or it goes
             }
             let from = indent_at(&t.text, tn.start_byte()).to_owned();
@@ -596,6 +1034,31 @@ impl<'a> Merger<'a> {
         }
         Some(())
     }
+
+    /// Why element `on` of the owner's display, which the template removes, stays: the owner's
+    /// comment on its line (an owner's comment is an edit), or the project's policy.
+    fn keeps_removed_element(&self, key: &str, on: Node<'a>, bn: Node<'a>) -> Option<String> {
+        let (o, b) = (self.o, self.b);
+        let element = normalized(on, o).0;
+        let setting = describe_key(key);
+        let own_comment = line_comment(&o.text, on.end_byte());
+        if own_comment.is_some() && own_comment != line_comment(&b.text, bn.end_byte()) {
+            return Some(format!(
+                "{}: {element} stays in {setting}, though Django {}'s template removes it: your comment on it ({}) says it is wanted; remove it yourself if it is not",
+                self.cx.file,
+                self.cx.target_docs,
+                own_comment.unwrap_or_default()
+            ));
+        }
+        self.cx.policy.keep_removed_element(key, &element)
+    }
+}
+
+/// The comment that ends the line of an element ending at `end` (after its comma), if any.
+fn line_comment(text: &str, end: usize) -> Option<String> {
+    let after = following_comma(text, end).unwrap_or(end);
+    let rest = text[after..line_end(text, after)].trim();
+    rest.starts_with('#').then(|| rest.to_owned())
 }
 
 /// A text replacement in the owner's file.
@@ -622,7 +1085,7 @@ fn apply(text: &str, unit: std::ops::Range<usize>, mut edits: Vec<Edit>) -> Opti
 }
 
 /// The elements of a list, tuple or dict with their keys; None when a key repeats.
-fn keyed<'t>(node: Node<'t>, text: &str) -> Option<Vec<(String, Node<'t>)>> {
+fn keyed<'t>(node: Node<'t>, source: &Source) -> Option<Vec<(String, Node<'t>)>> {
     let mut out: Vec<(String, Node<'t>)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut cursor = node.walk();
@@ -633,7 +1096,7 @@ fn keyed<'t>(node: Node<'t>, text: &str) -> Option<Vec<(String, Node<'t>)>> {
         let key = match child.kind() {
             "pair" => format!(
                 "k {}",
-                normalized(child.child_by_field_name("key")?, text).0
+                normalized(child.child_by_field_name("key")?, source).0
             ),
             "dictionary" => {
                 let mut named = None;
@@ -642,19 +1105,19 @@ fn keyed<'t>(node: Node<'t>, text: &str) -> Option<Vec<(String, Node<'t>)>> {
                     if pair.kind() != "pair" {
                         continue;
                     }
-                    let k = normalized(pair.child_by_field_name("key")?, text).0;
+                    let k = normalized(pair.child_by_field_name("key")?, source).0;
                     if k == "'NAME'" || k == "'BACKEND'" {
                         named = Some(format!(
                             "d {} {}",
                             k,
-                            normalized(pair.child_by_field_name("value")?, text).0
+                            normalized(pair.child_by_field_name("value")?, source).0
                         ));
                         break;
                     }
                 }
-                named.unwrap_or_else(|| format!("v {}", normalized(child, text).0))
+                named.unwrap_or_else(|| format!("v {}", normalized(child, source).0))
             }
-            _ => format!("v {}", normalized(child, text).0),
+            _ => format!("v {}", normalized(child, source).0),
         };
         if !seen.insert(key.clone()) {
             return None;
@@ -702,7 +1165,7 @@ fn element_removal(text: &str, node: Node) -> std::ops::Range<usize> {
 /// Two units mean the same: comments by their words, statements by their tokens and comments.
 fn unit_same(a: &Source, au: &Unit, b: &Source, bu: &Unit) -> bool {
     match (au.node, bu.node) {
-        (Some(an), Some(bn)) => same(an, &a.text, bn, &b.text),
+        (Some(an), Some(bn)) => same(an, a, bn, b),
         (None, None) => prose(&a.text[au.range.clone()]) == prose(&b.text[bu.range.clone()]),
         _ => false,
     }
@@ -777,6 +1240,7 @@ mod tests {
     fn cx() -> Context<'static> {
         Context {
             policy: &NoPolicy,
+            file: "mysite/settings.py",
             base_docs: "4.2",
             target_docs: "6.1",
             theirs_label: "Django 6.1",
@@ -785,7 +1249,21 @@ mod tests {
     }
 
     fn m(base: &str, ours: &str, theirs: &str) -> Merged {
-        merge(base, ours, theirs, &cx())
+        let merged = merge(base, ours, theirs, &cx()).unwrap();
+        // Every change of the template is accounted for, once.
+        let planned = template_changes(base, theirs, true);
+        let mut accounted: Vec<(String, ChangeKind)> = merged
+            .changes
+            .iter()
+            .map(|c| (c.key.clone(), c.kind))
+            .collect();
+        let mut planned_sorted = planned.clone();
+        planned_sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        accounted.sort_by(|a, b| a.0.cmp(&b.0));
+        if Source::parse(ours).is_some() || ours == base || theirs == base {
+            assert_eq!(accounted, planned_sorted, "{merged:?}");
+        }
+        merged
     }
 
     const BASE: &str = "\"\"\"\nDjango settings.\n\nGenerated by 'django-admin startproject' using Django 4.2.7.\n\nhttps://docs.djangoproject.com/en/4.2/topics/settings/\n\"\"\"\n\nfrom pathlib import Path\n\nDEBUG = True\n\nINSTALLED_APPS = [\n    'django.contrib.admin',\n    'django.contrib.auth',\n]\n\n\n# Static files\n# https://docs.djangoproject.com/en/4.2/howto/static-files/\n\nSTATIC_URL = 'static/'\n\n# Default primary key field type\n# https://docs.djangoproject.com/en/4.2/ref/settings/#default-auto-field\n\nDEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'\n";
@@ -913,6 +1391,161 @@ mod tests {
             (merged.text.as_str(), merged.conflicts),
             ("a = 1; b = 3\nc = 4\n", 0)
         );
+    }
+
+    /// Issue 17, 4: the owner's own assignment of a setting the template drops stays; the
+    /// template's block (comment and statement) goes.
+    #[test]
+    fn a_setting_assigned_twice_keeps_the_owners_copy() {
+        let ours = BASE.replace(
+            "DEBUG = True\n",
+            "DEBUG = True\nDEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'\n",
+        );
+        let merged = m(BASE, &ours, THEIRS);
+        assert_eq!(merged.conflicts, 0, "{}", merged.text);
+        assert!(
+            merged
+                .text
+                .contains("DEBUG = True\nDEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'\n"),
+            "{}",
+            merged.text
+        );
+        assert_eq!(
+            merged.text.matches("DEFAULT_AUTO_FIELD").count(),
+            1,
+            "{}",
+            merged.text
+        );
+        assert!(
+            !merged.text.contains("default-auto-field"),
+            "{}",
+            merged.text
+        );
+    }
+
+    /// Issue 17, 5: spacing inside a statement that only the template changed stays.
+    #[test]
+    fn the_owners_spacing_inside_a_statement_stays() {
+        let base = "T = [\n    {\n        'BACKEND': 'x',\n        'DIRS': [],\n        'OPTIONS': {\n            'cp': [\n                'debug',\n                'request',\n            ],\n        },\n    },\n]\n";
+        let ours = base.replace("'DIRS': []", "'DIRS': [  ]");
+        let theirs = base.replace("                'debug',\n", "");
+        let merged = m(base, &ours, &theirs);
+        assert_eq!(merged.conflicts, 0, "{}", merged.text);
+        assert_eq!(merged.text, theirs.replace("'DIRS': []", "'DIRS': [  ]"));
+        assert_eq!(merged.changes.len(), 1);
+        assert_eq!(merged.changes[0].outcome, Outcome::Applied);
+    }
+
+    /// Issue 17, 6: an element the template removes stays where the owner commented on it, and
+    /// the change is noted.
+    #[test]
+    fn a_commented_element_the_template_removes_stays_with_a_note() {
+        let base = "L = [\n    'debug',\n    'request',\n]\n";
+        let ours = "L = [\n    'debug',  # needed by base.html\n    'request',\n]\n";
+        let theirs = "L = [\n    'request',\n]\n";
+        let merged = m(base, ours, theirs);
+        assert_eq!(merged.text, ours);
+        assert_eq!(merged.changes.len(), 1);
+        assert_eq!(merged.changes[0].outcome, Outcome::Noted);
+        assert_eq!(merged.notes.len(), 1, "{:?}", merged.notes);
+        assert!(
+            merged.notes[0].contains("'debug' stays in L")
+                && merged.notes[0].contains("# needed by base.html"),
+            "{:?}",
+            merged.notes
+        );
+    }
+
+    /// Issue 17, 2: an app's config class is matched by its role, whatever its name.
+    #[test]
+    fn a_renamed_app_config_gets_the_template_change() {
+        let base = "from django.apps import AppConfig\n\n\nclass AccountsConfig(AppConfig):\n    default_auto_field = 'django.db.models.BigAutoField'\n    name = 'accounts'\n";
+        let ours = base.replace("AccountsConfig", "UsersappConfig");
+        let theirs = "from django.apps import AppConfig\n\n\nclass AccountsConfig(AppConfig):\n    name = 'accounts'\n";
+        let merged = m(base, &ours, theirs);
+        assert_eq!(
+            merged.text,
+            "from django.apps import AppConfig\n\n\nclass UsersappConfig(AppConfig):\n    name = 'accounts'\n"
+        );
+        assert_eq!(merged.changes.len(), 1, "{:?}", merged.changes);
+        assert_eq!(merged.changes[0].key, "class <AppConfig>");
+        assert_eq!(merged.changes[0].outcome, Outcome::Applied);
+    }
+
+    /// A change to a statement the owner deleted is noted, not skipped in silence.
+    #[test]
+    fn a_change_to_what_the_owner_deleted_is_noted() {
+        let ours = BASE.replace(
+            "INSTALLED_APPS = [\n    'django.contrib.admin',\n    'django.contrib.auth',\n]\n",
+            "",
+        );
+        let merged = m(BASE, &ours, THEIRS);
+        let noted: Vec<&Change> = merged
+            .changes
+            .iter()
+            .filter(|c| c.outcome == Outcome::Noted)
+            .collect();
+        assert_eq!(noted.len(), 1, "{:?}", merged.changes);
+        assert_eq!(noted[0].key, "=INSTALLED_APPS");
+        assert!(
+            merged.notes.iter().any(|n| n.contains("INSTALLED_APPS")),
+            "{:?}",
+            merged.notes
+        );
+    }
+
+    /// Issue 17, attacked: deep nesting and long runs of comment lines, parsed without a
+    /// stack overflow and in bounded time.
+    #[test]
+    fn deep_nesting_and_long_comment_runs_are_bounded() {
+        let nested = format!("X = {}{}\nY = 2\n", "(".repeat(50_000), ")".repeat(50_000));
+        let plus = format!("X = 1{}\nY = 2\n", "+1".repeat(60_000));
+        let comments = format!("X = 1\n{}Y = 2\n", "# a comment line\n".repeat(20_000));
+        let indented = format!(
+            "class A:\n    x = 1\n{}Y = 2\n",
+            "    # a comment line\n".repeat(20_000)
+        );
+        for ours in [nested, plus, comments, indented] {
+            let started = std::time::Instant::now();
+            let merged = m("X = 1\nY = 2\n", &ours, "X = 1\nY = 3\n").text;
+            assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+            assert!(
+                merged.ends_with("Y = 3\n"),
+                "{}",
+                &merged[merged.len() - 40..]
+            );
+        }
+    }
+
+    /// A hidden comment line still counts: an owner's edit inside a long run is an edit.
+    #[test]
+    fn an_edit_inside_a_long_comment_run_counts() {
+        let run = |word: &str| {
+            format!(
+                "L = [\n    'a',\n]\n{}# {word}\n{}",
+                "# x\n".repeat(5),
+                "# y\n".repeat(5)
+            )
+        };
+        let class = |word: &str| {
+            format!(
+                "class A:\n    x = 1\n{}    # {word}\n{}    y = 2\n",
+                "    # c\n".repeat(5),
+                "    # c\n".repeat(5)
+            )
+        };
+        let (a, b) = (
+            Source::parse(&class("one")).unwrap(),
+            Source::parse(&class("two")).unwrap(),
+        );
+        assert!(!super::same(a.root(), &a, b.root(), &b));
+        let merged = m(
+            &run("base"),
+            &run("mine"),
+            &run("base").replace("'a'", "'b'"),
+        );
+        assert!(merged.text.contains("# mine"), "{}", merged.text);
+        assert!(merged.text.contains("'b'"), "{}", merged.text);
     }
 
     #[test]

@@ -62,6 +62,8 @@ pub struct Project {
     pub generated_by: Option<(PathBuf, GeneratedBy)>,
     /// Sorted by directory.
     pub apps: Vec<App>,
+    /// Directories that could not be searched for apps, with why (another user's data volume).
+    pub unreadable: Vec<(PathBuf, String)>,
     /// The `SECRET_KEY = '...'` literal that startproject wrote: in the file that names the
     /// generating release, else in the default settings module; None when it is no longer a
     /// plain literal there.
@@ -96,7 +98,8 @@ pub fn discover(root: &Path) -> io::Result<Project> {
         None => None,
     };
     let mut apps = Vec::new();
-    find_apps(root, Path::new(""), 0, &mut apps)?;
+    let mut unreadable = Vec::new();
+    find_apps(root, Path::new(""), 0, &mut apps, &mut unreadable)?;
     apps.sort_by(|a, b| a.dir.cmp(&b.dir));
     // Where startproject wrote the key: beside the docstring line, or (split settings) in the
     // default settings module.
@@ -113,6 +116,7 @@ pub fn discover(root: &Path) -> io::Result<Project> {
         settings_file,
         generated_by,
         apps,
+        unreadable,
         secret_key: secret,
     })
 }
@@ -159,12 +163,12 @@ pub(crate) fn read_optional(path: &Path) -> io::Result<Option<String>> {
     Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
 }
 
-/// The file of a dotted module below `root`: `a/b.py`, else `a/b/__init__.py`.
+/// The file of a dotted module below `root`, as Python chooses it (see
+/// [`crate::settings::module_file`]).
 fn module_file(root: &Path, module: &str) -> Option<PathBuf> {
-    let base: PathBuf = module.split('.').collect();
-    [base.with_extension("py"), base.join("__init__.py")]
-        .into_iter()
-        .find(|rel| root.join(rel).is_file())
+    let is_file = |rel: &Path| Ok::<_, std::convert::Infallible>(root.join(rel).is_file());
+    let found = crate::settings::module_file(module, is_file);
+    found.ok().flatten().map(|(file, _)| file)
 }
 
 /// The settings file's docstring line, else (for a module inside a settings package, or a
@@ -197,10 +201,27 @@ fn find_generated_by(root: &Path, file: &Path) -> io::Result<Option<(PathBuf, Ge
     Ok(None)
 }
 
-fn find_apps(root: &Path, rel: &Path, depth: usize, out: &mut Vec<App>) -> io::Result<()> {
+fn find_apps(
+    root: &Path,
+    rel: &Path,
+    depth: usize,
+    out: &mut Vec<App>,
+    unreadable: &mut Vec<(PathBuf, String)>,
+) -> io::Result<()> {
     let dir = root.join(rel);
+    let mut skip = |e: io::Error| -> io::Result<()> {
+        if depth > 0 && e.kind() == io::ErrorKind::PermissionDenied {
+            unreadable.push((rel.to_owned(), "permission denied".to_owned()));
+            return Ok(());
+        }
+        Err(e)
+    };
     if depth > 0 {
-        if let Some(text) = read_optional(&dir.join("apps.py"))? {
+        let apps_py = match read_optional(&dir.join("apps.py")) {
+            Ok(text) => text,
+            Err(e) => return skip(e),
+        };
+        if let Some(text) = apps_py {
             if text.contains("AppConfig") {
                 out.push(App {
                     dir: rel.to_owned(),
@@ -212,7 +233,11 @@ fn find_apps(root: &Path, rel: &Path, depth: usize, out: &mut Vec<App>) -> io::R
     if depth == MAX_APP_DEPTH {
         return Ok(());
     }
-    let mut children: Vec<_> = fs::read_dir(&dir)?.filter_map(|e| e.ok()).collect();
+    let entries = match fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) => return skip(e),
+    };
+    let mut children: Vec<_> = entries.filter_map(|e| e.ok()).collect();
     children.sort_by_key(|e| e.file_name());
     for child in children {
         let name = child.file_name();
@@ -222,7 +247,7 @@ fn find_apps(root: &Path, rel: &Path, depth: usize, out: &mut Vec<App>) -> io::R
         if !is_dir || name_str.starts_with('.') || SKIPPED_DIRS.contains(&name_str.as_ref()) {
             continue;
         }
-        find_apps(root, &rel.join(&name), depth + 1, out)?;
+        find_apps(root, &rel.join(&name), depth + 1, out, unreadable)?;
     }
     Ok(())
 }
@@ -238,11 +263,9 @@ pub fn generated_by(text: &str) -> Option<GeneratedBy> {
             ["scaffold", "startproject", ..] => Generator::Scaffold,
             _ => return None,
         };
-        let release = rest
-            .trim_start()
-            .strip_prefix("using Django ")?
-            .trim_end()
-            .strip_suffix('.')?;
+        // The final period may have been lost to an edit by hand.
+        let release = rest.trim_start().strip_prefix("using Django ")?.trim_end();
+        let release = release.strip_suffix('.').unwrap_or(release);
         // After `scaffold upgrade`: `... using Django 4.2.7 and upgraded by 'scaffold upgrade'
         // to Django 6.1.3.`; the generated parts now correspond to the release upgraded to.
         let release = match release.split_once(" and upgraded by 'scaffold upgrade' to Django ") {
@@ -365,6 +388,7 @@ mod tests {
             ("using Django 5.0a1.", (5, 0)),
             ("using Django 4.2rc1.", (4, 2)),
             ("using Django 10.11.12.", (10, 11)),
+            ("using Django 5.2", (5, 2)),
         ] {
             let text = format!("Generated by 'django-admin startproject' {line}");
             assert_eq!(
@@ -376,7 +400,6 @@ mod tests {
         for bad in [
             "Generated by 'cookiecutter' using Django 4.2.7.",
             "Generated by 'django-admin startapp' using Django 4.2.7.",
-            "Generated by 'django-admin startproject' using Django 4.2.7",
             "Generated by 'django-admin startproject' using Django four.",
             "Generated by 'django-admin startproject' using Django 4.2x.",
             "Generated by 'django-admin startproject' using Django 4.",

@@ -6,15 +6,21 @@
 //! comments on its lines, a run of comment lines without a blank line between them, or the
 //! docstring. Blank lines between units are gaps, which the merge keeps as the owner spaced them.
 
-use std::ops::Range;
+use std::cell::RefCell;
+use std::ops::{ControlFlow, Range};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
 
-use tree_sitter::{Node, Parser, Tree};
+use tree_sitter::{Node, ParseOptions, Parser, Tree};
 
 /// A parsed file: its text, its tree, and how its owner writes Python.
 pub struct Source {
     pub text: String,
     pub tree: Tree,
     pub style: Style,
+    /// Whole lines of comments that the parser was not shown (see [`hidden_comment_lines`]),
+    /// sorted: they count as comments wherever they lie.
+    hidden: Vec<Range<usize>>,
 }
 
 /// How a file writes what the template writes its own way.
@@ -26,23 +32,103 @@ pub struct Style {
     pub double_quotes: bool,
 }
 
+/// Why a text has no [`Source`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    /// Not Python that tree-sitter parses without an error: merged by lines instead.
+    Invalid,
+    /// Larger or slower than an upgrade may spend on one file: refused, with why.
+    Refused(String),
+}
+
+/// The most lines (and `;`-separated statements) a merged file may have: tree-sitter takes
+/// about 300 bytes of memory per statement, so a million one-character statements in 2 MiB
+/// would take 600 MB.
+pub(crate) const MAX_LINES: usize = 100_000;
+
+/// How much text the parse cache keeps (with its trees, about 50 times as much memory): one
+/// settings file at the size limit, or many small files.
+const CACHE_BYTES: usize = (2 << 20) + (64 << 10);
+
+thread_local! {
+    static PARSED: RefCell<Vec<Rc<Source>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How long one parse may take before the file is refused: a safety net for inputs that the
+/// limits above let through (a 2 MiB settings file of ordinary statements parses in half a
+/// second here, an unclosed bracket at the end of 90,000 lines takes tree-sitter's error
+/// recovery longer than this).
+const PARSE_DEADLINE: Duration = Duration::from_secs(3);
+
 impl Source {
-    /// None when the text is not Python that tree-sitter parses without an error.
-    pub fn parse(text: &str) -> Option<Source> {
-        let mut parser = Parser::new();
-        parser
-            .set_language(&tree_sitter_python::LANGUAGE.into())
-            .ok()?;
-        let tree = parser.parse(text, None)?;
-        if tree.root_node().has_error() {
-            return None;
+    /// Parses `text`; None when it is not Python that tree-sitter parses without an error, or
+    /// when it is refused (see [`Source::parse_bounded`]).
+    pub fn parse(text: &str) -> Option<Rc<Source>> {
+        Source::parse_bounded(text).ok()
+    }
+
+    /// [`Source::parse_uncached`] through a cache of the texts parsed last (at most
+    /// [`CACHE_BYTES`] of text): an upgrade reads the owner's settings file in the merge, in
+    /// Django's rules and in its checks of the result, and parses each text once.
+    pub fn parse_bounded(text: &str) -> Result<Rc<Source>, ParseError> {
+        let hit = PARSED.with_borrow(|cache| cache.iter().find(|s| s.text == text).cloned());
+        if let Some(source) = hit {
+            return Ok(source);
         }
-        let style = style_of(text, &tree);
-        Some(Source {
+        // Room first, so that a large file's tree is not held twice.
+        PARSED.with_borrow_mut(|cache| {
+            while !cache.is_empty()
+                && cache.iter().map(|s| s.text.len()).sum::<usize>() + text.len() > CACHE_BYTES
+            {
+                cache.remove(0);
+            }
+        });
+        let source = Rc::new(Source::parse_uncached(text)?);
+        if text.len() <= CACHE_BYTES {
+            PARSED.with_borrow_mut(|cache| cache.push(Rc::clone(&source)));
+        }
+        Ok(source)
+    }
+
+    /// Parses `text` within [`MAX_LINES`] and [`PARSE_DEADLINE`].
+    ///
+    /// tree-sitter-python's external scanner looks ahead past every following comment line at
+    /// each line break (tree-sitter-python pull requests 242-245), so a run of n comment lines
+    /// takes n² steps: 20,000 took a minute. The parser is shown the text with the inner lines
+    /// of every run of whole-line comments blanked (offsets unchanged); those lines are kept
+    /// as [`Source::hidden`] comments and count wherever comments count.
+    fn parse_uncached(text: &str) -> Result<Source, ParseError> {
+        let statements = text.bytes().filter(|b| *b == b'\n' || *b == b';').count();
+        if statements > MAX_LINES {
+            return Err(ParseError::Refused(format!(
+                "it has more than {MAX_LINES} lines or statements, more than scaffold upgrade parses"
+            )));
+        }
+        let hidden = hidden_comment_lines(text);
+        let shown = blank(text, &hidden);
+        let tree = parse_within(&shown, PARSE_DEADLINE)?;
+        // The scan that found the comment lines reads strings more simply than Python does
+        // (f-strings that nest their own quotes): a blanked line inside a string means it was
+        // wrong, and the text is parsed as it is.
+        let (tree, hidden) = if hidden.iter().any(|r| inside_string(&tree, r)) {
+            (parse_within(text, PARSE_DEADLINE)?, Vec::new())
+        } else {
+            (tree, hidden)
+        };
+        if tree.root_node().has_error() {
+            return Err(ParseError::Invalid);
+        }
+        let mut source = Source {
             text: text.to_owned(),
             tree,
-            style,
-        })
+            style: Style {
+                crlf: false,
+                double_quotes: false,
+            },
+            hidden,
+        };
+        source.style = style_of(&source);
+        Ok(source)
     }
 
     pub fn root(&self) -> Node<'_> {
@@ -52,13 +138,187 @@ impl Source {
     pub fn slice(&self, range: Range<usize>) -> &str {
         &self.text[range]
     }
+
+    /// The hidden comment lines within `range`, each trimmed.
+    fn hidden_comments(&self, range: Range<usize>) -> impl Iterator<Item = (usize, &str)> {
+        let first = self.hidden.partition_point(|r| r.end <= range.start);
+        self.hidden[first..]
+            .iter()
+            .take_while(move |r| r.start < range.end)
+            .filter(move |r| r.start >= range.start && r.end <= range.end)
+            .flat_map(move |r| {
+                let mut at = r.start;
+                self.text[r.clone()].split_inclusive('\n').map(move |line| {
+                    let start = at;
+                    at += line.len();
+                    (start, line.trim())
+                })
+            })
+    }
+
+    /// Whether `range` holds nothing but hidden comment lines.
+    fn only_hidden(&self, range: Range<usize>) -> bool {
+        range.is_empty()
+            || self
+                .hidden
+                .binary_search_by(|r| r.start.cmp(&range.start))
+                .is_ok_and(|i| self.hidden[i].end == range.end)
+    }
 }
 
-fn style_of(text: &str, tree: &Tree) -> Style {
+fn parse_within(text: &str, deadline: Duration) -> Result<Tree, ParseError> {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&tree_sitter_python::LANGUAGE.into())
+        .map_err(|_| ParseError::Invalid)?;
+    let until = Instant::now() + deadline;
+    let mut late = false;
+    let mut progress = |_: &tree_sitter::ParseState| {
+        if Instant::now() > until {
+            late = true;
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let bytes = text.as_bytes();
+    let tree = parser.parse_with_options(
+        &mut |at, _| bytes.get(at..).unwrap_or_default(),
+        None,
+        Some(ParseOptions::new().progress_callback(&mut progress)),
+    );
+    match tree {
+        Some(tree) => Ok(tree),
+        None if late => Err(ParseError::Refused(format!(
+            "parsing it takes longer than {} s, more than scaffold upgrade spends on a file",
+            deadline.as_secs()
+        ))),
+        None => Err(ParseError::Invalid),
+    }
+}
+
+/// Whether `range` lies inside a string literal of `tree`.
+fn inside_string(tree: &Tree, range: &Range<usize>) -> bool {
+    let mut node = tree
+        .root_node()
+        .descendant_for_byte_range(range.start, range.end);
+    while let Some(n) = node {
+        if n.kind() == "string" || n.kind() == "string_content" {
+            return true;
+        }
+        node = n.parent();
+    }
+    false
+}
+
+/// `text` with the bytes of `hidden` blanked (line breaks kept).
+fn blank(text: &str, hidden: &[Range<usize>]) -> String {
+    if hidden.is_empty() {
+        return text.to_owned();
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    for r in hidden {
+        for b in &mut bytes[r.clone()] {
+            if *b != b'\n' && *b != b'\r' {
+                *b = b' ';
+            }
+        }
+    }
+    // Only ASCII bytes of whole lines were replaced by ASCII: still UTF-8.
+    String::from_utf8(bytes).unwrap_or_else(|_| text.to_owned())
+}
+
+/// The inner lines of each run of three or more whole-line comments outside brackets and
+/// strings, as whole-line ranges. A plain scan of Python's lexical structure: strings (any
+/// prefix, single or triple quoted, backslash escapes), comments, brackets, line continuation.
+fn hidden_comment_lines(text: &str) -> Vec<Range<usize>> {
+    let b = text.as_bytes();
+    let mut comment_lines: Vec<Range<usize>> = Vec::new();
+    let (mut i, mut depth, mut line_start) = (0usize, 0usize, true);
+    while i < b.len() {
+        if line_start {
+            line_start = false;
+            let mut j = i;
+            while j < b.len() && matches!(b[j], b' ' | b'\t' | b'\x0c') {
+                j += 1;
+            }
+            if depth == 0 && b.get(j) == Some(&b'#') {
+                let end = b[j..]
+                    .iter()
+                    .position(|c| *c == b'\n')
+                    .map_or(b.len(), |p| j + p + 1);
+                comment_lines.push(i..end);
+                i = end;
+                line_start = true;
+                continue;
+            }
+            i = j;
+            continue;
+        }
+        match b[i] {
+            b'\n' => {
+                line_start = true;
+                i += 1;
+            }
+            b'\\' => i += 2, // a continuation: the next line is not a line of its own
+            b'#' => {
+                i = b[i..]
+                    .iter()
+                    .position(|c| *c == b'\n')
+                    .map_or(b.len(), |p| i + p);
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                i += 1;
+            }
+            b')' | b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            q @ (b'\'' | b'"') => {
+                let triple = b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q);
+                i += if triple { 3 } else { 1 };
+                while i < b.len() {
+                    match b[i] {
+                        b'\\' => i += 2,
+                        b'\n' if !triple => break,
+                        c if c == q
+                            && (!triple
+                                || (b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q))) =>
+                        {
+                            i += if triple { 3 } else { 1 };
+                            break;
+                        }
+                        _ => i += 1,
+                    }
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    // Runs of adjacent comment lines; the inner lines of each run of three or more.
+    let mut hidden = Vec::new();
+    let mut run_start = 0;
+    for k in 1..=comment_lines.len() {
+        let adjacent =
+            k < comment_lines.len() && comment_lines[k].start == comment_lines[k - 1].end;
+        if adjacent {
+            continue;
+        }
+        if k - run_start >= 3 {
+            hidden.push(comment_lines[run_start + 1].start..comment_lines[k - 2].end);
+        }
+        run_start = k;
+    }
+    hidden
+}
+
+fn style_of(source: &Source) -> Style {
+    let text = source.text.as_str();
     let crlf_lines = text.matches("\r\n").count();
     let lf_lines = text.matches('\n').count();
     let (mut single, mut double) = (0, 0);
-    visit(tree.root_node(), &mut |node| {
+    visit(source.root(), &mut |node| {
         if node.kind() == "string" {
             match simple_quote(&text[node.byte_range()]) {
                 Some('\'') => single += 1,
@@ -73,11 +333,33 @@ fn style_of(text: &str, tree: &Tree) -> Style {
     }
 }
 
-fn visit<'t>(node: Node<'t>, f: &mut impl FnMut(Node<'t>)) {
-    f(node);
+/// Every node below and including `node`, in document order, without recursion (a file may
+/// nest brackets 50,000 deep).
+pub(crate) fn visit<'t>(node: Node<'t>, f: &mut impl FnMut(Node<'t>)) {
+    visit_pruned(node, &mut |n| {
+        f(n);
+        true
+    });
+}
+
+/// Like [`visit`], but `f` says whether to go below a node.
+pub(crate) fn visit_pruned<'t>(node: Node<'t>, f: &mut impl FnMut(Node<'t>) -> bool) {
     let mut cursor = node.walk();
-    for child in node.children(&mut cursor) {
-        visit(child, f);
+    loop {
+        if f(cursor.node()) && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.node() == node {
+                return;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+        }
     }
 }
 
@@ -128,7 +410,8 @@ pub fn units<'t>(source: &'t Source, container: Node<'t>) -> Vec<Unit<'t>> {
             if let Some(prev) = out.last_mut() {
                 let adjacent = last_row.is_some_and(|r| r == start_row)
                     || (prev.kind == UnitKind::Comment
-                        && last_row.is_some_and(|r| r + 1 == start_row));
+                        && (last_row.is_some_and(|r| r + 1 == start_row)
+                            || source.only_hidden(prev.range.end..range.start)));
                 if adjacent {
                     prev.range.end = prev.range.end.max(range.end);
                     last_row = Some(child.end_position().row);
@@ -148,7 +431,7 @@ pub fn units<'t>(source: &'t Source, container: Node<'t>) -> Vec<Unit<'t>> {
             // Statements that share a line (`a = 1; b = 2`) are one unit: units are whole lines.
             if let Some(prev) = out.last_mut().filter(|_| last_row == Some(start_row)) {
                 prev.range.end = prev.range.end.max(range.end);
-                prev.key = format!("{}; {}", prev.key, statement_key(child, text));
+                prev.key = format!("{}; {}", prev.key, statement_key(child, source));
                 prev.kind = UnitKind::Statement;
                 prev.node = None;
                 last_row = Some(child.end_position().row);
@@ -165,13 +448,20 @@ pub fn units<'t>(source: &'t Source, container: Node<'t>) -> Vec<Unit<'t>> {
                 key: if docstring {
                     "docstring".into()
                 } else {
-                    statement_key(child, text)
+                    statement_key(child, source)
                 },
                 range,
                 node: Some(child),
             });
         }
         last_row = Some(child.end_position().row);
+    }
+    // An app's config class is found by its role, whatever its owner renamed it to.
+    let configs: Vec<usize> = (0..out.len())
+        .filter(|&i| out[i].node.is_some_and(|n| is_app_config(n, text)))
+        .collect();
+    if let [only] = configs[..] {
+        out[only].key = APP_CONFIG_KEY.to_owned();
     }
     // The n-th unit with a key already seen is told apart by its rank.
     let mut seen: std::collections::HashMap<String, usize> = Default::default();
@@ -191,7 +481,30 @@ fn is_string_statement(node: Node) -> bool {
         && node.named_child(0).is_some_and(|c| c.kind() == "string")
 }
 
-fn statement_key(node: Node, text: &str) -> String {
+/// The key of an app's `AppConfig` subclass, the one class of its `apps.py` with that role.
+pub const APP_CONFIG_KEY: &str = "class <AppConfig>";
+
+/// A class (decorated or not) whose bases name `AppConfig` (`AppConfig`, `apps.AppConfig`).
+fn is_app_config(node: Node, text: &str) -> bool {
+    let class = match node.kind() {
+        "decorated_definition" => node.child_by_field_name("definition"),
+        "class_definition" => Some(node),
+        _ => None,
+    };
+    class
+        .and_then(|c| c.child_by_field_name("superclasses"))
+        .is_some_and(|bases| {
+            let mut cursor = bases.walk();
+            let found = bases.named_children(&mut cursor).any(|b| {
+                let base = &text[b.byte_range()];
+                base == "AppConfig" || base.ends_with(".AppConfig")
+            });
+            found
+        })
+}
+
+fn statement_key(node: Node, source: &Source) -> String {
+    let text = source.text.as_str();
     let name = |n: Node| n.child_by_field_name("name").map(|x| &text[x.byte_range()]);
     match node.kind() {
         "expression_statement" => {
@@ -203,23 +516,23 @@ fn statement_key(node: Node, text: &str) -> String {
                         } else {
                             "+="
                         };
-                        return format!("{op}{}", normalized(left, text).0);
+                        return format!("{op}{}", normalized(left, source).0);
                     }
                 }
             }
-            format!("stmt {}", normalized(node, text).0)
+            format!("stmt {}", normalized(node, source).0)
         }
         "class_definition" => format!("class {}", name(node).unwrap_or_default()),
         "function_definition" => format!("def {}", name(node).unwrap_or_default()),
         "decorated_definition" => match node.child_by_field_name("definition") {
-            Some(def) => statement_key(def, text),
-            None => format!("stmt {}", normalized(node, text).0),
+            Some(def) => statement_key(def, source),
+            None => format!("stmt {}", normalized(node, source).0),
         },
         "if_statement" => match node.child_by_field_name("condition") {
-            Some(c) => format!("if {}", normalized(c, text).0),
-            None => format!("stmt {}", normalized(node, text).0),
+            Some(c) => format!("if {}", normalized(c, source).0),
+            None => format!("stmt {}", normalized(node, source).0),
         },
-        _ => format!("stmt {}", normalized(node, text).0),
+        _ => format!("stmt {}", normalized(node, source).0),
     }
 }
 
@@ -259,12 +572,36 @@ pub fn mask_docs_versions(text: &str) -> String {
     out
 }
 
-/// A node's meaning as a token string, and the comments inside it. Two nodes that differ only
-/// in whitespace, line breaks, quote style or trailing commas normalize alike.
-pub fn normalized(node: Node, text: &str) -> (String, Vec<String>) {
+/// A node's meaning as a token string, and the comments inside it (in document order). Two
+/// nodes that differ only in whitespace, line breaks, quote style or trailing commas normalize
+/// alike.
+pub fn normalized(node: Node, source: &Source) -> (String, Vec<String>) {
+    let text = source.text.as_str();
     let mut tokens: Vec<String> = Vec::new();
-    let mut comments = Vec::new();
-    leaves(node, text, &mut tokens, &mut comments);
+    let mut comments: Vec<(usize, String)> = Vec::new();
+    visit_pruned(node, &mut |n| match n.kind() {
+        "comment" => {
+            comments.push((n.start_byte(), text[n.byte_range()].trim().to_owned()));
+            false
+        }
+        "string" => {
+            tokens.push(string_token(&text[n.byte_range()]));
+            false
+        }
+        _ if n.child_count() == 0 => {
+            tokens.push(text[n.byte_range()].to_owned());
+            false
+        }
+        _ => true,
+    });
+    if !source.hidden.is_empty() {
+        comments.extend(
+            source
+                .hidden_comments(node.byte_range())
+                .map(|(at, c)| (at, c.to_owned())),
+        );
+        comments.sort();
+    }
     let mut out = String::new();
     for (i, token) in tokens.iter().enumerate() {
         let closes = tokens
@@ -278,21 +615,7 @@ pub fn normalized(node: Node, text: &str) -> (String, Vec<String>) {
         }
         out.push_str(token);
     }
-    (out, comments)
-}
-
-fn leaves(node: Node, text: &str, tokens: &mut Vec<String>, comments: &mut Vec<String>) {
-    match node.kind() {
-        "comment" => comments.push(text[node.byte_range()].trim().to_owned()),
-        "string" => tokens.push(string_token(&text[node.byte_range()])),
-        _ if node.child_count() == 0 => tokens.push(text[node.byte_range()].to_owned()),
-        _ => {
-            let mut cursor = node.walk();
-            for child in node.children(&mut cursor) {
-                leaves(child, text, tokens, comments);
-            }
-        }
-    }
+    (out, comments.into_iter().map(|(_, c)| c).collect())
 }
 
 /// A string literal as a token: its prefix and its content, whichever quotes enclose it.
@@ -315,8 +638,8 @@ fn string_token(literal: &str) -> String {
 }
 
 /// Whether two nodes mean the same: the same tokens and the same comments.
-pub fn same(a: Node, a_text: &str, b: Node, b_text: &str) -> bool {
-    normalized(a, a_text) == normalized(b, b_text)
+pub fn same(a: Node, a_source: &Source, b: Node, b_source: &Source) -> bool {
+    normalized(a, a_source) == normalized(b, b_source)
 }
 
 /// The text of `range` of `source` as a file of style `to` writes it: its simple string
@@ -474,11 +797,11 @@ mod tests {
             Source::parse(b).unwrap(),
             Source::parse(c).unwrap(),
         );
-        assert!(same(sa.root(), a, sb.root(), b));
-        assert!(!same(sa.root(), a, sc.root(), c));
+        assert!(same(sa.root(), &sa, sb.root(), &sb));
+        assert!(!same(sa.root(), &sa, sc.root(), &sc));
         let commented = "X = [\n    'a',  # mine\n    'b',\n]\n";
         let sd = Source::parse(commented).unwrap();
-        assert!(!same(sa.root(), a, sd.root(), commented));
+        assert!(!same(sa.root(), &sa, sd.root(), &sd));
     }
 
     #[test]
@@ -493,6 +816,18 @@ mod tests {
             restyle(&source, 0..t.len(), black),
             "X = {\"a\": \"it's\", \"b\": r'\\d'}\r\n"
         );
+    }
+
+    #[test]
+    fn only_whole_comment_lines_outside_strings_and_brackets_are_hidden() {
+        let text = "\"\"\"\n# a\n# b\n# c\n\"\"\"\n# 1\n# 2\n# 3\n# 4\nX = [\n# i\n# j\n# k\n]\ns = '#'  # x\n";
+        let hidden = hidden_comment_lines(text);
+        let shown: Vec<&str> = hidden.iter().map(|r| &text[r.clone()]).collect();
+        assert_eq!(shown, ["# 2\n# 3\n"]);
+        let source = Source::parse(text).unwrap();
+        let found = units(&source, source.root());
+        let comment = found.iter().find(|u| u.kind == UnitKind::Comment).unwrap();
+        assert_eq!(&text[comment.range.clone()], "# 1\n# 2\n# 3\n# 4\n");
     }
 
     #[test]

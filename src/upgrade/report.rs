@@ -13,7 +13,7 @@ use crate::report::slash_path;
 pub fn text(upgrade: &Upgrade) -> String {
     let mut out = String::new();
     for file in &upgrade.files {
-        let path = slash_path(&file.path);
+        let path = crate::report::terminal(&slash_path(&file.path)).into_owned();
         let line = match file.status {
             Status::Unchanged => continue,
             Status::Deleted => {
@@ -22,7 +22,16 @@ pub fn text(upgrade: &Upgrade) -> String {
                 ));
                 continue;
             }
+            Status::Noted => {
+                let n = noted(file);
+                out.push_str(&format!(
+                    "noted {path}: {n} template change{} not applied (see the notes)\n",
+                    plural(n)
+                ));
+                continue;
+            }
             Status::Added => format!("added {path}"),
+            Status::Removed => format!("removed {path}: the new template no longer has it"),
             Status::Changed => format!("changed {path}"),
             Status::Conflict => format!(
                 "conflict {path}: {} conflict{} to resolve",
@@ -33,7 +42,7 @@ pub fn text(upgrade: &Upgrade) -> String {
         out.push_str(&line);
         out.push('\n');
         if let Some(diff) =
-            crate::check::text_diff(&file.path, file.before.as_deref(), file.after.as_deref())
+            crate::check::terminal_diff(&file.path, file.before.as_deref(), file.after.as_deref())
         {
             out.push_str(&diff);
             if !diff.ends_with('\n') {
@@ -42,6 +51,13 @@ pub fn text(upgrade: &Upgrade) -> String {
         }
     }
     out
+}
+
+fn noted(file: &super::FileUpgrade) -> usize {
+    file.changes
+        .iter()
+        .filter(|c| c.outcome == super::Outcome::Noted)
+        .count()
 }
 
 fn plural(n: usize) -> &'static str {
@@ -69,10 +85,20 @@ pub fn summary(upgrade: &Upgrade, written: bool, cwd: &Path) -> String {
         format!("{} changed", upgrade.count(Status::Changed)),
         format!("{} added", upgrade.count(Status::Added)),
     ];
+    if upgrade.count(Status::Removed) > 0 {
+        parts.push(format!("{} removed", upgrade.count(Status::Removed)));
+    }
     if upgrade.count(Status::Deleted) > 0 {
         parts.push(format!(
             "{} deleted by you (kept deleted)",
             upgrade.count(Status::Deleted)
+        ));
+    }
+    let noted: usize = upgrade.files.iter().map(noted).sum();
+    if noted > 0 {
+        parts.push(format!(
+            "{noted} template change{} not applied (see the notes)",
+            plural(noted)
         ));
     }
     parts.push(format!(
@@ -102,15 +128,20 @@ struct Json<'a> {
     to: &'a str,
     written: bool,
     conflicts: usize,
-    files: Vec<JsonFile>,
+    files: Vec<JsonFile<'a>>,
     notes: &'a [String],
 }
 
 #[derive(Serialize)]
-struct JsonFile {
+struct JsonFile<'a> {
     path: String,
     status: Status,
     conflicts: usize,
+    /// How many units (statements, comment groups, the docstring; `text` for a file merged by
+    /// lines; `file` for a file the template adds or drops) the template changed.
+    template_changes: usize,
+    /// Each of them with its outcome: applied, conflict, or noted (with the note).
+    changes: &'a [super::Change],
     /// The unified diff, when the file changes as text.
     diff: Option<String>,
 }
@@ -131,6 +162,8 @@ pub fn json(upgrade: &Upgrade, written: bool) -> String {
                 path: slash_path(&f.path),
                 status: f.status,
                 conflicts: f.conflicts,
+                template_changes: f.template_changes,
+                changes: &f.changes,
                 diff: crate::check::text_diff(&f.path, f.before.as_deref(), f.after.as_deref()),
             })
             .collect(),

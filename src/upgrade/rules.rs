@@ -10,8 +10,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::merge::Policy;
-use super::python::{units, Source, UnitKind};
+use tree_sitter::Node;
+
+use super::merge::{Addition, Policy};
+use super::python::{self, Source};
 use crate::DjangoVersion;
 
 /// Django 6.1's `DEPRECATED_EMAIL_SETTINGS`: not allowed beside `MAILERS`.
@@ -69,34 +71,48 @@ pub struct Rules<'a> {
     /// Whether it is the settings module startproject wrote.
     pub settings: bool,
     pub settings_files: &'a [PathBuf],
+    /// The project's package (`mysite`): absolute imports inside it are the project's own.
+    pub package: &'a str,
     pub to: DjangoVersion,
 }
 
+/// The context processor that gives templates `debug` and `sql_queries` (Django 5.2's
+/// template dropped it).
+const DEBUG_PROCESSOR: &str = "'django.template.context_processors.debug'";
+
 impl Policy for Rules<'_> {
-    fn skip_addition(&self, key: &str) -> Option<String> {
+    fn addition(&self, key: &str) -> Addition {
         if !self.settings || key != "=MAILERS" {
-            return None;
+            return Addition::Add;
         }
-        let mut found: Vec<String> = Vec::new();
+        let set = settings_assignments(self.root, self.settings_files, self.package);
+        let mut found: Vec<&str> = Vec::new();
         let mut where_: Vec<String> = Vec::new();
-        for file in self.settings_files {
-            let names = assigned_names(&self.root.join(file));
-            let legacy: Vec<String> = names
-                .into_iter()
-                .filter(|n| LEGACY_EMAIL_SETTINGS.contains(&n.as_str()))
-                .collect();
-            if !legacy.is_empty() {
-                where_.push(crate::report::slash_path(file));
-                found.extend(legacy);
+        for (file, name) in &set.names {
+            if LEGACY_EMAIL_SETTINGS.contains(&name.as_str()) {
+                found.push(name);
+                let file = crate::report::slash_path(file);
+                if !where_.contains(&file) {
+                    where_.push(file);
+                }
             }
         }
         if found.is_empty() {
-            return None;
+            if set.dynamic.is_empty() {
+                return Addition::Add;
+            }
+            return Addition::AddNoting(format!(
+                "MAILERS added to {}, but {} set names in ways that cannot be seen statically; if they set any of {}, Django {} refuses MAILERS beside them (ImproperlyConfigured): check, and remove MAILERS or them",
+                crate::report::slash_path(self.file),
+                set.dynamic.join(", "),
+                LEGACY_EMAIL_SETTINGS.join(", "),
+                self.to,
+            ));
         }
         found.sort();
         found.dedup();
-        Some(format!(
-            "MAILERS not added to {}: {} sets {}, and Django {} refuses MAILERS beside them (ImproperlyConfigured). They keep working, deprecated until Django 2028; to move on, replace them with a MAILERS = {{'default': {{'BACKEND': ..., 'OPTIONS': {{...}}}}}} entry (https://docs.djangoproject.com/en/{}/topics/email/)",
+        Addition::Skip(format!(
+            "MAILERS not added to {}: {} sets {}, and Django {} refuses MAILERS beside them (ImproperlyConfigured). They keep working until Django 2028 removes them (RemovedInDjango2028Warning); to move on, replace them with a MAILERS = {{'default': {{'BACKEND': ..., 'OPTIONS': {{...}}}}}} entry (https://docs.djangoproject.com/en/{}/topics/email/)",
             crate::report::slash_path(self.file),
             where_.join(", "),
             found.join(", "),
@@ -124,6 +140,226 @@ impl Policy for Rules<'_> {
             crate::report::slash_path(&user),
         ))
     }
+
+    fn keep_removed_element(&self, key: &str, element: &str) -> Option<String> {
+        if !self.settings || key != "=TEMPLATES" || element != DEBUG_PROCESSOR {
+            return None;
+        }
+        let (template, variable) = template_reading_debug(self.root)?;
+        Some(format!(
+            "{DEBUG_PROCESSOR} stays in TEMPLATES in {}, though Django {}'s template removes it: {} reads `{variable}`, which only that context processor provides",
+            crate::report::slash_path(self.file),
+            self.to,
+            crate::report::slash_path(&template),
+        ))
+    }
+}
+
+/// What the settings modules set: each name with the file that sets it, and the constructs
+/// (with file and line) that set names where no scan can see which.
+#[derive(Debug, Default)]
+struct Assigned {
+    names: Vec<(PathBuf, String)>,
+    dynamic: Vec<String>,
+}
+
+/// How many modules deep star imports of the project's own modules are followed.
+const MAX_IMPORT_DEPTH: usize = 8;
+
+/// The names the settings modules set, wherever they set them: at any nesting (`if`, `try`,
+/// `with`, `for`), by assignment of any target shape, augmented or annotated assignment,
+/// `for` and `with ... as` targets, walrus, and imports; and in the project's own modules that
+/// they import with `import *` (followed, also inside `try`).
+fn settings_assignments(root: &Path, files: &[PathBuf], package: &str) -> Assigned {
+    let mut out = Assigned::default();
+    let mut seen: Vec<PathBuf> = Vec::new();
+    let mut pending: Vec<(PathBuf, usize)> = files.iter().map(|f| (f.clone(), 0)).collect();
+    while let Some((file, depth)) = pending.pop() {
+        if seen.contains(&file) {
+            continue;
+        }
+        seen.push(file.clone());
+        let Some(text) = read_small(&root.join(&file)) else {
+            continue;
+        };
+        let Some(source) = Source::parse(&text) else {
+            continue;
+        };
+        let mut star_imports = Vec::new();
+        python::visit(source.root(), &mut |node| {
+            let slice = |n: Node| &text[n.byte_range()];
+            match node.kind() {
+                "assignment" | "augmented_assignment" | "for_statement" | "for_in_clause" => {
+                    if node.kind() == "for_in_clause" {
+                        return; // a comprehension's variable is its own
+                    }
+                    if let Some(left) = node.child_by_field_name("left") {
+                        for name in target_names(left, &text) {
+                            out.names.push((file.clone(), name));
+                        }
+                    }
+                }
+                "as_pattern_target" | "named_expression" => {
+                    let target = if node.kind() == "named_expression" {
+                        node.child_by_field_name("name")
+                    } else {
+                        Some(node)
+                    };
+                    if let Some(t) = target {
+                        for name in target_names(t, &text) {
+                            out.names.push((file.clone(), name));
+                        }
+                    }
+                }
+                "import_from_statement" => {
+                    let Some(module) = node.child_by_field_name("module_name") else {
+                        return;
+                    };
+                    let mut cursor = node.walk();
+                    let mut star = false;
+                    for child in node.named_children(&mut cursor) {
+                        match child.kind() {
+                            "wildcard_import" => star = true,
+                            "dotted_name" if child != module => {
+                                out.names.push((file.clone(), slice(child).to_owned()));
+                            }
+                            "aliased_import" => {
+                                if let Some(alias) = child.child_by_field_name("alias") {
+                                    out.names.push((file.clone(), slice(alias).to_owned()));
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    if star {
+                        if let Some(target) = module_path(&file, package, slice(module)) {
+                            star_imports.push(target);
+                        }
+                    }
+                }
+                "call" => {
+                    let Some(function) = node.child_by_field_name("function") else {
+                        return;
+                    };
+                    let name = slice(function);
+                    let dynamic = matches!(name, "exec" | "setattr" | "globals().update")
+                        || name.ends_with("globals().update")
+                        || name == "vars().update"
+                        || name == "locals().update";
+                    if dynamic {
+                        out.dynamic.push(format!(
+                            "{} (line {}: {name}(...))",
+                            crate::report::slash_path(&file),
+                            node.start_position().row + 1
+                        ));
+                    }
+                }
+                "subscript" => {
+                    let target = node
+                        .parent()
+                        .filter(|p| matches!(p.kind(), "assignment" | "augmented_assignment"))
+                        .and_then(|p| p.child_by_field_name("left"))
+                        .is_some_and(|l| l == node);
+                    let value = node.child_by_field_name("value").map(slice);
+                    if target && matches!(value, Some("globals()" | "vars()" | "locals()")) {
+                        out.dynamic.push(format!(
+                            "{} (line {}: {}[...] = ...)",
+                            crate::report::slash_path(&file),
+                            node.start_position().row + 1,
+                            value.unwrap_or_default()
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        });
+        if depth < MAX_IMPORT_DEPTH {
+            for target in star_imports {
+                for candidate in [target.with_extension("py"), target.join("__init__.py")] {
+                    if root.join(&candidate).is_file() {
+                        pending.push((candidate, depth + 1));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    out.dynamic.sort();
+    out.dynamic.dedup();
+    out
+}
+
+/// The plain names a target binds: `A`, `A, B`, `(A, [B, *C])`, `A: int`; not attributes or
+/// subscripts (`x.A`, `d['A']`), which bind no module name.
+fn target_names(target: Node, text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    python::visit_pruned(target, &mut |n| match n.kind() {
+        "identifier" => {
+            names.push(text[n.byte_range()].to_owned());
+            false
+        }
+        "attribute" | "subscript" | "call" | "type" => false,
+        _ => true,
+    });
+    names
+}
+
+/// A template file of the project that reads `debug` or `sql_queries` in a tag or a variable,
+/// and which of the two.
+fn template_reading_debug(root: &Path) -> Option<(PathBuf, &'static str)> {
+    let mut budget = MAX_FILES;
+    let mut found = None;
+    walk(
+        root,
+        Path::new(""),
+        0,
+        &mut budget,
+        is_template,
+        &mut |rel, text| {
+            let hit = ["debug", "sql_queries"]
+                .into_iter()
+                .find(|var| template_tags(text).any(|tag| contains_word(tag, var)));
+            if let Some(var) = hit {
+                found = Some((rel.to_owned(), var));
+            }
+            hit.is_some()
+        },
+    );
+    found
+}
+
+/// A file Django's template loaders would read: below a `templates` directory, or with a
+/// template's extension.
+fn is_template(rel: &Path) -> bool {
+    let in_templates = rel
+        .parent()
+        .is_some_and(|p| p.components().any(|c| c.as_os_str() == "templates"));
+    let extension = rel
+        .extension()
+        .and_then(|x| x.to_str())
+        .is_some_and(|x| matches!(x, "html" | "htm" | "txt" | "xml" | "jinja" | "jinja2"));
+    in_templates || extension
+}
+
+/// The insides of `{{ ... }}` and `{% ... %}` in a template's text.
+fn template_tags(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || loop {
+        let open = rest.find('{')?;
+        let after = &rest[open + 1..];
+        let close = match after.chars().next() {
+            Some('{') => "}}",
+            Some('%') => "%}",
+            _ => {
+                rest = after;
+                continue;
+            }
+        };
+        let inner = &after[1..];
+        let end = inner.find(close).unwrap_or(inner.len());
+        rest = &inner[end..];
+        return Some(&inner[..end]);
+    })
 }
 
 /// The top-level imports of the project's own modules in `modules` (each a settings module's
@@ -199,41 +435,31 @@ pub(crate) fn read_small(path: &Path) -> Option<String> {
     super::project::read_optional(path).ok().flatten()
 }
 
-/// The names a Python file assigns at top level.
-fn assigned_names(path: &Path) -> Vec<String> {
-    let Some(text) = read_small(path) else {
-        return Vec::new();
-    };
-    let Some(source) = Source::parse(&text) else {
-        return Vec::new();
-    };
-    units(&source, source.root())
-        .into_iter()
-        .filter(|u| u.kind == UnitKind::Statement)
-        .filter_map(|u| {
-            let key = u.key.strip_prefix('=')?;
-            Some(key.split('#').next().unwrap_or(key).to_owned())
-        })
-        .collect()
-}
-
 /// The first file of the project, other than `file`, that reads setting `name`: as
 /// `settings.NAME` anywhere, or as `NAME` in another settings module.
 fn uses(root: &Path, file: &Path, settings_files: &[PathBuf], name: &str) -> Option<PathBuf> {
     let attribute = format!("settings.{name}");
     let mut budget = MAX_FILES;
     let mut found = None;
-    walk(root, Path::new(""), 0, &mut budget, &mut |rel, text| {
-        if rel == file {
-            return false;
-        }
-        let hit = contains_word(text, &attribute)
-            || (settings_files.iter().any(|s| s == rel) && contains_word(text, name));
-        if hit {
-            found = Some(rel.to_owned());
-        }
-        hit
-    });
+    let python = |p: &Path| p.extension().is_some_and(|x| x == "py");
+    walk(
+        root,
+        Path::new(""),
+        0,
+        &mut budget,
+        python,
+        &mut |rel, text| {
+            if rel == file {
+                return false;
+            }
+            let hit = contains_word(text, &attribute)
+                || (settings_files.iter().any(|s| s == rel) && contains_word(text, name));
+            if hit {
+                found = Some(rel.to_owned());
+            }
+            hit
+        },
+    );
     found
 }
 
@@ -246,12 +472,14 @@ fn contains_word(text: &str, word: &str) -> bool {
     })
 }
 
-/// Visits the project's Python files until `visit` says stop; links are not followed.
+/// Visits the project's files that `want` names until `visit` says stop; links are not
+/// followed.
 fn walk(
     root: &Path,
     rel: &Path,
     depth: usize,
     budget: &mut usize,
+    want: fn(&Path) -> bool,
     visit: &mut dyn FnMut(&Path, &str) -> bool,
 ) -> bool {
     if depth > 8 {
@@ -275,10 +503,10 @@ fn walk(
             {
                 continue;
             }
-            if walk(root, &path, depth + 1, budget, visit) {
+            if walk(root, &path, depth + 1, budget, want, visit) {
                 return true;
             }
-        } else if kind.is_file() && name_str.ends_with(".py") {
+        } else if kind.is_file() && want(&path) {
             if *budget == 0 {
                 return false;
             }
@@ -327,20 +555,132 @@ mod tests {
             file: &base,
             settings: true,
             settings_files: &files,
+            package: "mysite",
             to: DjangoVersion::NEWEST,
         };
-        let note = rules.skip_addition("=MAILERS").unwrap();
+        let Addition::Skip(note) = rules.addition("=MAILERS") else {
+            panic!("MAILERS added beside EMAIL_HOST");
+        };
         assert!(
             note.contains("mysite/settings/prod.py sets EMAIL_HOST"),
             "{note}"
         );
-        assert_eq!(rules.skip_addition("=OTHER"), None);
+        assert_eq!(rules.addition("=OTHER"), Addition::Add);
         fs::write(
             root.join("mysite/settings/prod.py"),
             "from .base import *\n",
         )
         .unwrap();
-        assert_eq!(rules.skip_addition("=MAILERS"), None);
+        assert_eq!(rules.addition("=MAILERS"), Addition::Add);
+    }
+
+    fn rules_for<'a>(root: &'a Path, file: &'a Path, files: &'a [PathBuf]) -> Rules<'a> {
+        Rules {
+            root,
+            file,
+            settings: true,
+            settings_files: files,
+            package: "mysite",
+            to: DjangoVersion::NEWEST,
+        }
+    }
+
+    /// Issue 17, 1: a name counts wherever the settings set it.
+    #[test]
+    fn legacy_email_settings_count_at_any_nesting_and_through_star_imports() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("mysite")).unwrap();
+        let file = PathBuf::from("mysite/settings.py");
+        let files = vec![file.clone()];
+        let rules = rules_for(root, &file, &files);
+        for (settings, name) in [
+            (
+                "if DEBUG:\n    EMAIL_BACKEND = 'x'\nelse:\n    pass\n",
+                "EMAIL_BACKEND",
+            ),
+            (
+                "try:\n    pass\nexcept ImportError:\n    EMAIL_HOST = 'h'\n",
+                "EMAIL_HOST",
+            ),
+            (
+                "with open('f') as EMAIL_FILE_PATH:\n    pass\n",
+                "EMAIL_FILE_PATH",
+            ),
+            ("for EMAIL_PORT in [25]:\n    pass\n", "EMAIL_PORT"),
+            ("EMAIL_TIMEOUT: int = 5\n", "EMAIL_TIMEOUT"),
+            ("X = 1\nEMAIL_USE_TLS |= True\n", "EMAIL_USE_TLS"),
+            (
+                "EMAIL_HOST_USER, (EMAIL_HOST_PASSWORD, X) = 'u', ('p', 1)\n",
+                "EMAIL_HOST_PASSWORD",
+            ),
+            (
+                "from os import environ as EMAIL_SSL_KEYFILE\n",
+                "EMAIL_SSL_KEYFILE",
+            ),
+            (
+                "try:\n    from .local_settings import *\nexcept ImportError:\n    pass\n",
+                "EMAIL_USE_SSL",
+            ),
+        ] {
+            fs::write(root.join(&file), settings).unwrap();
+            fs::write(
+                root.join("mysite/local_settings.py"),
+                "from mysite.more import *\n",
+            )
+            .unwrap();
+            fs::write(
+                root.join("mysite/more.py"),
+                "if True:\n    EMAIL_USE_SSL = True\n",
+            )
+            .unwrap();
+            match rules.addition("=MAILERS") {
+                Addition::Skip(note) => assert!(note.contains(name), "{settings}: {note}"),
+                other => panic!("{settings}: {other:?}"),
+            }
+        }
+        for quiet in [
+            "d = {}\nd['EMAIL_HOST'] = 1\nx = [EMAIL_PORT for EMAIL_PORT in []]\n",
+            "import os\n",
+        ] {
+            fs::write(root.join(&file), quiet).unwrap();
+            assert_eq!(rules.addition("=MAILERS"), Addition::Add, "{quiet}");
+        }
+        fs::write(root.join(&file), "globals()['EMAIL_' + 'HOST'] = 'h'\n").unwrap();
+        match rules.addition("=MAILERS") {
+            Addition::AddNoting(note) => assert!(
+                note.contains("cannot be seen statically") && note.contains("line 1"),
+                "{note}"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Issue 17, 7: the debug context processor stays while a template reads what it gives.
+    #[test]
+    fn the_debug_processor_stays_for_templates_that_read_debug() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("mysite")).unwrap();
+        fs::create_dir_all(root.join("blog/templates/blog")).unwrap();
+        let file = PathBuf::from("mysite/settings.py");
+        let files = vec![file.clone()];
+        let rules = rules_for(root, &file, &files);
+        let tpl = root.join("blog/templates/blog/base.html");
+        fs::write(&tpl, "{% if debugging %}{{ x }}{% endif %} debug\n").unwrap();
+        assert_eq!(
+            rules.keep_removed_element("=TEMPLATES", DEBUG_PROCESSOR),
+            None
+        );
+        fs::write(&tpl, "<p>{{ sql_queries|length }}</p>\n").unwrap();
+        let note = rules
+            .keep_removed_element("=TEMPLATES", DEBUG_PROCESSOR)
+            .unwrap();
+        assert!(
+            note.contains("blog/templates/blog/base.html reads `sql_queries`"),
+            "{note}"
+        );
+        assert_eq!(rules.keep_removed_element("=TEMPLATES", "'other'"), None);
     }
 
     #[test]
@@ -386,6 +726,7 @@ mod tests {
             file: &file,
             settings: true,
             settings_files: &files,
+            package: "mysite",
             to: DjangoVersion::NEWEST,
         };
         assert_eq!(rules.keep_removed("=DEFAULT_AUTO_FIELD"), None);

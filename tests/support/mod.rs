@@ -558,3 +558,19 @@ pub fn generate(dir: &Path, args: &[&str]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The statuses a file has in `scaffold upgrade`'s JSON report (issue 17 added `noted`: template
+/// changes not applied, each with a note, and the file left as it is).
+pub const UPGRADE_STATUSES: [&str; 7] = [
+    "unchanged",
+    "changed",
+    "added",
+    "deleted",
+    "conflict",
+    "noted",
+    // Issue 19: a file the new template drops, left by the owner as the old one made it.
+    "removed",
+];
+
+/// What became of one template change in `scaffold upgrade`'s JSON report.
+pub const UPGRADE_OUTCOMES: [&str; 3] = ["applied", "conflict", "noted"];
