@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark: `scaffold upgrade --to 6.1 --write` of a generated Django 5.2 project whose
-# settings.py is grown to the 2 MiB limit that upgrade merges, in three shapes:
+# settings.py is grown to the 2 MiB limit that upgrade merges, in four shapes:
 #   settings  realistic settings (caches, feature flags, hosts, loggers) with their comments
 #   comments  the same with long runs of comment lines (RUN lines each, default 20,000)
 #   nesting   the same with one value nested DEPTH brackets deep (default 50,000)
+#   statements  the same with STATEMENTS statements on one line (`a=1;`, default 80,000)
 # Prints, per case, the median wall time of RUNS runs (hyperfine when installed, else a loop
 # under GNU time) and the peak memory (max RSS, GNU time %M), against the target: each case in
 # at most 2 s and 200 MiB, or refused sooner with a clear error. Every run is stopped after CAP
@@ -11,7 +12,7 @@
 # or crashes is not repeated. Needs GNU time and prlimit (Debian: apt-get install -y time
 # util-linux hyperfine) and python3.
 #
-#   bench/upgrade.sh                      # SIZE=2097152 RUNS=5 CAP=60 RUN=20000 DEPTH=50000
+#   bench/upgrade.sh     # SIZE=2097152 RUNS=5 CAP=60 RUN=20000 DEPTH=50000 STATEMENTS=80000
 #   CASES="settings nesting" bench/upgrade.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,8 @@ runs=${RUNS:-5}
 cap=${CAP:-60}
 run_lines=${RUN:-20000}
 depth=${DEPTH:-50000}
-cases=${CASES:-settings comments nesting}
+statements=${STATEMENTS:-80000}
+cases=${CASES:-settings comments nesting statements}
 target=${CARGO_TARGET_DIR:-target}
 [ -x /usr/bin/time ] || { echo "needs GNU time (apt-get install time)" >&2; exit 1; }
 
@@ -32,9 +34,9 @@ cd "$work"
 
 # A 5.2 project per case, its settings.py grown to just under SIZE bytes.
 grow() {
-  python3 - "$1" "$2" "$size" "$run_lines" "$depth" <<'PY'
+  python3 - "$1" "$2" "$size" "$run_lines" "$depth" "$statements" <<'PY'
 import sys
-shape, path, size, run_lines, depth = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
+shape, path, size, run_lines, depth, statements = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
 text = open(path).read() + "\nimport os\n"
 
 def setting(i):
@@ -64,6 +66,8 @@ def comments(i):
 parts, i = [], 0
 if shape == "nesting":
     parts.append("\nNESTED = " + "[" * depth + "]" * depth + "\n")
+if shape == "statements":
+    parts.append("\n" + "a=1;" * statements + "\n")
 used = len(text) + len(parts[0]) if parts else len(text)
 while True:
     run = shape == "comments" and i % 50 == 0
