@@ -52,6 +52,14 @@ pub enum Error {
     #[error("{} changed while scaffold was running; nothing was written", .0.display())]
     Changed(PathBuf),
 
+    #[error("cannot keep the {what} of {}: {source}; nothing was written", path.display())]
+    CannotKeep {
+        /// "owner and group (UID:GID)" or "extended attribute NAME".
+        what: String,
+        path: PathBuf,
+        source: io::Error,
+    },
+
     #[error("{} is not a Django project: it has no manage.py", .0.display())]
     NotAProject(PathBuf),
 
@@ -162,6 +170,10 @@ impl Error {
             }
             Error::NotADirectory(_) => Some(
                 "a directory is needed there: remove or rename that file, or choose another DIRECTORY"
+                    .into(),
+            ),
+            Error::CannotKeep { .. } => Some(
+                "run scaffold as the user who owns the file (or as root), so that the new file can be theirs as the old one was"
                     .into(),
             ),
             Error::Conflict { .. } => {

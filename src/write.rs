@@ -11,10 +11,12 @@
 //! - Rollback by identity: the run records each directory and file it made (its device and
 //!   inode); a rollback unlinks those files and removes those directories only when empty, so
 //!   whatever another process wrote meanwhile, even into a directory this run made, survives.
-//! - One existing file may be replaced as the last step (`startapp --register`'s settings
-//!   edit): its new content is staged in a temporary file in the same directory before anything
-//!   else, and renamed over it, atomically, only after every entry is in place and only if it is
-//!   still the file that was read; if that fails, the plan is taken back like any failure.
+//! - Existing files may be replaced as the last step (`startapp --register`'s settings edit,
+//!   `upgrade --write`): each new content is staged in a temporary file in the same directory
+//!   before anything else, and exchanged with the file (`RENAME_EXCHANGE`) only after every
+//!   entry is in place and only if it is still the file that was read. What came out of the
+//!   exchange is compared with what was read once more, so an edit landing in between is
+//!   exchanged back, not lost; on any failure the plan is taken back too.
 
 use std::ffi::OsStr;
 use std::fs::File;
@@ -266,37 +268,60 @@ impl<'a> PendingReplacement<'a> {
             committed: std::cell::Cell::new(false),
         };
         file.write_all(replacement.content).map_err(&error)?;
+        let (original, stat) = handle::open_file_beneath(pending.dir.as_fd(), Path::new(name))
+            .map_err(|e| match e.kind() {
+                // Gone, or now a link or not a regular file.
+                io::ErrorKind::NotFound | io::ErrorKind::InvalidInput => {
+                    Error::Changed(path.to_owned())
+                }
+                _ => Error::io("cannot read", path)(e),
+            })?;
+        if Identity::of(&stat) != replacement.identity {
+            return Err(Error::Changed(path.to_owned()));
+        }
+        // In this order: a chown clears the set-id bits and an ACL sets the group bits, and
+        // the mode, set last, is the original's whole.
+        keep_owner(&file, &stat, path)?;
+        keep_attributes(&original, &file, path)?;
         rustix::fs::fchmod(&file, Mode::from_raw_mode(replacement.mode))
             .map_err(|e| error(e.into()))?;
         file.sync_all().map_err(&error)?;
         Ok(pending)
     }
 
-    /// Exchanges the staged content with the file, if that is still the file that was read:
-    /// checked before the exchange (identity and bytes) and after it (the identity of what
-    /// came out), so a file swapped in between is put back, not replaced.
+    /// Exchanges the staged content with the file, if that is still the file that was read
+    /// (identity and bytes). An edit landing between this check and the exchange is caught
+    /// afterwards by [`PendingReplacement::came_out_unchanged`].
     fn commit(&self) -> Result<(), Error> {
-        let path = self.replacement.path;
-        let unchanged = handle::open_file_beneath(self.dir.as_fd(), Path::new(self.name))
+        if !self.is_as_read(Path::new(self.name)) {
+            return Err(Error::Changed(self.replacement.path.to_owned()));
+        }
+        #[cfg(test)]
+        tests::before_exchange(self.replacement.path);
+        self.exchange()?;
+        self.committed.set(true);
+        Ok(())
+    }
+
+    /// After the exchange: whether what came out (now under the temporary name) is the file
+    /// that was read, with the bytes that were read. An edit made in place or a file renamed
+    /// over it after the last check before the exchange would otherwise be removed by
+    /// [`PendingReplacement::finish`].
+    fn came_out_unchanged(&self) -> bool {
+        self.is_as_read(Path::new(&self.temp))
+    }
+
+    /// Whether `name` in the directory is the file that was read, with the bytes that were read.
+    fn is_as_read(&self, name: &Path) -> bool {
+        handle::open_file_beneath(self.dir.as_fd(), name)
             .ok()
             .filter(|(_, stat)| Identity::of(stat) == self.replacement.identity)
             .and_then(|(mut file, _)| {
-                let mut now = Vec::new();
+                let mut now = Vec::with_capacity(self.replacement.original.len());
                 file.read_to_end(&mut now).ok()?;
                 (now == self.replacement.original).then_some(())
-            });
-        if unchanged.is_none() {
-            return Err(Error::Changed(path.to_owned()));
-        }
-        self.exchange()?;
-        self.committed.set(true);
-        let out = rustix::fs::statat(&self.dir, self.temp.as_str(), AtFlags::SYMLINK_NOFOLLOW)
-            .map(|stat| Identity::of(&stat));
-        if out.ok() != Some(self.replacement.identity) {
-            self.undo();
-            return Err(Error::Changed(path.to_owned()));
-        }
-        Ok(())
+            })
+            .is_some()
     }
 
     fn exchange(&self) -> Result<(), Error> {
@@ -330,9 +355,120 @@ impl<'a> PendingReplacement<'a> {
     }
 }
 
+/// Gives the staged file the original's owner and group, as `sed -i` does, so that a run as
+/// root does not hand the owner's file to root. Where that is not permitted (a user who may
+/// write another user's file but not give a file away), the replacement would change hands:
+/// refused rather than done in silence.
+fn keep_owner(staged: &File, original: &rustix::fs::Stat, path: &Path) -> Result<(), Error> {
+    let (uid, gid) = (original.st_uid, original.st_gid);
+    let now = rustix::fs::fstat(staged).map_err(|e| Error::io("cannot inspect", path)(e.into()))?;
+    if (now.st_uid, now.st_gid) == (uid, gid) {
+        return Ok(());
+    }
+    let owner = rustix::fs::Uid::from_raw(uid);
+    let group = rustix::fs::Gid::from_raw(gid);
+    rustix::fs::fchown(staged, Some(owner), Some(group)).map_err(|e| Error::CannotKeep {
+        what: format!("owner and group ({uid}:{gid})"),
+        path: path.to_owned(),
+        source: e.into(),
+    })
+}
+
+/// Gives the staged file exactly the original's extended attributes: `system.posix_acl_access`
+/// (its ACL), `user.*`, `security.*` (an SELinux label) and, as root, `trusted.*`; one the
+/// new file got by itself (an ACL inherited from the directory's default) and the original
+/// lacks is removed. Through rustix's fd calls (already a dependency, no path looked up again).
+/// One that cannot be copied is refused, not dropped: an ACL lost would widen the group bits,
+/// which then mean the mask, to the owning group.
+fn keep_attributes(original: &File, staged: &File, path: &Path) -> Result<(), Error> {
+    let cannot = |name: &[u8]| {
+        let what = format!("extended attribute {}", String::from_utf8_lossy(name));
+        move |e: io::Error| Error::CannotKeep {
+            what,
+            path: path.to_owned(),
+            source: e,
+        }
+    };
+    let names = match attribute_names(original) {
+        Ok(names) => names,
+        // A file system that stores none.
+        Err(e) if e.raw_os_error() == Some(libc::EOPNOTSUPP) => return Ok(()),
+        Err(e) => return Err(cannot(b"list")(e)),
+    };
+    for name in &names {
+        let value = attribute(original, name).map_err(cannot(name.as_bytes()))?;
+        rustix::fs::fsetxattr(
+            staged,
+            name.as_c_str(),
+            &value,
+            rustix::fs::XattrFlags::empty(),
+        )
+        .map_err(|e| cannot(name.as_bytes())(e.into()))?;
+    }
+    let extra = attribute_names(staged).map_err(cannot(b"list"))?;
+    for name in extra.iter().filter(|n| !names.contains(n)) {
+        rustix::fs::fremovexattr(staged, name.as_c_str())
+            .map_err(|e| cannot(name.as_bytes())(e.into()))?;
+    }
+    Ok(())
+}
+
+/// Sizes asked for before reading a list or a value that may grow meanwhile (ERANGE).
+const ATTRIBUTE_ATTEMPTS: usize = 4;
+
+fn attribute_names(file: &File) -> io::Result<Vec<std::ffi::CString>> {
+    let mut list = Vec::new();
+    for _ in 0..ATTRIBUTE_ATTEMPTS {
+        let size = rustix::fs::flistxattr_query(file)?;
+        if size == 0 {
+            return Ok(Vec::new());
+        }
+        list.resize(size, 0);
+        match rustix::fs::flistxattr(file, &mut list[..]) {
+            Ok(n) => {
+                list.truncate(n);
+                return Ok(list
+                    .split(|b| *b == 0)
+                    .filter(|name| !name.is_empty())
+                    .filter_map(|name| std::ffi::CString::new(name).ok())
+                    .collect());
+            }
+            Err(Errno::RANGE) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(Errno::RANGE.into())
+}
+
+fn attribute(file: &File, name: &std::ffi::CStr) -> io::Result<Vec<u8>> {
+    let mut value = Vec::new();
+    for _ in 0..ATTRIBUTE_ATTEMPTS {
+        let size = rustix::fs::fgetxattr_query(file, name)?;
+        if size == 0 {
+            return Ok(Vec::new());
+        }
+        value.resize(size, 0);
+        match rustix::fs::fgetxattr(file, name, &mut value[..]) {
+            Ok(n) => {
+                value.truncate(n);
+                return Ok(value);
+            }
+            Err(Errno::RANGE) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(Errno::RANGE.into())
+}
+
 /// Commits every replacement, or none: on a failure or a cancel, the ones already exchanged
-/// are exchanged back.
+/// are exchanged back. Once all are exchanged, each original that came out is compared with
+/// what was read, so an edit that landed at the last moment puts every file back.
 fn commit_all(pending: &[PendingReplacement], cancel: &AtomicBool) -> Result<(), Error> {
+    let undo = |done: &[PendingReplacement]| {
+        for p in done.iter().rev() {
+            p.undo();
+        }
+    };
     for (i, p) in pending.iter().enumerate() {
         let result = if cancel.load(Ordering::Relaxed) {
             Err(Error::Interrupted)
@@ -340,11 +476,13 @@ fn commit_all(pending: &[PendingReplacement], cancel: &AtomicBool) -> Result<(),
             p.commit()
         };
         if let Err(e) = result {
-            for done in pending[..i].iter().rev() {
-                done.undo();
-            }
+            undo(&pending[..i]);
             return Err(e);
         }
+    }
+    if let Some(changed) = pending.iter().find(|p| !p.came_out_unchanged()) {
+        undo(pending);
+        return Err(Error::Changed(changed.replacement.path.to_owned()));
     }
     for p in pending {
         p.finish();
@@ -569,7 +707,7 @@ impl Drop for Staging<'_> {
     fn drop(&mut self) {
         if let Ok(names) = handle::list_dir(self.fd.as_fd()) {
             for name in names {
-                let _ = rustix::fs::unlinkat(self.fd.as_fd(), &name, rustix::fs::AtFlags::empty());
+                let _ = rustix::fs::unlinkat(self.fd.as_fd(), &name, AtFlags::empty());
             }
         }
         let _ = handle::remove_if_same(self.anchor, OsStr::new(&self.name), self.identity, true);
@@ -841,6 +979,97 @@ mod tests {
                 _ => assert!(left.is_empty(), "{what}: {left:?}"),
             }
         }
+    }
+
+    type Meddle = Box<dyn FnOnce(&Path)>;
+
+    thread_local! {
+        /// What a test does to a replaced file right before it is exchanged, after the last
+        /// check of its bytes.
+        static BEFORE_EXCHANGE: std::cell::RefCell<Option<Meddle>> =
+            const { std::cell::RefCell::new(None) };
+    }
+
+    pub(super) fn before_exchange(path: &Path) {
+        if let Some(meddle) = BEFORE_EXCHANGE.with(|hook| hook.borrow_mut().take()) {
+            meddle(path);
+        }
+    }
+
+    /// An edit that lands after the last check, right before the exchange: in place (the same
+    /// inode, other bytes) or by a rename (another inode). Either is seen in what came out of
+    /// the exchange: it is exchanged back, nothing is written, and the edit is the file.
+    #[test]
+    fn an_edit_right_before_the_exchange_is_kept_and_nothing_written() {
+        for (what, meddle) in [
+            (
+                "in place",
+                (|p: &Path| {
+                    let mut f = fs::OpenOptions::new()
+                        .write(true)
+                        .truncate(true)
+                        .open(p)
+                        .unwrap();
+                    f.write_all(b"INSTALLED_APPS = ['mine']\n").unwrap();
+                }) as fn(&Path),
+            ),
+            ("renamed over", |p: &Path| {
+                let other = p.with_file_name("other.py");
+                fs::write(&other, "INSTALLED_APPS = ['mine']\n").unwrap();
+                fs::rename(&other, p).unwrap();
+            }),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let settings = dir.path().join("settings.py");
+            fs::write(&settings, "INSTALLED_APPS = []\n").unwrap();
+            BEFORE_EXCHANGE.with(|hook| *hook.borrow_mut() = Some(Box::new(meddle)));
+            let result = write_replacing(dir.path(), &settings, || {});
+            BEFORE_EXCHANGE.with(|hook| hook.borrow_mut().take());
+            let text = fs::read_to_string(&settings).unwrap();
+            println!("{what}: {result:?}; settings.py is now {text:?}");
+            let err = result.unwrap_err();
+            assert!(matches!(err, Error::Changed(_)), "{what}: {err}");
+            assert_eq!(text, "INSTALLED_APPS = ['mine']\n", "{what}");
+            assert_eq!(listing(dir.path()), ["settings.py"], "{what}");
+        }
+    }
+
+    /// A directory whose default ACL the replaced file does not carry (it was made before the
+    /// default was set): the staged file inherits an access ACL from the directory, and it is
+    /// removed, so the new file has exactly the original's attributes (none).
+    #[test]
+    fn an_attribute_the_original_lacks_is_not_inherited() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = dir.path().join("settings.py");
+        fs::write(&settings, "INSTALLED_APPS = []\n").unwrap();
+        // user::rwx user:1001:rwx group::r-x mask::rwx other::r-x, as the kernel stores it.
+        let mut acl = 2u32.to_le_bytes().to_vec();
+        for (tag, perm, id) in [
+            (0x01u16, 7u16, u32::MAX),
+            (0x02, 7, 1001),
+            (0x04, 5, u32::MAX),
+            (0x10, 7, u32::MAX),
+            (0x20, 5, u32::MAX),
+        ] {
+            acl.extend_from_slice(&tag.to_le_bytes());
+            acl.extend_from_slice(&perm.to_le_bytes());
+            acl.extend_from_slice(&id.to_le_bytes());
+        }
+        let flags = rustix::fs::XattrFlags::empty();
+        if let Err(e) = rustix::fs::setxattr(dir.path(), "system.posix_acl_default", &acl, flags) {
+            eprintln!("skipped: this file system stores no POSIX ACLs ({e})");
+            return;
+        }
+        let names = |path: &Path| attribute_names(&File::open(path).unwrap()).unwrap();
+        assert!(names(&settings).is_empty());
+        write_replacing(dir.path(), &settings, || {}).unwrap();
+        assert_eq!(
+            fs::read_to_string(&settings).unwrap(),
+            "INSTALLED_APPS = ['site']\n"
+        );
+        let inherited = names(&dir.path().join("site/manage.py"));
+        assert!(!inherited.is_empty(), "a new file there inherits the ACL");
+        assert_eq!(names(&settings), [] as [std::ffi::CString; 0]);
     }
 
     /// A failure while placing the plan leaves the settings file as it was.
