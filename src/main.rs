@@ -138,7 +138,8 @@ struct UpgradeArgs {
     /// Apply the upgrade, all or nothing (files with conflicts get standard conflict markers)
     #[arg(long)]
     write: bool,
-    /// How the report is printed; json lists every file with its status and diff, and the notes
+    /// How the report is printed; json lists every file with its status, diff and each change of
+    /// the template with its outcome (applied, conflict, or noted with why), and the notes
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Text)]
     output_format: OutputFormat,
     /// The django-admin project template the project was made from (as --template takes it: a
