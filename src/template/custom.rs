@@ -236,7 +236,8 @@ impl Builder<'_> {
             });
         }
         let read_error = Error::io("cannot read the template file", source.path());
-        let mut bytes = Vec::new();
+        // The file's size and one byte more, to see the end: one allocation, no regrowth.
+        let mut bytes = Vec::with_capacity(source.size as usize + 1);
         source
             .open()
             .and_then(|file| file.take(source.size + 1).read_to_end(&mut bytes))
