@@ -425,7 +425,10 @@ struct Parser<'a> {
     /// Parsed `if`/`elif` conditions by the tag's text.
     conditions: HashMap<&'a str, Arc<Condition>>,
     /// Open block tags, for the "Unclosed tag" message.
-    stack: Vec<(String, usize)>,
+    stack: Vec<(&'a str, usize)>,
+    /// The nodes of the blocks being parsed, innermost last: one buffer for all, from which
+    /// each block takes its nodes in an allocation of their exact size.
+    scratch: Vec<Node>,
     cycles: Vec<CycleDef>,
     named_cycles: HashMap<String, usize>,
     last_cycle: Option<usize>,
@@ -529,6 +532,7 @@ impl<'a> Parser<'a> {
             vars: HashMap::default(),
             conditions: HashMap::default(),
             stack: Vec::new(),
+            scratch: Vec::new(),
             cycles: Vec::new(),
             named_cycles: HashMap::new(),
             last_cycle: None,
@@ -539,12 +543,12 @@ impl<'a> Parser<'a> {
     /// `Parser.parse(parse_until)`: the nodes up to a block tag whose first word is in `until`,
     /// and that tag.
     fn parse(&mut self, until: &[&str]) -> Result<(Vec<Node>, Option<Token<'a>>), TemplateError> {
-        let mut nodes = Vec::new();
+        let mark = self.scratch.len();
         while let Some(token) = self.tokens.next() {
             match self.node(token, until)? {
-                Step::Node(node) => nodes.push(node),
+                Step::Node(node) => self.scratch.push(node),
                 Step::Nothing => {}
-                Step::End(token) => return Ok((nodes, Some(token))),
+                Step::End(token) => return Ok((self.scratch.drain(mark..).collect(), Some(token))),
             }
         }
         if !until.is_empty() {
@@ -557,7 +561,7 @@ impl<'a> Parser<'a> {
                 ),
             ));
         }
-        Ok((nodes, None))
+        Ok((self.scratch.drain(mark..).collect(), None))
     }
 
     /// One step of `Parser.parse`: the node that starts with `token` (a block tag takes its
@@ -604,7 +608,7 @@ impl<'a> Parser<'a> {
                         format!("block tags nested more than {MAX_NESTING} levels deep"),
                     ));
                 }
-                self.stack.push((command.to_owned(), token.line));
+                self.stack.push((command, token.line));
                 let node = stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || {
                     self.tag(command, &token, until)
                 })?;
@@ -653,7 +657,8 @@ impl<'a> Parser<'a> {
         let compile = |bit: &str| FilterExpr::parse(bit).map_err(|m| error(line, m));
         match command {
             "if" => {
-                let mut branches = Vec::new();
+                // Most are `if ... else ... endif`.
+                let mut branches = Vec::with_capacity(2);
                 let mut condition = self.condition(token)?;
                 loop {
                     let (nodes, end) = self.parse_block(&["elif", "else", "endif"])?;
@@ -1113,7 +1118,12 @@ impl Template {
     pub fn parse_owned(text: String) -> Result<Template, TemplateError> {
         let (mut nodes, cycles) = {
             let mut parser = Parser::new(&text)?;
-            let (nodes, _) = parser.parse(&[])?;
+            let mut nodes = Vec::new();
+            while let Some(token) = parser.tokens.next() {
+                if let Step::Node(node) = parser.node(token, &[])? {
+                    nodes.push(node);
+                }
+            }
             (nodes, parser.cycles)
         };
         nodes.shrink_to_fit();
@@ -1406,8 +1416,8 @@ impl Program<'_> {
                 for (condition, body) in branches.iter() {
                     let matched = match condition {
                         None => true,
-                        Some(c) => match c.eval(scope) {
-                            Ok(v) => v.truthy(),
+                        Some(c) => match c.truthy(scope) {
+                            Ok(truthy) => truthy,
                             Err(Failure::Missing) => false,
                             Err(f) => return Err(failure(*line, f, "an if condition")),
                         },
@@ -1438,10 +1448,16 @@ impl Program<'_> {
                 _ => {}
             }
         }
-        let text = expr
+        let value = expr
             .resolve(scope, false)
-            .and_then(|v| display(&v, scope))
             .map_err(|f| failure(0, f, "a variable"))?;
+        // As `display` prints them, without a copy.
+        match &value {
+            Value::Safe(s) => return out.push(s, 0),
+            Value::Str(s) if !scope.autoescape => return out.push(s, 0),
+            _ => {}
+        }
+        let text = display(&value, scope).map_err(|f| failure(0, f, "a variable"))?;
         out.push(&text, 0)
     }
 
