@@ -136,7 +136,8 @@ impl<'a> Lexer<'a> {
             "{{" => (TokenType::Var, inner),
             _ => (TokenType::Comment, inner),
         };
-        self.token(kind, contents, raw)
+        // A tag never spans lines: no newlines to count.
+        self.token(kind, contents, "")
     }
 }
 

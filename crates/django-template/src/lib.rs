@@ -421,9 +421,9 @@ const STACK_GROWTH: usize = 2 * 1024 * 1024;
 struct Parser<'a> {
     tokens: Lexer<'a>,
     /// Parsed `{{ }}` expressions by their text, shared by every occurrence.
-    vars: HashMap<&'a str, Arc<FilterExpr>>,
+    vars: HashMap<&'a str, Arc<FilterExpr>, foldhash::fast::RandomState>,
     /// Parsed `if`/`elif` conditions by the tag's text.
-    conditions: HashMap<&'a str, Arc<Condition>>,
+    conditions: HashMap<&'a str, Arc<Condition>, foldhash::fast::RandomState>,
     /// Open block tags, for the "Unclosed tag" message.
     stack: Vec<(&'a str, usize)>,
     /// The nodes of the blocks being parsed, innermost last: one buffer for all, from which
