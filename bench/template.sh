@@ -8,6 +8,7 @@
 #   bench/template.sh                 # FILES=10000 BIG=40000 RUNS=20
 #   WORKDIR=/dev/shm bench/template.sh  # on tmpfs: the CPU cost, without the disk's
 #   ONLY=large bench/template.sh        # only the large rendered files (sparse and dense)
+#   SCAFFOLD=/path/to/scaffold bench/template.sh  # another build (a baseline), not built here
 set -euo pipefail
 cd "$(dirname "$0")/.."
 files=${FILES:-10000}
@@ -17,8 +18,12 @@ target=${CARGO_TARGET_DIR:-target}
 command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "needs GNU time (apt-get install time)" >&2; exit 1; }
 
-cargo build --release --quiet
-bin=$(cd "$target" && pwd)/release/scaffold
+if [ -n "${SCAFFOLD:-}" ]; then
+  bin=$(realpath "$SCAFFOLD")
+else
+  cargo build --release --quiet
+  bin=$(cd "$target" && pwd)/release/scaffold
+fi
 work=$(mktemp -d -p "${WORKDIR:-${TMPDIR:-/tmp}}")
 trap 'rm -rf "$work"' EXIT
 cd "$work"

@@ -478,11 +478,13 @@ impl<'l> Output<'l> {
                 kind: ErrorKind::OutputLimit,
             });
         }
-        self.text.try_reserve(s.len()).map_err(|_| TemplateError {
-            line,
-            message: format!("cannot allocate {wanted} bytes of rendered output"),
-            kind: ErrorKind::OutputLimit,
-        })?;
+        if self.text.capacity() - self.text.len() < s.len() {
+            self.text.try_reserve(s.len()).map_err(|_| TemplateError {
+                line,
+                message: format!("cannot allocate {wanted} bytes of rendered output"),
+                kind: ErrorKind::OutputLimit,
+            })?;
+        }
         self.text.push_str(s);
         Ok(())
     }
