@@ -8,6 +8,7 @@
 #   bench/template.sh                 # FILES=10000 BIG=40000 RUNS=20
 #   WORKDIR=/dev/shm bench/template.sh  # on tmpfs: the CPU cost, without the disk's
 #   ONLY=large bench/template.sh        # only the large rendered files (sparse and dense)
+#   ONLY=files bench/template.sh        # only the many-file template
 #   SCAFFOLD=/path/to/scaffold bench/template.sh  # another build (a baseline), not built here
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -73,7 +74,7 @@ python3 - "$rss_small" "$rss_big" "$rss_cp" "$files" "$big" <<'PY'
 import json, sys
 small, big, cp, n, nbig = (int(x) for x in sys.argv[1:])
 res = json.load(open("template.json"))["results"]
-med = {r["command"].split()[0].rsplit("/", 1)[-1]: r["median"] for r in res}
+med = {("cp" if r["command"].startswith("cp ") else "scaffold"): r["median"] for r in res}
 s, c = med["scaffold"], med["cp"]
 print(f"median: scaffold {s*1000:.1f} ms, cp -r {c*1000:.1f} ms, ratio {s/c:.2f}x (target <= 2x)")
 print(f"peak RSS: scaffold {small} KiB at {n} files, {big} KiB at {nbig} files ({big/small:.2f}x); cp -r {cp} KiB")
@@ -86,6 +87,7 @@ fi
 # once when one is on PATH (or DJANGO_ADMIN), for the ratio. Shapes:
 #   sparse: ordinary settings-like lines, three in four with a variable or an {% if %};
 #   dense:  100-byte lines, each with two variables (one filtered) and an {% if %}{% else %}.
+[ "${ONLY:-}" = files ] && exit 0
 large_mb=${LARGE_MB:-24}
 large_runs=${LARGE_RUNS:-5}
 django_admin=${DJANGO_ADMIN:-$(command -v django-admin || true)}
