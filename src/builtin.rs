@@ -13,7 +13,7 @@ use crate::django::DjangoVersion;
 use crate::error::Error;
 use crate::layout::ProjectLayout;
 use crate::name::{Kind, PackageName};
-use crate::plan::{Content, Plan};
+use crate::plan::{Content, Plan, PlanBuilder};
 use crate::secret::SecretKey;
 use crate::settings::{SettingsLayout, SettingsModule};
 
@@ -101,10 +101,10 @@ pub fn render(context: &Context) -> Result<Plan, Error> {
             _ => unreachable!("build.rs admits only known markers"),
         }
     };
-    let mut plan = Plan::default();
+    let mut plan = PlanBuilder::default();
     for (path, mode, text) in variant.files {
         let target = PathBuf::from(fill(path, value));
-        plan.add_file(
+        plan.file(
             target,
             *mode,
             Content::Bytes(fill(text, value).into_bytes()),
@@ -119,15 +119,14 @@ pub fn render(context: &Context) -> Result<Plan, Error> {
                 what: "project files",
             })?;
         for (path, mode, text) in extras.files {
-            plan.add_file(
+            plan.file(
                 PathBuf::from(path),
                 *mode,
                 Content::Bytes(fill(text, value).into_bytes()),
             );
         }
     }
-    plan.sort();
-    Ok(plan)
+    plan.finish()
 }
 
 /// The project's name as pyproject.toml's `name` wants it (PEP 508: ASCII letters, digits and

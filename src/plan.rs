@@ -6,9 +6,10 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::error::Error;
 use crate::handle::{self, Identity};
 
-/// What a command will create under its target directory.
+/// What a command will create under its target directory, as [`PlanBuilder::finish`] makes it.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
     /// Directories and files, parents before children, paths relative to the target directory.
@@ -116,44 +117,95 @@ impl Eq for SourceFile {}
 /// Permission bits of a created directory before the umask, as `os.makedirs` uses.
 pub const DIR_MODE: u32 = 0o777;
 
-impl Plan {
-    /// Adds a file, and before it each parent directory the plan does not hold yet.
-    pub fn add_file(&mut self, path: PathBuf, mode: u32, content: Content) {
-        if let Some(parent) = path.parent() {
-            self.add_dir(parent);
-        }
+/// Collects a plan's entries in any order; [`PlanBuilder::finish`] puts them in the plan's
+/// order and checks them. Both the built-in templates and custom ones build their plans here.
+#[derive(Debug, Default)]
+pub struct PlanBuilder {
+    entries: Vec<Entry>,
+}
+
+impl PlanBuilder {
+    /// Adds a directory (its parents need not be added: `finish` adds the missing ones).
+    pub fn dir(&mut self, path: PathBuf) {
+        self.entries.push(Entry {
+            path,
+            kind: EntryKind::Dir,
+        });
+    }
+
+    /// Adds a file (its parents need not be added: `finish` adds the missing ones).
+    pub fn file(&mut self, path: PathBuf, mode: u32, content: Content) {
         self.entries.push(Entry {
             path,
             kind: EntryKind::File { mode, content },
         });
     }
 
-    /// Adds a directory and its missing parents; the empty path (the target itself) is implied.
-    /// Looks for each parent with a linear scan: meant for small plans such as the built-in
-    /// templates; large plans push their entries and sort.
-    pub fn add_dir(&mut self, path: &Path) {
-        if path.as_os_str().is_empty() || self.contains(path) {
-            return;
+    /// The plan: entries sorted by path, so that reports and snapshots do not depend on the
+    /// order a template was walked in (a parent sorts before its children); each parent
+    /// directory that no entry names added; a directory added twice kept once (Django merges
+    /// `project_name/` and `mysite/`). Two entries with one path, unless both are directories,
+    /// are an error: Django would refuse to write the second file too.
+    ///
+    /// Works on the one vector in place, rather than with a set or a second vector, so that each
+    /// entry is held once in memory.
+    pub fn finish(mut self) -> Result<Plan, Error> {
+        let by_path = |a: &Entry, b: &Entry| a.path.cmp(&b.path);
+        self.entries.sort_by(by_path);
+        let missing = missing_parents(&self.entries);
+        if !missing.is_empty() {
+            self.entries.extend(missing.into_iter().map(|path| Entry {
+                path,
+                kind: EntryKind::Dir,
+            }));
+            self.entries.sort_by(by_path);
         }
-        if let Some(parent) = path.parent() {
-            self.add_dir(parent);
+        let both_dirs =
+            |a: &Entry, b: &Entry| matches!((&a.kind, &b.kind), (EntryKind::Dir, EntryKind::Dir));
+        if let Some(pair) = self
+            .entries
+            .windows(2)
+            .find(|pair| pair[0].path == pair[1].path && !both_dirs(&pair[0], &pair[1]))
+        {
+            return Err(Error::TemplateCollision(pair[1].path.clone()));
         }
-        self.entries.push(Entry {
-            path: path.to_owned(),
-            kind: EntryKind::Dir,
-        });
+        self.entries
+            .dedup_by(|later, earlier| later.path == earlier.path);
+        Ok(Plan {
+            entries: self.entries,
+        })
     }
+}
 
-    fn contains(&self, path: &Path) -> bool {
-        self.entries.iter().any(|e| e.path == path)
+/// The parent directories that no entry of `entries` (sorted by path) names, each once,
+/// outermost first. One pass: a directory's subtree follows it in the sorted order, so the
+/// directories holding the current entry are a stack.
+fn missing_parents(entries: &[Entry]) -> Vec<PathBuf> {
+    let mut open: Vec<&Path> = Vec::new();
+    let mut missing = Vec::new();
+    for entry in entries {
+        let parent = entry.path.parent().unwrap_or(Path::new(""));
+        while open.last().is_some_and(|dir| !parent.starts_with(dir)) {
+            open.pop();
+        }
+        let known = open.last().copied().unwrap_or(Path::new(""));
+        let mut absent: Vec<&Path> = parent
+            .ancestors()
+            .take_while(|dir| *dir != known && !dir.as_os_str().is_empty())
+            .collect();
+        absent.reverse();
+        for dir in absent {
+            missing.push(dir.to_owned());
+            open.push(dir);
+        }
+        if matches!(entry.kind, EntryKind::Dir) {
+            open.push(&entry.path);
+        }
     }
+    missing
+}
 
-    /// Puts entries in a stable order (by path), so reports and snapshots do not depend on the
-    /// order a template was walked in. A parent sorts before its children.
-    pub fn sort(&mut self) {
-        self.entries.sort_by(|a, b| a.path.cmp(&b.path));
-    }
-
+impl Plan {
     pub fn files(&self) -> impl Iterator<Item = (&Path, u32, &Content)> {
         self.entries.iter().filter_map(|e| match &e.kind {
             EntryKind::File { mode, content } => Some((e.path.as_path(), *mode, content)),
@@ -166,18 +218,61 @@ impl Plan {
 mod tests {
     use super::*;
 
-    #[test]
-    fn files_bring_their_parents_once() {
-        let mut plan = Plan::default();
-        plan.add_file("a/b/c.py".into(), 0o644, Content::Bytes(vec![]));
-        plan.add_file("a/b/d.py".into(), 0o644, Content::Bytes(vec![]));
-        plan.add_file("top.py".into(), 0o755, Content::Bytes(b"x".to_vec()));
-        let paths: Vec<_> = plan
-            .entries
+    fn file(plan: &mut PlanBuilder, path: &str) {
+        plan.file(path.into(), 0o644, Content::Bytes(vec![]));
+    }
+
+    fn paths(plan: &Plan) -> Vec<&str> {
+        plan.entries
             .iter()
             .map(|e| e.path.to_str().unwrap())
-            .collect();
-        assert_eq!(paths, ["a", "a/b", "a/b/c.py", "a/b/d.py", "top.py"]);
-        assert_eq!(plan.files().count(), 3);
+            .collect()
+    }
+
+    #[test]
+    fn files_bring_their_parents_once() {
+        let mut plan = PlanBuilder::default();
+        file(&mut plan, "top.py");
+        file(&mut plan, "a/b/d.py");
+        file(&mut plan, "a/b/c.py");
+        file(&mut plan, "a/x/y/z.py");
+        let plan = plan.finish().unwrap();
+        assert_eq!(
+            paths(&plan),
+            [
+                "a",
+                "a/b",
+                "a/b/c.py",
+                "a/b/d.py",
+                "a/x",
+                "a/x/y",
+                "a/x/y/z.py",
+                "top.py"
+            ]
+        );
+        assert_eq!(plan.files().count(), 4);
+    }
+
+    #[test]
+    fn directories_named_twice_merge_and_files_named_twice_collide() {
+        let mut plan = PlanBuilder::default();
+        plan.dir("site".into());
+        file(&mut plan, "site/a.py");
+        plan.dir("site".into());
+        plan.dir("site/sub".into());
+        let plan = plan.finish().unwrap();
+        assert_eq!(paths(&plan), ["site", "site/a.py", "site/sub"]);
+
+        let mut plan = PlanBuilder::default();
+        plan.dir("site".into());
+        file(&mut plan, "site/a.py");
+        file(&mut plan, "site/a.py");
+        let err = plan.finish().unwrap_err();
+        assert!(matches!(&err, Error::TemplateCollision(p) if p == Path::new("site/a.py")));
+
+        let mut plan = PlanBuilder::default();
+        file(&mut plan, "a");
+        plan.dir("a".into());
+        assert!(plan.finish().is_err());
     }
 }

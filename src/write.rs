@@ -762,7 +762,7 @@ fn copy_exact(from: &File, to: &File, size: u64, cancel: &AtomicBool) -> io::Res
 mod tests {
     use super::*;
     use crate::destination::existing_ancestor;
-    use crate::plan::{SourceDir, SourceFile};
+    use crate::plan::{PlanBuilder, SourceDir, SourceFile};
     use std::fs;
     use std::sync::Arc;
 
@@ -783,24 +783,29 @@ mod tests {
     }
 
     fn plan() -> Plan {
-        let mut plan = Plan::default();
-        plan.add_file(
+        plan_with(|_| {})
+    }
+
+    /// The test plan of `plan()`, with what `more` adds.
+    fn plan_with(more: impl FnOnce(&mut PlanBuilder)) -> Plan {
+        let mut plan = PlanBuilder::default();
+        plan.file(
             "manage.py".into(),
             0o755,
             Content::Bytes(b"#!/usr/bin/env python\n".to_vec()),
         );
-        plan.add_file(
+        plan.file(
             "pkg/a.py".into(),
             0o644,
             Content::Bytes(b"A = 1\n".to_vec()),
         );
-        plan.add_file(
+        plan.file(
             "pkg/b.py".into(),
             0o644,
             Content::Bytes(b"B = 2\n".to_vec()),
         );
-        plan.sort();
-        plan
+        more(&mut plan);
+        plan.finish().unwrap()
     }
 
     fn write_to(plan: &Plan, root: &Path, overlay: bool, cancel: bool) -> Result<(), Error> {
@@ -1126,7 +1131,6 @@ mod tests {
     #[test]
     fn a_failing_entry_midway_writes_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let mut plan = plan();
         let source_dir = dir.path().join("template");
         fs::create_dir(&source_dir).unwrap();
         fs::write(source_dir.join("z.bin"), "z").unwrap();
@@ -1138,7 +1142,7 @@ mod tests {
             identity: Identity::of(&stat),
         };
         fs::remove_file(source_dir.join("z.bin")).unwrap();
-        plan.add_file("pkg/z.bin".into(), 0o644, Content::Copy(source));
+        let plan = plan_with(|plan| plan.file("pkg/z.bin".into(), 0o644, Content::Copy(source)));
         let err = write_to(&plan, &dir.path().join("site"), false, false).unwrap_err();
         assert!(
             err.to_string()

@@ -570,6 +570,7 @@ fn sort(differences: &mut [Difference]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::PlanBuilder;
 
     #[test]
     fn written_mode_applies_the_umask() {
@@ -771,15 +772,15 @@ mod tests {
 
     /// A plan of a project-like tree: `manage.py` (0755), `pkg/__init__.py`, `pkg/settings.py`.
     fn plan() -> Plan {
-        let mut plan = Plan::default();
-        plan.add_file("manage.py".into(), 0o755, Content::Bytes(b"run\n".to_vec()));
-        plan.add_file("pkg/__init__.py".into(), 0o644, Content::Bytes(Vec::new()));
-        plan.add_file(
+        let mut plan = PlanBuilder::default();
+        plan.file("manage.py".into(), 0o755, Content::Bytes(b"run\n".to_vec()));
+        plan.file("pkg/__init__.py".into(), 0o644, Content::Bytes(Vec::new()));
+        plan.file(
             "pkg/settings.py".into(),
             0o644,
             Content::Bytes(b"A = 1\n".to_vec()),
         );
-        plan
+        plan.finish().unwrap()
     }
 
     fn write_tree(root: &Path) {

@@ -23,7 +23,7 @@ use rustix::fs::{FileType, Stat};
 use crate::error::Error;
 use crate::handle::{self, Identity};
 use crate::path_map::target_path;
-use crate::plan::{Content, Entry, EntryKind, Plan, SourceDir, SourceFile};
+use crate::plan::{Content, Plan, PlanBuilder, SourceDir, SourceFile};
 use django_template::{ErrorKind, RenderLimits, Template, Value};
 
 /// Files Django never copies: byte-compiled Python.
@@ -60,36 +60,21 @@ pub struct Walk<'a> {
 pub fn plan(walk: &Walk) -> Result<Plan, Error> {
     let mut builder = Builder {
         walk,
-        plan: Plan::default(),
+        plan: PlanBuilder::default(),
     };
     let root = walk.root.fd().try_clone_to_owned().map_err(Error::io(
         "cannot read the template directory",
         walk.root.path(),
     ))?;
     builder.directory(root.as_fd(), Path::new(""))?;
-    let mut plan = builder.plan;
-    plan.sort();
     // Two template paths may map to one target path (`project_name/` and `mysite/`): fine for
     // directories, which Django merges; an error for files, which Django would refuse too.
-    // Checked on the sorted plan, in place, rather than with a set or a second vector, so that
-    // each entry is held once in memory.
-    let both_dirs =
-        |a: &Entry, b: &Entry| matches!((&a.kind, &b.kind), (EntryKind::Dir, EntryKind::Dir));
-    if let Some(pair) = plan
-        .entries
-        .windows(2)
-        .find(|pair| pair[0].path == pair[1].path && !both_dirs(&pair[0], &pair[1]))
-    {
-        return Err(Error::TemplateCollision(pair[1].path.clone()));
-    }
-    plan.entries
-        .dedup_by(|later, earlier| later.path == earlier.path);
-    Ok(plan)
+    builder.plan.finish()
 }
 
 struct Builder<'a> {
     walk: &'a Walk<'a>,
-    plan: Plan,
+    plan: PlanBuilder,
 }
 
 impl Builder<'_> {
@@ -129,7 +114,7 @@ impl Builder<'_> {
                     }
                     let target = dir_target(&entry_rel, self.walk.placeholder, self.walk.name)
                         .ok_or_else(|| self.unmappable("directory", &entry_rel))?;
-                    self.add(target, EntryKind::Dir);
+                    self.plan.dir(target);
                     let child = handle::open_child_dir(dir, &file_name)
                         .map_err(|_| self.changed(&entry_rel))?;
                     if Identity::of_fd(&child).ok() != Some(Identity::of(&stat)) {
@@ -198,10 +183,6 @@ impl Builder<'_> {
         self.hostile(format!("the {what} {} {why}", rel.display()))
     }
 
-    fn add(&mut self, target: PathBuf, kind: EntryKind) {
-        self.plan.entries.push(Entry { path: target, kind });
-    }
-
     /// A regular file of the template: `source` is where its content is (below the root),
     /// `rel` the name it has in the walk (they differ for a link).
     fn file(&mut self, source: &Path, rel: &Path, stat: &Stat) -> Result<(), Error> {
@@ -236,7 +217,7 @@ impl Builder<'_> {
         } else {
             Content::Copy(source)
         };
-        self.add(target, EntryKind::File { mode, content });
+        self.plan.file(target, mode, content);
         Ok(())
     }
 
@@ -255,7 +236,8 @@ impl Builder<'_> {
             });
         }
         let read_error = Error::io("cannot read the template file", source.path());
-        let mut bytes = Vec::new();
+        // The file's size and one byte more, to see the end: one allocation, no regrowth.
+        let mut bytes = Vec::with_capacity(source.size as usize + 1);
         source
             .open()
             .and_then(|file| file.take(source.size + 1).read_to_end(&mut bytes))
@@ -282,9 +264,8 @@ impl Builder<'_> {
             self.walk.max_output.saturating_sub(used),
             crate::interrupt::flag(),
         );
-        let rendered = Template::parse_owned(text)
-            .and_then(|t| t.render_with(self.walk.context, &limits))
-            .map_err(|e| match e.kind {
+        let rendered =
+            Template::render_once(&text, self.walk.context, &limits).map_err(|e| match e.kind {
                 ErrorKind::Cancelled => Error::Interrupted,
                 ErrorKind::OutputLimit => template_error(
                     Some(e.line),

@@ -28,7 +28,7 @@ use crate::builtin;
 use crate::handle::Identity;
 use crate::layout::ProjectLayout;
 use crate::name::{Kind, PackageName, Role};
-use crate::plan::{Content, Plan};
+use crate::plan::{Content, Plan, PlanBuilder};
 use crate::secret::SecretKey;
 use crate::settings::{SettingsLayout, SettingsModule};
 use crate::{DjangoVersion, Environment, Error};
@@ -118,13 +118,13 @@ impl Upgrade {
     /// Writes every changed and added file in one all-or-nothing write: new files are staged
     /// and moved in, changed files replaced only if they are still the files that were read.
     pub fn write(&self, cancel: &AtomicBool) -> Result<(), Error> {
-        let mut plan = Plan::default();
+        let mut plan = PlanBuilder::default();
         let mut replaced = Vec::new();
         for file in &self.files {
             let Some(after) = &file.after else { continue };
             match (file.status, &file.before, file.identity) {
                 (Status::Added, None, _) => {
-                    plan.add_file(file.path.clone(), file.mode, Content::Bytes(after.clone()))
+                    plan.file(file.path.clone(), file.mode, Content::Bytes(after.clone()))
                 }
                 (Status::Changed | Status::Conflict, Some(before), Some(identity)) => {
                     let path = self.root.join(&file.path);
@@ -134,7 +134,7 @@ impl Upgrade {
                 _ => {}
             }
         }
-        plan.sort();
+        let plan = plan.finish()?;
         // Each file to remove is checked before anything is written, and again as it goes.
         let removals: Vec<&FileUpgrade> = self
             .files

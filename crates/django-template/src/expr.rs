@@ -484,6 +484,17 @@ impl Condition {
     }
 
     /// Evaluates as smartif does: the infix operators turn any Python exception into False.
+    /// Whether the condition holds: `eval(scope)?.truthy()`, but a bare name is looked at where
+    /// it is, not copied.
+    pub fn truthy(&self, scope: &Scope) -> Result<bool, Failure> {
+        if let Condition::Literal(expr) = self {
+            if let Some(value) = expr.plain_name().and_then(|name| scope.get_ref(name)) {
+                return Ok(value.truthy());
+            }
+        }
+        self.eval(scope).map(|v| v.truthy())
+    }
+
     pub fn eval(&self, scope: &Scope) -> Result<Value, Failure> {
         match self {
             Condition::Literal(expr) => expr.resolve(scope, true),

@@ -33,27 +33,40 @@ pub struct Token<'a> {
 fn next_tag(text: &str, from: usize, misses: &mut [(usize, usize); 3]) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
     let mut i = from;
-    while i + 1 < bytes.len() {
-        if bytes[i] == b'{' {
-            let kind = match bytes[i + 1] {
-                b'%' => Some((0, b"%}")),
-                b'{' => Some((1, b"}}")),
-                b'#' => Some((2, b"#}")),
-                _ => None,
-            };
-            if let Some((k, closer)) = kind {
-                let start = i + 2;
-                let (miss_start, miss_end) = misses[k];
-                if !(miss_start <= start && start < miss_end) {
-                    let mut j = start;
-                    while j + 1 < bytes.len() && bytes[j] != b'\n' {
-                        if &bytes[j..j + 2] == closer {
-                            return Some((i, j + 2));
-                        }
-                        j += 1;
+    // `str::find` of one byte is a memchr: text between tags is skipped a word at a time.
+    while let Some(offset) = text.get(i..).and_then(|rest| rest.find('{')) {
+        i += offset;
+        if i + 1 >= bytes.len() {
+            break;
+        }
+        let kind = match bytes[i + 1] {
+            b'%' => Some((0, b'%')),
+            b'{' => Some((1, b'}')),
+            b'#' => Some((2, b'#')),
+            _ => None,
+        };
+        if let Some((k, first)) = kind {
+            let start = i + 2;
+            let (miss_start, miss_end) = misses[k];
+            if !(miss_start <= start && start < miss_end) {
+                // The first `}` preceded by `first` (not the opener's own brace), before the
+                // line's end.
+                let mut j = start;
+                let line_end = loop {
+                    let Some(offset) = bytes[j..].iter().position(|&b| b == b'}' || b == b'\n')
+                    else {
+                        break (bytes.len() - 1).max(start);
+                    };
+                    let p = j + offset;
+                    if bytes[p] == b'\n' {
+                        break p;
                     }
-                    misses[k] = (start, j + 1);
-                }
+                    if p > start && bytes[p - 1] == first {
+                        return Some((i, p + 1));
+                    }
+                    j = p + 1;
+                };
+                misses[k] = (start, line_end + 1);
             }
         }
         i += 1;
@@ -123,7 +136,8 @@ impl<'a> Lexer<'a> {
             "{{" => (TokenType::Var, inner),
             _ => (TokenType::Comment, inner),
         };
-        self.token(kind, contents, raw)
+        // A tag never spans lines: no newlines to count.
+        self.token(kind, contents, "")
     }
 }
 

@@ -255,6 +255,13 @@ enum Tag {
     },
 }
 
+/// What one step of the parser gives: a node, nothing (a comment), or the tag ending the block.
+enum Step<'a> {
+    Node(Node),
+    Nothing,
+    End(Token<'a>),
+}
+
 /// What parsing a block tag gives: a plain node, or a tag to box.
 enum Parsed {
     Node(Node),
@@ -414,11 +421,14 @@ const STACK_GROWTH: usize = 2 * 1024 * 1024;
 struct Parser<'a> {
     tokens: Lexer<'a>,
     /// Parsed `{{ }}` expressions by their text, shared by every occurrence.
-    vars: HashMap<&'a str, Arc<FilterExpr>>,
+    vars: HashMap<&'a str, Arc<FilterExpr>, foldhash::fast::RandomState>,
     /// Parsed `if`/`elif` conditions by the tag's text.
-    conditions: HashMap<&'a str, Arc<Condition>>,
+    conditions: HashMap<&'a str, Arc<Condition>, foldhash::fast::RandomState>,
     /// Open block tags, for the "Unclosed tag" message.
-    stack: Vec<(String, usize)>,
+    stack: Vec<(&'a str, usize)>,
+    /// The nodes of the blocks being parsed, innermost last: one buffer for all, from which
+    /// each block takes its nodes in an allocation of their exact size.
+    scratch: Vec<Node>,
     cycles: Vec<CycleDef>,
     named_cycles: HashMap<String, usize>,
     last_cycle: Option<usize>,
@@ -444,7 +454,18 @@ struct Output<'a> {
     steps: u64,
 }
 
-impl Output<'_> {
+impl<'l> Output<'l> {
+    /// An empty output for rendering `source`: most templates render to about their own size,
+    /// so one allocation of that size (within the limit).
+    fn new(source: &str, limits: &'l RenderLimits<'l>) -> Self {
+        let guess = (source.len() as u64).min(limits.max_output) as usize;
+        Output {
+            text: String::with_capacity(guess),
+            limits,
+            steps: 0,
+        }
+    }
+
     fn push(&mut self, s: &str, line: usize) -> Result<(), TemplateError> {
         let wanted = self.text.len() as u64 + s.len() as u64;
         if wanted > self.limits.max_output {
@@ -457,11 +478,13 @@ impl Output<'_> {
                 kind: ErrorKind::OutputLimit,
             });
         }
-        self.text.try_reserve(s.len()).map_err(|_| TemplateError {
-            line,
-            message: format!("cannot allocate {wanted} bytes of rendered output"),
-            kind: ErrorKind::OutputLimit,
-        })?;
+        if self.text.capacity() - self.text.len() < s.len() {
+            self.text.try_reserve(s.len()).map_err(|_| TemplateError {
+                line,
+                message: format!("cannot allocate {wanted} bytes of rendered output"),
+                kind: ErrorKind::OutputLimit,
+            })?;
+        }
         self.text.push_str(s);
         Ok(())
     }
@@ -502,64 +525,32 @@ fn kwarg(bit: &str) -> Option<(&str, &str)> {
 }
 
 impl<'a> Parser<'a> {
+    fn new(text: &'a str) -> Result<Self, TemplateError> {
+        if u32::try_from(text.len()).is_err() {
+            return Err(error(0, "templates larger than 4 GiB are not supported"));
+        }
+        Ok(Parser {
+            tokens: Lexer::new(text),
+            vars: HashMap::default(),
+            conditions: HashMap::default(),
+            stack: Vec::new(),
+            scratch: Vec::new(),
+            cycles: Vec::new(),
+            named_cycles: HashMap::new(),
+            last_cycle: None,
+            next_id: 0,
+        })
+    }
+
     /// `Parser.parse(parse_until)`: the nodes up to a block tag whose first word is in `until`,
     /// and that tag.
     fn parse(&mut self, until: &[&str]) -> Result<(Vec<Node>, Option<Token<'a>>), TemplateError> {
-        let mut nodes = Vec::new();
+        let mark = self.scratch.len();
         while let Some(token) = self.tokens.next() {
-            match token.kind {
-                TokenType::Text => nodes.push(Node::Text {
-                    start: token.start as u32,
-                    len: token.contents.len() as u32,
-                }),
-                TokenType::Comment => {}
-                TokenType::Var => {
-                    if token.contents.is_empty() {
-                        return Err(error(
-                            token.line,
-                            format!("Empty variable tag on line {}", token.line),
-                        ));
-                    }
-                    let expr = match self.vars.get(token.contents) {
-                        Some(expr) => Arc::clone(expr),
-                        None => {
-                            let expr = Arc::new(
-                                FilterExpr::parse(token.contents)
-                                    .map_err(|m| error(token.line, m))?,
-                            );
-                            self.vars.insert(token.contents, Arc::clone(&expr));
-                            expr
-                        }
-                    };
-                    nodes.push(Node::Var(expr, token.start as u32));
-                }
-                TokenType::Block => {
-                    let Some(command) = token.contents.split_whitespace().next().map(str::to_owned)
-                    else {
-                        return Err(error(
-                            token.line,
-                            format!("Empty block tag on line {}", token.line),
-                        ));
-                    };
-                    if until.contains(&command.as_str()) {
-                        return Ok((nodes, Some(token)));
-                    }
-                    if self.stack.len() >= MAX_NESTING {
-                        return Err(error(
-                            token.line,
-                            format!("block tags nested more than {MAX_NESTING} levels deep"),
-                        ));
-                    }
-                    self.stack.push((command.clone(), token.line));
-                    let node = stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || {
-                        self.tag(&command, &token, until)
-                    })?;
-                    nodes.push(match node {
-                        Parsed::Node(node) => node,
-                        Parsed::Tag(tag) => Node::Tag(Box::new(tag)),
-                    });
-                    self.stack.pop();
-                }
+            match self.node(token, until)? {
+                Step::Node(node) => self.scratch.push(node),
+                Step::Nothing => {}
+                Step::End(token) => return Ok((self.scratch.drain(mark..).collect(), Some(token))),
             }
         }
         if !until.is_empty() {
@@ -572,7 +563,64 @@ impl<'a> Parser<'a> {
                 ),
             ));
         }
-        Ok((nodes, None))
+        Ok((self.scratch.drain(mark..).collect(), None))
+    }
+
+    /// One step of `Parser.parse`: the node that starts with `token` (a block tag takes its
+    /// body and end tag with it), or the end of the block when `token` is one of `until`.
+    fn node(&mut self, token: Token<'a>, until: &[&str]) -> Result<Step<'a>, TemplateError> {
+        Ok(Step::Node(match token.kind {
+            TokenType::Text => Node::Text {
+                start: token.start as u32,
+                len: token.contents.len() as u32,
+            },
+            TokenType::Comment => return Ok(Step::Nothing),
+            TokenType::Var => {
+                if token.contents.is_empty() {
+                    return Err(error(
+                        token.line,
+                        format!("Empty variable tag on line {}", token.line),
+                    ));
+                }
+                let expr = match self.vars.get(token.contents) {
+                    Some(expr) => Arc::clone(expr),
+                    None => {
+                        let expr = Arc::new(
+                            FilterExpr::parse(token.contents).map_err(|m| error(token.line, m))?,
+                        );
+                        self.vars.insert(token.contents, Arc::clone(&expr));
+                        expr
+                    }
+                };
+                Node::Var(expr, token.start as u32)
+            }
+            TokenType::Block => {
+                let Some(command) = token.contents.split_whitespace().next() else {
+                    return Err(error(
+                        token.line,
+                        format!("Empty block tag on line {}", token.line),
+                    ));
+                };
+                if until.contains(&command) {
+                    return Ok(Step::End(token));
+                }
+                if self.stack.len() >= MAX_NESTING {
+                    return Err(error(
+                        token.line,
+                        format!("block tags nested more than {MAX_NESTING} levels deep"),
+                    ));
+                }
+                self.stack.push((command, token.line));
+                let node = stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || {
+                    self.tag(command, &token, until)
+                })?;
+                self.stack.pop();
+                match node {
+                    Parsed::Node(node) => node,
+                    Parsed::Tag(tag) => Node::Tag(Box::new(tag)),
+                }
+            }
+        }))
     }
 
     /// Parses until one of `until` and returns the nodes and the closing token, which must exist.
@@ -611,7 +659,8 @@ impl<'a> Parser<'a> {
         let compile = |bit: &str| FilterExpr::parse(bit).map_err(|m| error(line, m));
         match command {
             "if" => {
-                let mut branches = Vec::new();
+                // Most are `if ... else ... endif`.
+                let mut branches = Vec::with_capacity(2);
                 let mut condition = self.condition(token)?;
                 loop {
                     let (nodes, end) = self.parse_block(&["elif", "else", "endif"])?;
@@ -1069,21 +1118,14 @@ impl Template {
 
     /// Parses `text` and keeps it (text nodes are spans of it), without a copy.
     pub fn parse_owned(text: String) -> Result<Template, TemplateError> {
-        if u32::try_from(text.len()).is_err() {
-            return Err(error(0, "templates larger than 4 GiB are not supported"));
-        }
         let (mut nodes, cycles) = {
-            let mut parser = Parser {
-                tokens: Lexer::new(&text),
-                vars: HashMap::default(),
-                conditions: HashMap::default(),
-                stack: Vec::new(),
-                cycles: Vec::new(),
-                named_cycles: HashMap::new(),
-                last_cycle: None,
-                next_id: 0,
-            };
-            let (nodes, _) = parser.parse(&[])?;
+            let mut parser = Parser::new(&text)?;
+            let mut nodes = Vec::new();
+            while let Some(token) = parser.tokens.next() {
+                if let Step::Node(node) = parser.node(token, &[])? {
+                    nodes.push(node);
+                }
+            }
             (nodes, parser.cycles)
         };
         nodes.shrink_to_fit();
@@ -1092,15 +1134,6 @@ impl Template {
             nodes,
             cycles,
         })
-    }
-
-    /// The 1-based line of byte `offset` of the source.
-    fn line_at(&self, offset: u32) -> usize {
-        let end = (offset as usize).min(self.source.len());
-        1 + self.source.as_bytes()[..end]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count()
     }
 
     /// Renders with `context` (Django's context dict, autoescape off) and the default limits.
@@ -1125,15 +1158,53 @@ impl Template {
         limits: &RenderLimits,
     ) -> Result<String, TemplateError> {
         let mut scope = Scope::new(context, settings, limits.max_output);
-        // Most templates render to about their own size: one allocation, within the limit.
-        let guess = (self.source.len() as u64).min(limits.max_output) as usize;
-        let mut out = Output {
-            text: String::with_capacity(guess),
-            limits,
-            steps: 0,
+        let mut out = Output::new(&self.source, limits);
+        let program = Program {
+            source: &self.source,
+            cycles: &self.cycles,
         };
-        self.render_nodes(&self.nodes, &mut scope, &mut out)?;
+        program.render_nodes(&self.nodes, &mut scope, &mut out)?;
         Ok(out.text)
+    }
+
+    /// Parses and renders `text` in one pass, for a template rendered once, with
+    /// `TemplateCommand`'s settings: as `Template::parse(text)?.render_with(context, limits)`,
+    /// but each top-level node is rendered as soon as it is parsed and then dropped, so that
+    /// memory holds the text and the output, never a tree of the whole template. The errors
+    /// are the same: a syntax error anywhere comes before any render error.
+    pub fn render_once(
+        text: &str,
+        context: &[(String, Value)],
+        limits: &RenderLimits,
+    ) -> Result<String, TemplateError> {
+        let mut parser = Parser::new(text)?;
+        let mut scope = Scope::new(context, &Settings::default(), limits.max_output);
+        let mut out = Output::new(text, limits);
+        let mut failed = None;
+        while let Some(token) = parser.tokens.next() {
+            let Step::Node(node) = parser.node(token, &[])? else {
+                continue;
+            };
+            if failed.is_some() {
+                continue;
+            }
+            let program = Program {
+                source: text,
+                cycles: &parser.cycles,
+            };
+            if let Err(e) = program.render_node(&node, &mut scope, &mut out) {
+                if e.kind == ErrorKind::Cancelled {
+                    return Err(e);
+                }
+                // The rest is only parsed, for a syntax error that would come first.
+                out.text = String::new();
+                failed = Some(e);
+            }
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(out.text),
+        }
     }
 }
 
@@ -1262,7 +1333,24 @@ fn python_round(x: f64) -> String {
     format!("{r:.0}")
 }
 
-impl Template {
+/// What rendering reads besides the nodes: the source their text spans point into, and the
+/// `{% cycle %}` tags. A parsed [`Template`] holds both; [`Template::render_once`] has them
+/// while it parses.
+struct Program<'t> {
+    source: &'t str,
+    cycles: &'t [CycleDef],
+}
+
+impl Program<'_> {
+    /// The 1-based line of byte `offset` of the source.
+    fn line_at(&self, offset: u32) -> usize {
+        let end = (offset as usize).min(self.source.len());
+        1 + self.source.as_bytes()[..end]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+    }
+
     /// Renders `nodes` into a buffer of their own (for tags that post-process their body).
     fn capture(
         &self,
@@ -1330,8 +1418,8 @@ impl Template {
                 for (condition, body) in branches.iter() {
                     let matched = match condition {
                         None => true,
-                        Some(c) => match c.eval(scope) {
-                            Ok(v) => v.truthy(),
+                        Some(c) => match c.truthy(scope) {
+                            Ok(truthy) => truthy,
                             Err(Failure::Missing) => false,
                             Err(f) => return Err(failure(*line, f, "an if condition")),
                         },
@@ -1362,10 +1450,16 @@ impl Template {
                 _ => {}
             }
         }
-        let text = expr
+        let value = expr
             .resolve(scope, false)
-            .and_then(|v| display(&v, scope))
             .map_err(|f| failure(0, f, "a variable"))?;
+        // As `display` prints them, without a copy.
+        match &value {
+            Value::Safe(s) => return out.push(s, 0),
+            Value::Str(s) if !scope.autoescape => return out.push(s, 0),
+            _ => {}
+        }
+        let text = display(&value, scope).map_err(|f| failure(0, f, "a variable"))?;
         out.push(&text, 0)
     }
 
@@ -2078,6 +2172,30 @@ mod hostile {
             .render(&context())
             .unwrap_err();
         assert_eq!(err.line, 4);
+    }
+
+    #[test]
+    fn rendering_once_is_parsing_then_rendering() {
+        let never = AtomicBool::new(false);
+        let limits = RenderLimits::new(1 << 16, &never);
+        let texts = [
+            "plain text, no tags\n",
+            "# {{ secret_key }} {{ secret_key|upper }} {% if secret_key %}on{% else %}off{% endif %}\n",
+            "{% cycle 'a' 'b' as c %}{% cycle c %}{% for i in 'abc' %}{% cycle 'x' 'y' %}{% endfor %}",
+            "{% for x in 'aab' %}{% ifchanged %}{{ x }}{% endifchanged %}{% endfor %}{# c #}",
+            "{% with a=1 %}{{ a }}{% endwith %}{% templatetag openblock %}{% verbatim %}{{ x }}{% endverbatim %}",
+            // A render error alone, on line 2; then one followed by a syntax error, which wins.
+            "line\n{{ secret_key.swapcase }}\nmore",
+            "{{ secret_key.swapcase }}\n{% if %}",
+            "{{ secret_key.swapcase }}\n{% if a %}unclosed",
+            "{% lorem 30000 w %}{% endif %}",
+            "{% lorem 30000 w %}",
+        ];
+        for text in texts {
+            let once = Template::render_once(text, &context(), &limits);
+            let parsed = Template::parse(text).and_then(|t| t.render_with(&context(), &limits));
+            assert_eq!(once, parsed, "{text}");
+        }
     }
 
     #[test]

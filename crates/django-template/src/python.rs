@@ -10,7 +10,25 @@ pub fn is_python_space(c: char) -> bool {
 
 /// Python's `str.strip()` without arguments.
 pub fn python_strip(s: &str) -> &str {
-    s.trim_matches(is_python_space)
+    // ASCII spaces bytewise (a tag's contents, mostly); then, if what is left starts or ends
+    // with a non-ASCII character, the general way.
+    let ascii_space = |b: &u8| matches!(b, b'\t'..=b'\r' | b' ' | 0x1c..=0x1f);
+    let bytes = s.as_bytes();
+    let start = bytes
+        .iter()
+        .position(|b| !ascii_space(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !ascii_space(b))
+        .map_or(start, |i| i + 1);
+    let s = &s[start..end];
+    let edges = (s.as_bytes().first(), s.as_bytes().last());
+    if matches!(edges, (Some(a), Some(b)) if a.is_ascii() && b.is_ascii()) || s.is_empty() {
+        s
+    } else {
+        s.trim_matches(is_python_space)
+    }
 }
 
 fn is_cased(c: char) -> bool {
@@ -202,6 +220,21 @@ pub(crate) fn quote(s: &str, safe: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strip_is_pythons() {
+        for (text, stripped) in [
+            ("  a b \t\n", "a b"),
+            ("\x1c x\x1f\x0b", "x"),
+            ("\u{a0}x\u{2003}", "x"),
+            (" \u{85} é \u{3000}", "é"),
+            ("é", "é"),
+            ("   ", ""),
+            ("", ""),
+        ] {
+            assert_eq!(python_strip(text), stripped, "{text:?}");
+        }
+    }
 
     #[test]
     fn python_title_and_capitalize() {
