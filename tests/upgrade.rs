@@ -672,3 +672,49 @@ fn pathological_settings_files_are_bounded() {
         assert!(peak_kib < 400 * 1024, "{what}: {peak_kib} KiB");
     }
 }
+
+/// Found by the survey of real projects (django-retention-policy, lara-django): manage.py
+/// beside settings.py inside the project package. The package is the root; nothing outside it
+/// is touched. Before: "no settings docstring says ..." without --from, and with it every file
+/// reported deleted while settings.py kept its old links.
+#[test]
+fn manage_py_inside_the_package_upgrades() {
+    let work = tempfile::tempdir().unwrap();
+    project(work.path(), DjangoVersion::generated()[0], &[]);
+    let root = work.path().join("mysite");
+    fs::rename(root.join("manage.py"), root.join("mysite/manage.py")).unwrap();
+    let package = root.join("mysite");
+    let outside = listing(&root.join("blog"));
+    let (code, _, stderr) = upgrade(&package, &["--to", "6.1", "--write"]);
+    assert_eq!(code, 0, "{stderr}");
+    let settings = fs::read_to_string(package.join("settings.py")).unwrap();
+    assert!(settings.contains("MAILERS"), "{settings}");
+    assert!(!settings.contains("/en/5.2/"), "{settings}");
+    assert!(
+        !package.join("mysite").exists(),
+        "a nested package was added"
+    );
+    assert!(package.join("manage.py").is_file());
+    assert_eq!(listing(&root.join("blog")), outside);
+}
+
+/// Found by the survey (django-envtools): manage.py names a settings module that is not below
+/// the directory (manage.py extends sys.path). The refusal says so, not "no docstring".
+#[test]
+fn a_settings_module_not_below_the_root_is_named() {
+    let work = tempfile::tempdir().unwrap();
+    let root = edited(work.path());
+    let manage = root.join("manage.py");
+    let text = fs::read_to_string(&manage).unwrap();
+    fs::write(
+        &manage,
+        text.replace("'mysite.settings'", "'config.settings'"),
+    )
+    .unwrap();
+    let line = refused(work.path(), &root);
+    assert!(
+        line.contains("settings module config.settings is not a file below")
+            && line.contains("config/settings.py"),
+        "{line}"
+    );
+}

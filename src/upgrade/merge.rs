@@ -21,7 +21,7 @@ use tree_sitter::Node;
 
 use super::python::{
     indent_at, line_end, line_start, mask_docs_versions, normalized, reindent, restyle, same,
-    units, with_line_endings, ParseError, Source, Unit, UnitKind,
+    units, with_line_endings, ParseError, Source, Unit, UnitKind, DOCS,
 };
 
 /// What the project's wider state decides about single units.
@@ -261,6 +261,16 @@ fn merge_as(
     })
 }
 
+/// The Django documentation links of a text, from `docs.djangoproject.com/en/` to the next
+/// slash after the release.
+fn docs_links(text: &str) -> impl Iterator<Item = &str> {
+    text.match_indices(DOCS).map(move |(at, _)| {
+        let rest = &text[at + DOCS.len()..];
+        let end = rest.find('/').map_or(rest.len(), |i| i + 1);
+        &text[at..at + DOCS.len() + end]
+    })
+}
+
 /// Keys as a note names them: settings by name, comments by their first words.
 fn described_keys(keys: &[String]) -> String {
     keys.iter()
@@ -413,6 +423,8 @@ struct Item {
     deleted: bool,
     /// Inserted from the template: its index there, and whether it is a comment.
     inserted: Option<(usize, bool)>,
+    /// The owner's own (neither template has it).
+    own: bool,
 }
 
 struct Merger<'a> {
@@ -524,13 +536,29 @@ impl<'a> Merger<'a> {
                 Decision::Replace(text) => (text, false),
                 Decision::Delete => (own, true),
             };
+            let own = find(&b_index, &ou.key).is_none() && find(&t_index, &ou.key).is_none();
             items.push(Item {
                 gap,
                 body,
                 deleted,
                 inserted: None,
+                own,
             });
         }
+        // A new unit goes after its predecessor and after the owner's own lines that follow
+        // that predecessor without a blank line (`STATIC_ROOT` under `STATIC_URL`): the owner's
+        // paragraph stays whole.
+        let paragraph_end = |oi: usize| {
+            let mut end = oi;
+            while items
+                .get(end + 1)
+                .is_some_and(|next| next.own && !next.gap.contains('\n'))
+            {
+                end += 1;
+            }
+            end
+        };
+        let ends: Vec<usize> = (0..items.len()).map(paragraph_end).collect();
         // What the template removed and the owner had already removed.
         for bu in &b_units {
             if find(&t_index, &bu.key).is_none() && find(&o_index, &bu.key).is_none() {
@@ -585,7 +613,7 @@ impl<'a> Merger<'a> {
                     // The comments inserted just before it introduced it: they go too, and
                     // are accounted with it.
                     let list = match placed[..ti].iter().rev().flatten().next() {
-                        Some(Some(oi)) => &mut after[*oi],
+                        Some(Some(oi)) => &mut after[ends[*oi]],
                         _ => &mut front,
                     };
                     while let Some(i) = list
@@ -632,9 +660,10 @@ impl<'a> Merger<'a> {
                 body,
                 deleted: false,
                 inserted: Some((ti, tu.kind == UnitKind::Comment)),
+                own: false,
             };
             match anchor {
-                Some(oi) => after[oi].push(item),
+                Some(oi) => after[ends[oi]].push(item),
                 None => front.push(item),
             }
             placed[ti] = Some(anchor);
@@ -680,7 +709,23 @@ impl<'a> Merger<'a> {
         if matches!(ou.kind, UnitKind::Comment | UnitKind::Docstring) {
             let masked = |s: &Source, u: &Unit| mask_prose(&s.text[u.range.clone()]);
             if masked(b, bu) == masked(t, tu) {
-                return Verdict::applied(Decision::Replace(self.bump_prose(own)));
+                let bumped = self.bump_prose(own);
+                // A link the owner pointed at another release (`en/3.0/`, `en/stable/`) is
+                // theirs: kept, and said so.
+                let target = format!("{DOCS}{}/", self.cx.target_docs);
+                let kept: Vec<&str> = docs_links(&bumped)
+                    .filter(|link| !link.starts_with(&target))
+                    .collect();
+                if kept.is_empty() {
+                    return Verdict::applied(Decision::Replace(bumped));
+                }
+                let note = format!(
+                    "{}: your link {} is kept; Django {}'s template links {target}",
+                    self.cx.file,
+                    kept.join(", "),
+                    self.cx.target_docs
+                );
+                return Verdict::noted(Decision::Replace(bumped), note);
             }
         }
         if let Some(verdict) = self.finer(bu, ou, tu) {
@@ -1420,6 +1465,61 @@ mod tests {
             !merged.text.contains("default-auto-field"),
             "{}",
             merged.text
+        );
+    }
+
+    /// Found by the survey of real projects: a line the owner put right under STATIC_URL stays
+    /// with it; the template's new block goes after the owner's paragraph.
+    #[test]
+    fn the_owners_paragraph_stays_whole() {
+        let ours = BASE.replace(
+            "STATIC_URL = 'static/'\n",
+            "STATIC_URL = 'static/'\nSTATIC_ROOT = BASE_DIR / 'staticfiles'\n",
+        );
+        let merged = m(BASE, &ours, THEIRS);
+        assert_eq!(merged.conflicts, 0, "{}", merged.text);
+        assert!(
+            merged.text.contains(
+                "STATIC_URL = 'static/'\nSTATIC_ROOT = BASE_DIR / 'staticfiles'\n\n\n# Email\n"
+            ),
+            "{}",
+            merged.text
+        );
+    }
+
+    /// Found by the survey: a docs link the owner pointed at another release stays, and the
+    /// change is noted, not reported applied.
+    #[test]
+    fn an_owners_docs_link_is_kept_and_noted() {
+        let ours = BASE.replace(
+            "en/4.2/howto/static-files/",
+            "en/stable/howto/static-files/",
+        );
+        let merged = m(BASE, &ours, THEIRS);
+        assert!(
+            merged.text.contains("en/stable/howto/static-files/"),
+            "{}",
+            merged.text
+        );
+        let static_files: Vec<&Change> = merged
+            .changes
+            .iter()
+            .filter(|c| c.key.starts_with("# Static files"))
+            .collect();
+        assert_eq!(static_files.len(), 1, "{:?}", merged.changes);
+        assert_eq!(
+            static_files[0].outcome,
+            Outcome::Noted,
+            "{:?}",
+            merged.changes
+        );
+        assert!(
+            merged
+                .notes
+                .iter()
+                .any(|n| n.contains("docs.djangoproject.com/en/stable/ is kept")),
+            "{:?}",
+            merged.notes
         );
     }
 

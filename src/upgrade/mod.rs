@@ -235,6 +235,19 @@ pub fn plan(options: &Options, env: &Environment) -> Result<Upgrade, Error> {
         .ok_or_else(|| Error::Upgrade("manage.py sets no default DJANGO_SETTINGS_MODULE".into()))?;
     let package = project.package().unwrap_or_default().to_owned();
     let name = PackageName::parse(&package, Kind::Project, Role::Name)?;
+    if project.settings_file.is_none() {
+        let base: PathBuf = module.split('.').collect();
+        return Err(Error::Upgrade(format!(
+            "manage.py's default settings module {module} is not a file below {} ({} or {}); run scaffold upgrade in the directory it is imported from",
+            root.display(),
+            base.with_extension("py").display(),
+            base.join("__init__.py").display()
+        )));
+    }
+    let project_package = rules::Package {
+        name: &package,
+        is_root: project.package_root,
+    };
 
     let (from, from_version) = match (options.from, &project.generated_by) {
         (Some(v), _) => (v.release().to_owned(), v),
@@ -341,7 +354,7 @@ pub fn plan(options: &Options, env: &Environment) -> Result<Upgrade, Error> {
         triples,
         &Sides {
             root: &root,
-            package: &package,
+            package: project_package,
             from_version,
             to,
             settings_file: settings_file.as_deref(),
@@ -367,7 +380,7 @@ pub fn plan(options: &Options, env: &Environment) -> Result<Upgrade, Error> {
             text.map(|t| (file.clone(), t))
         })
         .collect();
-    notes.extend(rules::unresolved_imports(&root, &package, &modules));
+    notes.extend(rules::unresolved_imports(&root, project_package, &modules));
     notes.dedup();
     Ok(Upgrade {
         root,
@@ -440,6 +453,11 @@ fn builtin_triples(p: &BuiltinProject) -> Result<(Triples, Vec<String>), Error> 
         for (path, mode, text) in values.project(version)? {
             let path = match p.settings_file {
                 Some(file) if !p.split && path == template_settings => file.to_owned(),
+                // manage.py inside the package: the package's files are the root's.
+                _ if p.project.package_root => match path.strip_prefix(package) {
+                    Ok(inside) => inside.to_owned(),
+                    Err(_) => path,
+                },
                 _ => path,
             };
             put(path, target_side, mode, text);
@@ -530,7 +548,7 @@ fn template_triples(
 /// What the merge of each file needs to know besides its three sides.
 struct Sides<'a> {
     root: &'a Path,
-    package: &'a str,
+    package: rules::Package<'a>,
     from_version: DjangoVersion,
     to: DjangoVersion,
     /// The settings file whose docstring names the generating release (else the default one).

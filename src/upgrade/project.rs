@@ -62,6 +62,9 @@ pub struct Project {
     pub generated_by: Option<(PathBuf, GeneratedBy)>,
     /// Sorted by directory.
     pub apps: Vec<App>,
+    /// manage.py sits inside the project package, beside settings.py: the template's
+    /// `NAME/...` files are the root's own.
+    pub package_root: bool,
     /// Directories that could not be searched for apps, with why (another user's data volume).
     pub unreadable: Vec<(PathBuf, String)>,
     /// The `SECRET_KEY = '...'` literal that startproject wrote: in the file that names the
@@ -89,9 +92,21 @@ const MAX_APP_DEPTH: usize = 4;
 pub fn discover(root: &Path) -> io::Result<Project> {
     let manage = read_optional(&root.join("manage.py"))?;
     let settings_module = manage.as_deref().and_then(default_settings_module);
-    let settings_file = match &settings_module {
-        Some(module) => module_file(root, module),
-        None => None,
+    // manage.py beside settings.py inside the package (`example/manage.py` with
+    // `example.settings`): the package is the root.
+    let (settings_file, package_root) = match &settings_module {
+        Some(module) => match module_file(root, module) {
+            Some(file) => (Some(file), false),
+            None => {
+                let (first, rest) = module.split_once('.').unwrap_or((module, ""));
+                let named = root.file_name().is_some_and(|n| n == first);
+                match module_file(root, rest).filter(|_| named && !rest.is_empty()) {
+                    Some(file) => (Some(file), true),
+                    None => (None, false),
+                }
+            }
+        },
+        None => (None, false),
     };
     let generated_by = match &settings_file {
         Some(file) => find_generated_by(root, file)?,
@@ -116,6 +131,7 @@ pub fn discover(root: &Path) -> io::Result<Project> {
         settings_file,
         generated_by,
         apps,
+        package_root,
         unreadable,
         secret_key: secret,
     })

@@ -556,7 +556,7 @@ fn comment_key(text: &str) -> String {
     format!("# {}", mask_docs_versions(&words.join(" ")))
 }
 
-const DOCS: &str = "docs.djangoproject.com/en/";
+pub(crate) const DOCS: &str = "docs.djangoproject.com/en/";
 
 /// `docs.djangoproject.com/en/4.2/` as `docs.djangoproject.com/en/*/`.
 pub fn mask_docs_versions(text: &str) -> String {

@@ -72,7 +72,7 @@ pub struct Rules<'a> {
     pub settings: bool,
     pub settings_files: &'a [PathBuf],
     /// The project's package (`mysite`): absolute imports inside it are the project's own.
-    pub package: &'a str,
+    pub package: Package<'a>,
     pub to: DjangoVersion,
 }
 
@@ -170,7 +170,7 @@ const MAX_IMPORT_DEPTH: usize = 8;
 /// `with`, `for`), by assignment of any target shape, augmented or annotated assignment,
 /// `for` and `with ... as` targets, walrus, and imports; and in the project's own modules that
 /// they import with `import *` (followed, also inside `try`).
-fn settings_assignments(root: &Path, files: &[PathBuf], package: &str) -> Assigned {
+fn settings_assignments(root: &Path, files: &[PathBuf], package: Package) -> Assigned {
     let mut out = Assigned::default();
     let mut seen: Vec<PathBuf> = Vec::new();
     let mut pending: Vec<(PathBuf, usize)> = files.iter().map(|f| (f.clone(), 0)).collect();
@@ -232,7 +232,7 @@ fn settings_assignments(root: &Path, files: &[PathBuf], package: &str) -> Assign
                         }
                     }
                     if star {
-                        if let Some(target) = module_path(&file, package, slice(module)) {
+                        if let Some(target) = module_path(&file, &package, slice(module)) {
                             star_imports.push(target);
                         }
                     }
@@ -368,7 +368,7 @@ fn template_tags(text: &str) -> impl Iterator<Item = &str> {
 /// `try` (an optional `local_settings`) and of other packages are not checked.
 pub fn unresolved_imports(
     root: &Path,
-    package: &str,
+    package: Package,
     modules: &[(PathBuf, String)],
 ) -> Vec<String> {
     let mut notes = Vec::new();
@@ -386,7 +386,7 @@ pub fn unresolved_imports(
                 continue;
             };
             let dotted = &text[module.byte_range()];
-            let Some(target) = module_path(file, package, dotted) else {
+            let Some(target) = module_path(file, &package, dotted) else {
                 continue;
             };
             let found = [target.with_extension("py"), target.join("__init__.py")]
@@ -403,9 +403,17 @@ pub fn unresolved_imports(
     notes
 }
 
+/// The project's package: its name, and whether it is the project's root (manage.py inside
+/// the package, beside settings.py).
+#[derive(Debug, Clone, Copy)]
+pub struct Package<'a> {
+    pub name: &'a str,
+    pub is_root: bool,
+}
+
 /// The path (without extension) of the module `dotted` imported from `file`: relative imports
 /// from the file's package, absolute ones only inside the project's own `package`.
-fn module_path(file: &Path, package: &str, dotted: &str) -> Option<PathBuf> {
+fn module_path(file: &Path, package: &Package, dotted: &str) -> Option<PathBuf> {
     let dots = dotted.len() - dotted.trim_start_matches('.').len();
     let rest = dotted[dots..].trim();
     let mut base = if dots > 0 {
@@ -415,7 +423,7 @@ fn module_path(file: &Path, package: &str, dotted: &str) -> Option<PathBuf> {
         }
         dir
     } else {
-        if rest.split('.').next() != Some(package) {
+        if rest.split('.').next() != Some(package.name) {
             return None;
         }
         PathBuf::new()
@@ -423,7 +431,9 @@ fn module_path(file: &Path, package: &str, dotted: &str) -> Option<PathBuf> {
     if rest.is_empty() {
         return None; // `from . import x`: names, not a module
     }
-    for part in rest.split('.') {
+    // With manage.py inside the package, the package is the root itself.
+    let skip = usize::from(dots == 0 && package.is_root);
+    for part in rest.split('.').skip(skip) {
         base.push(part.trim());
     }
     Some(base)
@@ -525,6 +535,11 @@ fn walk(
 mod tests {
     use super::*;
 
+    const MYSITE: Package = Package {
+        name: "mysite",
+        is_root: false,
+    };
+
     #[test]
     fn words_are_whole() {
         assert!(contains_word("x = settings.DEBUG\n", "settings.DEBUG"));
@@ -555,7 +570,7 @@ mod tests {
             file: &base,
             settings: true,
             settings_files: &files,
-            package: "mysite",
+            package: MYSITE,
             to: DjangoVersion::NEWEST,
         };
         let Addition::Skip(note) = rules.addition("=MAILERS") else {
@@ -580,7 +595,7 @@ mod tests {
             file,
             settings: true,
             settings_files: files,
-            package: "mysite",
+            package: MYSITE,
             to: DjangoVersion::NEWEST,
         }
     }
@@ -695,11 +710,11 @@ mod tests {
             "from .base import *\nfrom mysite.settings.base import DEBUG\nfrom django.conf import global_settings\ntry:\n    from .local_settings import *\nexcept ImportError:\n    pass\n".to_owned(),
         )];
         assert_eq!(
-            unresolved_imports(root, "mysite", &modules),
+            unresolved_imports(root, MYSITE, &modules),
             Vec::<String>::new()
         );
         let broken = [(local, "from .common import *\n".to_owned())];
-        let notes = unresolved_imports(root, "mysite", &broken);
+        let notes = unresolved_imports(root, MYSITE, &broken);
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(
             notes[0].starts_with("mysite/settings/local.py: `from .common import ...`"),
@@ -726,7 +741,7 @@ mod tests {
             file: &file,
             settings: true,
             settings_files: &files,
-            package: "mysite",
+            package: MYSITE,
             to: DjangoVersion::NEWEST,
         };
         assert_eq!(rules.keep_removed("=DEFAULT_AUTO_FIELD"), None);
