@@ -718,3 +718,33 @@ fn a_settings_module_not_below_the_root_is_named() {
         "{line}"
     );
 }
+
+/// Found by the survey (django-envtools, django-temprole): manage.py puts a directory of the
+/// project on sys.path, and the settings module lives below it. Its files are upgraded there.
+#[test]
+fn settings_below_a_directory_manage_py_puts_on_sys_path_upgrade() {
+    let work = tempfile::tempdir().unwrap();
+    project(work.path(), DjangoVersion::generated()[0], &[]);
+    let root = work.path().join("mysite");
+    fs::create_dir(root.join("test_project")).unwrap();
+    fs::rename(root.join("mysite"), root.join("test_project/mysite")).unwrap();
+    let manage = root.join("manage.py");
+    let text = fs::read_to_string(&manage).unwrap();
+    let text = text.replacen(
+        "import sys\n",
+        "import sys\n\nsys.path.append(os.path.join(os.path.dirname(__file__), \"test_project\"))\n",
+        1,
+    );
+    assert!(text.contains("test_project"), "{text}");
+    fs::write(&manage, text).unwrap();
+    let (code, _, stderr) = upgrade(&root, &["--to", "6.1", "--write"]);
+    assert_eq!(code, 0, "{stderr}");
+    let settings = fs::read_to_string(root.join("test_project/mysite/settings.py")).unwrap();
+    assert!(settings.contains("MAILERS"), "{settings}");
+    assert!(
+        !root.join("mysite").exists(),
+        "a package was added at the root"
+    );
+    let manage = fs::read_to_string(root.join("manage.py")).unwrap();
+    assert!(manage.contains("sys.path.append"), "{manage}");
+}

@@ -246,7 +246,7 @@ pub fn plan(options: &Options, env: &Environment) -> Result<Upgrade, Error> {
     }
     let project_package = rules::Package {
         name: &package,
-        is_root: project.package_root,
+        import_root: &project.import_root,
     };
 
     let (from, from_version) = match (options.from, &project.generated_by) {
@@ -453,12 +453,7 @@ fn builtin_triples(p: &BuiltinProject) -> Result<(Triples, Vec<String>), Error> 
         for (path, mode, text) in values.project(version)? {
             let path = match p.settings_file {
                 Some(file) if !p.split && path == template_settings => file.to_owned(),
-                // manage.py inside the package: the package's files are the root's.
-                _ if p.project.package_root => match path.strip_prefix(package) {
-                    Ok(inside) => inside.to_owned(),
-                    Err(_) => path,
-                },
-                _ => path,
+                _ => p.project.import_root.place(package, path),
             };
             put(path, target_side, mode, text);
         }

@@ -62,9 +62,8 @@ pub struct Project {
     pub generated_by: Option<(PathBuf, GeneratedBy)>,
     /// Sorted by directory.
     pub apps: Vec<App>,
-    /// manage.py sits inside the project package, beside settings.py: the template's
-    /// `NAME/...` files are the root's own.
-    pub package_root: bool,
+    /// Where the settings module is imported from.
+    pub import_root: ImportRoot,
     /// Directories that could not be searched for apps, with why (another user's data volume).
     pub unreadable: Vec<(PathBuf, String)>,
     /// The `SECRET_KEY = '...'` literal that startproject wrote: in the file that names the
@@ -92,21 +91,9 @@ const MAX_APP_DEPTH: usize = 4;
 pub fn discover(root: &Path) -> io::Result<Project> {
     let manage = read_optional(&root.join("manage.py"))?;
     let settings_module = manage.as_deref().and_then(default_settings_module);
-    // manage.py beside settings.py inside the package (`example/manage.py` with
-    // `example.settings`): the package is the root.
-    let (settings_file, package_root) = match &settings_module {
-        Some(module) => match module_file(root, module) {
-            Some(file) => (Some(file), false),
-            None => {
-                let (first, rest) = module.split_once('.').unwrap_or((module, ""));
-                let named = root.file_name().is_some_and(|n| n == first);
-                match module_file(root, rest).filter(|_| named && !rest.is_empty()) {
-                    Some(file) => (Some(file), true),
-                    None => (None, false),
-                }
-            }
-        },
-        None => (None, false),
+    let (settings_file, import_root) = match (&settings_module, &manage) {
+        (Some(module), Some(manage)) => locate_settings(root, module, manage),
+        _ => (None, ImportRoot::Root),
     };
     let generated_by = match &settings_file {
         Some(file) => find_generated_by(root, file)?,
@@ -131,7 +118,7 @@ pub fn discover(root: &Path) -> io::Result<Project> {
         settings_file,
         generated_by,
         apps,
-        package_root,
+        import_root,
         unreadable,
         secret_key: secret,
     })
@@ -185,6 +172,108 @@ fn module_file(root: &Path, module: &str) -> Option<PathBuf> {
     let is_file = |rel: &Path| Ok::<_, std::convert::Infallible>(root.join(rel).is_file());
     let found = crate::settings::module_file(module, is_file);
     found.ok().flatten().map(|(file, _)| file)
+}
+
+/// Where a project's modules are imported from, relative to the directory of manage.py.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportRoot {
+    /// manage.py's own directory, as startproject makes it.
+    Root,
+    /// manage.py sits inside the project package, beside settings.py (`example/manage.py`
+    /// with `example.settings`): the template's `NAME/...` files are the root's own.
+    InsidePackage,
+    /// A directory that manage.py puts on `sys.path` (`test_project`, `tests/demoapp`).
+    Dir(PathBuf),
+}
+
+impl ImportRoot {
+    /// Where the template's file `path` (`manage.py`, `NAME/settings.py`) is in the project.
+    pub fn place(&self, package: &str, path: PathBuf) -> PathBuf {
+        match (self, path.strip_prefix(package)) {
+            (ImportRoot::InsidePackage, Ok(inside)) => inside.to_owned(),
+            (ImportRoot::Dir(dir), Ok(_)) => dir.join(path),
+            _ => path,
+        }
+    }
+
+    /// The directory absolute imports of `NAME.x` start from, relative to the root, with how
+    /// many leading parts of the dotted name it already is (1 inside the package).
+    pub fn absolute(&self) -> (PathBuf, usize) {
+        match self {
+            ImportRoot::Root => (PathBuf::new(), 0),
+            ImportRoot::InsidePackage => (PathBuf::new(), 1),
+            ImportRoot::Dir(dir) => (dir.clone(), 0),
+        }
+    }
+}
+
+/// The file of the default settings module, and where it is imported from: below the root;
+/// else, when the root is the package itself (its name is the module's first part), below
+/// it; else below a directory that one of manage.py's string literals names (it extends
+/// `sys.path` with it).
+fn locate_settings(root: &Path, module: &str, manage: &str) -> (Option<PathBuf>, ImportRoot) {
+    if let Some(file) = module_file(root, module) {
+        return (Some(file), ImportRoot::Root);
+    }
+    if let Some((first, rest)) = module.split_once('.') {
+        if root.file_name().is_some_and(|n| n == first) {
+            if let Some(file) = module_file(root, rest) {
+                return (Some(file), ImportRoot::InsidePackage);
+            }
+        }
+    }
+    for dir in path_literals(manage) {
+        if let Some(file) = module_file(&root.join(&dir), module) {
+            return (Some(dir.join(file)), ImportRoot::Dir(dir));
+        }
+    }
+    (None, ImportRoot::Root)
+}
+
+/// The relative directory paths that manage.py spells as string literals (`"test_project"`,
+/// `"tests/demoapp"`), at most 32 of them.
+fn path_literals(text: &str) -> impl Iterator<Item = PathBuf> + '_ {
+    string_literals(text)
+        .filter(|lit| {
+            !lit.is_empty()
+                && lit.len() < 200
+                && lit
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'/'))
+                && !lit.starts_with('/')
+        })
+        .map(PathBuf::from)
+        .filter(|p| {
+            p.components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)))
+        })
+        .take(32)
+}
+
+/// The contents of a text's one-line string literals, either quote; triple-quoted strings
+/// (docstrings) and comments are skipped.
+fn string_literals(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || loop {
+        let at = rest.find(['"', '\'', '#'])?;
+        let q = &rest[at..at + 1];
+        if q == "#" {
+            rest = rest[at..].find('\n').map_or("", |n| &rest[at + n..]);
+            continue;
+        }
+        let triple = q.repeat(3);
+        if rest[at..].starts_with(&triple) {
+            let body = &rest[at + 3..];
+            rest = body.find(&triple).map_or("", |end| &body[end + 3..]);
+            continue;
+        }
+        let body = &rest[at + 1..];
+        let end = body
+            .find([q.as_bytes()[0] as char, '\n'])
+            .unwrap_or(body.len());
+        rest = body.get(end + 1..).unwrap_or("");
+        return Some(&body[..end]);
+    })
 }
 
 /// The settings file's docstring line, else (for a module inside a settings package, or a
@@ -572,6 +661,20 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn manage_py_path_literals() {
+        let manage = "#!/usr/bin/env python\n\"\"\"Django's command-line utility.\"\"\"\nimport os\n# it's here\nsys.path.append(os.path.join(os.path.dirname(__file__), \"test_project\"))\nsys.path.insert(0, str(ROOT / 'tests/demoapp'))\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mysite.settings')\nx = '../up'\n";
+        let found: Vec<PathBuf> = path_literals(manage).collect();
+        assert_eq!(
+            found,
+            [
+                PathBuf::from("test_project"),
+                PathBuf::from("tests/demoapp"),
+                PathBuf::from("DJANGO_SETTINGS_MODULE"),
+            ]
+        );
     }
 
     #[test]

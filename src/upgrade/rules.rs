@@ -403,12 +403,11 @@ pub fn unresolved_imports(
     notes
 }
 
-/// The project's package: its name, and whether it is the project's root (manage.py inside
-/// the package, beside settings.py).
+/// The project's package: its name, and where it is imported from.
 #[derive(Debug, Clone, Copy)]
 pub struct Package<'a> {
     pub name: &'a str,
-    pub is_root: bool,
+    pub import_root: &'a super::ImportRoot,
 }
 
 /// The path (without extension) of the module `dotted` imported from `file`: relative imports
@@ -426,13 +425,17 @@ fn module_path(file: &Path, package: &Package, dotted: &str) -> Option<PathBuf> 
         if rest.split('.').next() != Some(package.name) {
             return None;
         }
-        PathBuf::new()
+        package.import_root.absolute().0
     };
     if rest.is_empty() {
         return None; // `from . import x`: names, not a module
     }
     // With manage.py inside the package, the package is the root itself.
-    let skip = usize::from(dots == 0 && package.is_root);
+    let skip = if dots == 0 {
+        package.import_root.absolute().1
+    } else {
+        0
+    };
     for part in rest.split('.').skip(skip) {
         base.push(part.trim());
     }
@@ -537,7 +540,7 @@ mod tests {
 
     const MYSITE: Package = Package {
         name: "mysite",
-        is_root: false,
+        import_root: &crate::upgrade::ImportRoot::Root,
     };
 
     #[test]
