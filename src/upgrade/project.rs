@@ -81,6 +81,10 @@ pub(crate) const SKIPPED_DIRS: &[&str] = &[
     "env",
     "static",
     "media",
+    // Package caches kept in a project (an sdist was found carrying uv's, with other
+    // packages' templates and apps.py files in it).
+    "uv-cache",
+    "pip-cache",
 ];
 
 /// How deep below the root apps are looked for (`apps/blog/apps.py` is depth 2).
