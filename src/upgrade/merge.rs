@@ -882,7 +882,12 @@ impl<'a> Merger<'a> {
         let o_body_units = units(self.o, ob);
         let start = o_body_units.first()?.range.start;
         let end = o_body_units.last()?.range.end;
+        // The body's changes are accounted as the class's one change: their notes become its
+        // note, said once by the container that holds the class.
+        let said = (self.notes.len(), self.deleted_by_owner.len());
         let (merged, changes) = self.container(bb, ob, tb);
+        self.notes.truncate(said.0);
+        self.deleted_by_owner.truncate(said.1);
         let text = &self.o.text;
         let outcome = changes
             .iter()
@@ -890,12 +895,6 @@ impl<'a> Merger<'a> {
             .max()
             .unwrap_or(Outcome::Applied);
         let notes: Vec<String> = changes.into_iter().filter_map(|c| c.note).collect();
-        // The body's notes are the container's own already; the class's change refers to them.
-        let notes = if notes.is_empty() {
-            notes
-        } else {
-            vec![format!("{} in its body", notes.len())]
-        };
         Some(Verdict::of_parts(
             format!(
                 "{}{}{}",
@@ -1551,6 +1550,25 @@ mod tests {
         assert!(
             merged.notes[0].contains("'debug' stays in L")
                 && merged.notes[0].contains("# needed by base.html"),
+            "{:?}",
+            merged.notes
+        );
+    }
+
+    /// A note from inside a class body is said once, in full (it was said, then counted again
+    /// as "1 in its body").
+    #[test]
+    fn a_note_from_a_class_body_is_said_once() {
+        let base = "class BlogConfig(AppConfig):\n    x = 1\n    name = 'blog'\n";
+        let ours = "class BlogConfig(AppConfig):\n    name = 'blog'\n    label = 'b'\n";
+        let theirs = "class BlogConfig(AppConfig):\n    x = 2\n    name = 'blog'\n";
+        let merged = m(base, ours, theirs);
+        assert_eq!(merged.text, ours);
+        assert_eq!(merged.changes.len(), 1, "{:?}", merged.changes);
+        assert_eq!(merged.changes[0].outcome, Outcome::Noted);
+        assert_eq!(merged.notes.len(), 1, "{:?}", merged.notes);
+        assert!(
+            merged.notes[0].starts_with("mysite/settings.py: you deleted x"),
             "{:?}",
             merged.notes
         );
