@@ -1666,6 +1666,21 @@ mod tests {
         assert!(merged.text.contains("'b'"), "{}", merged.text);
     }
 
+    /// A file merged by lines past 512 KiB is refused with why (diffy has no deadline).
+    #[test]
+    fn a_large_file_merged_by_lines_is_refused() {
+        let ours = "line\n".repeat(120 << 10);
+        let refused = merge_text("a\n", &ours, "b\n", &cx()).unwrap_err();
+        assert!(
+            refused
+                .0
+                .starts_with("mysite/settings.py is not merged: it is merged by lines")
+                && refused.0.contains("at most 512 KiB"),
+            "{refused:?}"
+        );
+        assert!(merge_text("a\n", "a\nmine\n", "b\n", &cx()).is_ok());
+    }
+
     #[test]
     fn unparsable_files_merge_by_lines() {
         let merged = m("a\nb(\nc\n", "a\nb(\nc\nmine\n", "A\nb(\nc\n");
