@@ -120,6 +120,16 @@ impl Environment {
                 .map(PathBuf::from),
         })
     }
+
+    /// The release startproject would choose for a project in `directory` (relative to the
+    /// working directory; None: `./NAME`, which is looked at from the working directory): the
+    /// one installed where it will run, if scaffold generates it, else the newest.
+    pub fn default_django(&self, directory: Option<&Path>) -> DjangoVersion {
+        let target = directory.map_or_else(|| self.cwd.clone(), |d| self.cwd.join(d));
+        let installed = installed::find(self.virtual_env.as_deref(), &target, &self.cwd);
+        installed::choose(None, installed.as_ref())
+            .map_or(DjangoVersion::NEWEST, |choice| choice.version)
+    }
 }
 
 /// A command that has passed every check and is ready to write.

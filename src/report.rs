@@ -352,6 +352,51 @@ pub fn json(prepared: &Prepared, dry_run: bool, umask: u32) -> Result<String, Er
     Ok(serde_json::to_string_pretty(&report).expect("the report serializes") + "\n")
 }
 
+/// `scaffold new`'s text after writing, on stderr: the files at verbosity 2 and 3, and the
+/// summary only for a person at a terminal (from verbosity 1), as django-admin keeps quiet on
+/// success otherwise (SPEC 9).
+pub fn new_lines(
+    prepared: &Prepared,
+    verbosity: u8,
+    stderr_is_terminal: bool,
+    cwd: &Path,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    if verbosity >= 2 {
+        lines.extend(creating_lines(prepared));
+    }
+    if verbosity >= 1 && stderr_is_terminal {
+        lines.extend(summary(prepared, false, cwd).lines().map(str::to_owned));
+    }
+    lines
+}
+
+/// Whether error lines are coloured: on a terminal, unless `NO_COLOR` is set and not empty
+/// (no-color.org).
+pub fn colour(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+/// A refused command in text mode: `error: ...` (its label bold red when `colour`), and a
+/// `hint: ...` line where the error has one, each escaped and shortened for the terminal by
+/// [`terminal_line`]: an error names what it was given or found (a 120 KB NAME, a dist-info
+/// name with escape sequences in it). JSON ([`json_error`]) keeps it exact.
+pub fn error_lines(error: &Error, colour: bool) -> Vec<String> {
+    let (on, off) = if colour {
+        ("\x1b[1;31m", "\x1b[0m")
+    } else {
+        ("", "")
+    };
+    let mut lines = vec![format!(
+        "{on}error:{off} {}",
+        terminal_line(&error.to_string())
+    )];
+    if let Some(hint) = error.hint() {
+        lines.push(format!("hint: {}", terminal_line(&hint)));
+    }
+    lines
+}
+
 /// `{"error": "...", "hint": "..."}` for a refused command in JSON mode.
 pub fn json_error(error: &Error) -> String {
     let mut map = serde_json::Map::new();

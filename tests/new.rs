@@ -111,6 +111,12 @@ fn new_on_a_terminal_asks_and_creates_the_project() {
     tmux.keys(&["y"]);
     let screen = tmux.wait_for("EXIT=");
     assert!(screen.contains("EXIT=0"), "{screen}");
+    // The summary's lines are lines on the terminal, not escaped `\n`s on one line.
+    assert!(
+        screen.lines().any(|l| l.starts_with("Next: cd mysite")),
+        "{screen}"
+    );
+    assert!(!screen.contains("\\n"), "{screen}");
 
     let root = dir.path().join("mysite");
     let settings = std::fs::read_to_string(root.join("mysite/settings/base.py")).unwrap();
