@@ -6,8 +6,6 @@
 //! mod_wsgi); settings modules are wired right; a venv with Django 5.2 gets the 5.2 project
 //! without --django.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -15,8 +13,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use crate::support::{self, python_opted_out, release, release_venv, scaffold, venv};
 use scaffold::DjangoVersion;
-use support::{python_opted_out, release, release_venv, scaffold, venv};
 
 const WELCOME: &str = "The install worked successfully! Congratulations!";
 const NO_ISSUES: &str = "System check identified no issues (0 silenced).";

@@ -9,19 +9,17 @@
 //! (applied, conflict, noted), checked against Python's own reading of the two releases'
 //! django-admin output; and the defects real projects showed each have a test below.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use scaffold::DjangoVersion;
-use serde_json::Value;
-use support::{
-    cached_venv, default_python, listing, python_opted_out, release, release_venv, scaffold,
+use crate::support::{
+    self, cached_venv, default_python, listing, python_opted_out, release, release_venv, scaffold,
     Listing, UPGRADE_OUTCOMES, UPGRADE_STATUSES,
 };
+use scaffold::DjangoVersion;
+use serde_json::Value;
 
 /// Every fixture is project `mysite`, made in its own root with `startproject mysite .`.
 const PROJECT: &str = "mysite";
@@ -73,7 +71,8 @@ fn django_version(venv: &Path) -> String {
 }
 
 fn inspect(args: &[&str], env: &[(&str, &str)]) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/upgrade/inspect_project.py");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/suite/support/inspect_project.py");
     let out = support::run(
         python_tool(&target_venv().join("bin/python"))
             .arg(script)
@@ -111,7 +110,8 @@ fn assignments(file: &Path) -> Vec<String> {
 
 /// Every .py file below `root` compiles under CPython 3.13 (in memory: no bytecode written).
 fn assert_compiles(root: &Path) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/upgrade/inspect_project.py");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/suite/support/inspect_project.py");
     support::run(
         python_tool(&target_venv().join("bin/python"))
             .arg(script)

@@ -1,11 +1,9 @@
 //! The reference that ships with the binary: a man page for each subcommand, all of them written
 //! to a directory, and shell completions that offer the values of the options that have them.
 
-mod support;
-
 use std::process::Command;
 
-use support::scaffold;
+use crate::support::scaffold;
 
 fn stdout(args: &[&str]) -> String {
     let out = scaffold().args(args).output().unwrap();

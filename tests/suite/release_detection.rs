@@ -2,12 +2,10 @@
 //! venv, else a .venv in the target directory or above it (fake venvs here; a real one in
 //! e2e_django.rs). Unsupported installed releases are refused, too old a Python is warned about.
 
-mod support;
-
 use std::fs;
 use std::path::Path;
 
-use support::{listing, on_terminal, scaffold};
+use crate::support::{listing, on_terminal, scaffold};
 
 /// A venv as `python -m venv` lays it out, with only Django's dist-info directory in it.
 fn fake_venv(env: &Path, django: Option<&str>, python: &str) {

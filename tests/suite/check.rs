@@ -3,13 +3,11 @@
 //! (exit 2); the README's snapshot recipe as written. Every check run is also checked to write
 //! nothing: the whole working directory is listed before and after.
 
-mod support;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use support::{generate, listing, scaffold_path, scaffold_with_umask, FIXED_KEY};
+use crate::support::{self, generate, listing, scaffold_path, scaffold_with_umask, FIXED_KEY};
 
 /// Runs `args` plus `--check` under `umask` in `dir`; asserts that nothing below `dir` changed.
 /// Returns (exit status, stdout, stderr).

@@ -1,13 +1,11 @@
 //! `scaffold new`: driven through a real pseudo-terminal (tmux, on a private socket) to a
 //! finished project, and refused without a terminal when an answer is missing.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{listing, python_opted_out, scaffold, scaffold_path, venv_bin};
+use crate::support::{listing, python_opted_out, scaffold, scaffold_path, venv_bin};
 
 /// A tmux server of our own (its own socket), killed when dropped.
 struct Tmux {

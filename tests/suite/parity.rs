@@ -2,17 +2,15 @@
 //! template files rendered by Django, file for file, byte for byte, executable bit included.
 //! The wheels come from PyPI through pip; nothing of Django's is kept in this repository.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use scaffold::DjangoVersion;
-use support::{
-    django_release, django_render, files_with_exec_bit, python_opted_out, scaffold, venv_bin,
+use crate::support::{
+    self, django_release, django_render, files_with_exec_bit, python_opted_out, scaffold, venv_bin,
     FIXED_KEY,
 };
+use scaffold::DjangoVersion;
 
 /// `NAME/settings.py`, whose docstring names the generating tool.
 fn is_project_settings(path: &str) -> bool {

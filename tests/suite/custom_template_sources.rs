@@ -1,8 +1,6 @@
 //! `--template` from archives (every format, built here) and from URLs (a real HTTP server on
 //! 127.0.0.1), and hostile ones refused with nothing touched.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -11,7 +9,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use support::{listing, scaffold};
+use crate::support::{self, listing, scaffold};
 
 /// The template every archive holds: (path, content, mode).
 const FILES: &[(&str, &[u8], u32)] = &[

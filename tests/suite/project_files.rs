@@ -1,12 +1,10 @@
 //! `startproject --project-files`: pyproject.toml is what PEP 621 and uv expect (parsed with
 //! Python's tomllib for every release), and uv syncs and runs the generated project.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
-use support::{python_opted_out, scaffold, uv, uv_cache, venv_bin};
+use crate::support::{python_opted_out, scaffold, uv, uv_cache, venv_bin};
 
 fn generate(dir: &Path, args: &[&str]) {
     scaffold()

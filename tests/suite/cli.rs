@@ -1,12 +1,10 @@
 //! The command line for CI and snapshot workflows: --dry-run, the JSON report, human output,
 //! completions, man page, --help and --version.
 
-mod support;
-
 use std::fs;
 use std::path::Path;
 
-use support::{listing, scaffold, scaffold_with_umask, FIXED_KEY};
+use crate::support::{self, listing, scaffold, scaffold_with_umask, FIXED_KEY};
 
 /// Runs scaffold in `dir` with `args`.
 fn run(dir: &Path, args: &[&str]) -> std::process::Output {

@@ -2,14 +2,12 @@
 //! empty directories, binary files), links, template errors, and rendering parity with the
 //! real Django 5.2 in the venv.
 
-mod support;
-
 use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{listing, scaffold};
+use crate::support::{self, listing, scaffold};
 
 /// Writes `files` (relative path, content, mode) and `dirs` under `root`.
 fn make_template(root: &Path, files: &[(&str, &[u8], u32)], dirs: &[&str]) {

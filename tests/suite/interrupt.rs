@@ -1,8 +1,6 @@
 //! Interrupts: Ctrl-C (SIGINT) during a long step gives up cleanly (status 1, one error line,
 //! nothing left behind, temporary files included); a second one ends the process at once.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
@@ -11,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use support::{listing, scaffold_path};
+use crate::support::{listing, scaffold_path};
 
 /// A server on 127.0.0.1 that answers with the headers of a large zip and then sends its body
 /// one byte every 50 ms (`trickle`), or nothing at all. Counts the body bytes sent.

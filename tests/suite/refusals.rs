@@ -1,13 +1,13 @@
 //! Every refusal of SPEC 4 and 5: exit status 1, one `error:` line in Django's wording, and the
 //! file system exactly as before (every path, mode and byte compared).
 
-mod support;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use support::{listing, scaffold, scaffold_path, scaffold_with_umask, unprivileged, FIXED_KEY};
+use crate::support::{
+    listing, scaffold, scaffold_path, scaffold_with_umask, unprivileged, FIXED_KEY,
+};
 
 /// Runs scaffold in `cwd` and checks the refusal: status 1, the message on the first stderr
 /// line, nothing on stdout, and `watched` unchanged. The same command with `--dry-run` must be

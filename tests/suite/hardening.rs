@@ -3,8 +3,6 @@
 //! render bombs, links to fifos and devices, signals and closed pipes. Each test checks whole
 //! listings (paths, modes, bytes) before and after.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
@@ -15,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use support::{listing, scaffold_path, FIXED_KEY};
+use crate::support::{self, listing, scaffold_path, FIXED_KEY};
 
 fn write_tree(root: &Path, files: &[(String, String)]) {
     for (rel, content) in files {

@@ -1,12 +1,10 @@
 //! A template download whose Content-Disposition file name is not a plain file name (a path,
 //! `..`, absolute) is refused as Django 6.1 refuses it, and nothing is written.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 
-use support::{listing, scaffold};
+use crate::support::{listing, scaffold};
 
 /// Serves `body` with the given Content-Disposition to every request on 127.0.0.1.
 fn serve(disposition: &'static str, body: Vec<u8>) -> String {

@@ -1,5 +1,5 @@
 """Runs Django's tests/runtests.py with each `python -m django startproject|startapp ...` that a
-test starts sent to scaffold instead. Used by tests/admin_scripts.rs.
+test starts sent to scaffold instead. Used by tests/suite/admin_scripts.rs.
 
     python admin_scripts_shim.py DJANGO_TESTS_DIR/runtests.py [runtests arguments...]
 

@@ -2,14 +2,12 @@
 //! owner, group, mode and extended attributes (a POSIX ACL among them), as `sed -i` does, even
 //! when run as root; and where they cannot be kept, nothing is written.
 
-mod support;
-
 use std::ffi::CString;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
-use support::{generate, is_root, listing, scaffold, unprivileged};
+use crate::support::{generate, is_root, listing, scaffold, unprivileged};
 
 /// The owner of the project in these tests: an ordinary user, not the one running scaffold.
 const OWNER: u32 = 1000;

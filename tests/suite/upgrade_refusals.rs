@@ -4,14 +4,12 @@
 //! projects are scaffold's own, with the docstring line in django-admin's words: byte for byte
 //! what django-admin writes (SPEC 3), so these tests need no Python.
 
-mod support;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use support::{is_root, listing, scaffold, unprivileged, FIXED_KEY};
+use crate::support::{is_root, listing, scaffold, unprivileged, FIXED_KEY};
 
 /// `scaffold startproject mysite ROOT --django DJANGO` with the settings docstring saying
 /// django-admin made it, as it would have; returns ROOT.

@@ -4,10 +4,10 @@
 //! literal tags) rendered by scaffold and by the real Django 5.2 in the venv must be
 //! byte-identical.
 
-mod support;
-
 use std::fmt::Write as _;
 use std::fs;
+
+use crate::support;
 
 /// A small deterministic generator (xorshift64*), so that a failure reproduces.
 struct Rng(u64);

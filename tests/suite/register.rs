@@ -1,13 +1,11 @@
 //! `startapp --register`: the settings that define INSTALLED_APPS get exactly one new line and
 //! every other byte kept, or the command is refused and nothing at all changes.
 
-mod support;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use support::{listing, scaffold, FIXED_KEY};
+use crate::support::{listing, scaffold, FIXED_KEY};
 
 fn project(dir: &Path, args: &[&str]) {
     scaffold()

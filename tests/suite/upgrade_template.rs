@@ -9,17 +9,15 @@
 //! an owner would, upgraded, and compared with a fresh django-admin render of the new template
 //! with the same edits applied: the owner's edits kept, every template change applied.
 
-mod support;
-
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::Value;
-use support::{
+use crate::support::{
     cached_venv, listing, python_for, python_opted_out, release, release_venv, run, scaffold,
     target_dir, venv_bin, Listing, FIXED_KEY,
 };
+use serde_json::Value;
 
 /// The `directory` of `wheel` (`wagtail==5.2.8`) as its wheel holds it, downloaded with pip and
 /// unpacked with Python's zipfile (modes kept) under target/template-wheels/, once.

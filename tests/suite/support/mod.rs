@@ -1,6 +1,5 @@
 //! Shared by the black-box tests: the binary under test, file-tree listings, and the Python venv
 //! and Django release files that the parity and end-to-end tests run against.
-#![allow(dead_code)] // each test binary uses its own part of this module
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -132,8 +131,9 @@ pub fn run(cmd: &mut Command, what: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Holds an exclusive lock on `target/<name>.lock` while `f` runs, so that test binaries run in
-/// parallel (nextest) do not build the same cache twice.
+/// Holds an exclusive lock on `target/<name>.lock` while `f` runs, so that tests running at the
+/// same time do not build the same cache twice: threads of this binary (each call opens the file
+/// anew, and flock locks of two opens exclude each other) and other processes (nextest).
 fn with_lock<T>(name: &str, f: impl FnOnce() -> T) -> T {
     let dir = target_dir();
     fs::create_dir_all(&dir).unwrap();
@@ -406,7 +406,7 @@ pub fn django_render(
     let series: String = release.splitn(3, '.').take(2).collect::<Vec<_>>().join(".");
     run(
         Command::new(venv_bin("python"))
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/django_render.py"))
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/suite/support/django_render.py"))
             .args([kind, name])
             .arg(target)
             .arg(template_dir)

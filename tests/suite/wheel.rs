@@ -4,8 +4,6 @@
 //! the README's CI recipe, run step by step against that wheel; and the pre-commit hook of
 //! `.pre-commit-hooks.yaml`, run by pre-commit from PyPI.
 
-mod support;
-
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -13,7 +11,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use support::{
+use crate::support::{
     cached_venv, default_python, listing, python_opted_out, run, scaffold, scaffold_path,
     target_dir, FIXED_KEY,
 };

@@ -2,11 +2,9 @@
 //! project layouts) and app, with a fixed secret key. A template change shows up here as a
 //! snapshot diff to review.
 
-mod support;
-
 use std::path::Path;
 
-use support::{listing, scaffold_with_umask, FIXED_KEY};
+use crate::support::{listing, scaffold_with_umask, FIXED_KEY};
 
 /// The whole tree as one reviewable text: each entry's path and mode, then each file's content.
 fn render_tree(root: &Path) -> String {

@@ -2,16 +2,16 @@
 //! project becomes exactly what the newer release generates (every settings and project
 //! layout, every pair of releases); the preview writes nothing and exits as the write does; a
 //! second upgrade changes nothing; a statement both sides changed is the one conflict; JSON.
-//! Projects made by the real django-admin of older releases are in tests/upgrade_real.rs.
-
-mod support;
+//! Projects made by the real django-admin of older releases are in upgrade_real.rs.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
+use crate::support::{
+    self, generate, listing, scaffold, FIXED_KEY, UPGRADE_OUTCOMES, UPGRADE_STATUSES,
+};
 use scaffold::DjangoVersion;
-use support::{generate, listing, scaffold, FIXED_KEY, UPGRADE_OUTCOMES, UPGRADE_STATUSES};
 
 /// A project `mysite` with app `blog` registered, as `django` generates it with `layout` flags.
 fn project(dir: &Path, django: DjangoVersion, layout: &[&str]) {

@@ -6,19 +6,17 @@
 //! `tests/runtests.py` in a venv of its own (Django 5.2 on the default `python3`, 6.0 on CPython
 //! 3.12, 6.1 on CPython 3.13: each release on another interpreter). The selection: the
 //! classes `StartProject` and `StartApp`, and the startproject/startapp tests of
-//! `DjangoAdminSettingsDirectory` and `DjangoAdminNoSettings`. `tests/support/admin_scripts_shim.py`
+//! `DjangoAdminSettingsDirectory` and `DjangoAdminNoSettings`. `support/admin_scripts_shim.py`
 //! sends each `python -m django startproject|startapp ...` those tests start to the scaffold
 //! binary (with `--django X.Y`) and rewrites nothing but a leading `error: ` to
 //! `CommandError: `; Django's assertions decide.
-
-mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{is_root, python_opted_out, run, scaffold_path, target_dir};
+use crate::support::{is_root, python_opted_out, run, scaffold_path, target_dir};
 
 /// One release's run: which tests may fail for scaffold, and why.
 struct Release {
@@ -159,7 +157,8 @@ impl Outcome {
 }
 
 fn run_selection(venv: &Path, source: &Path, scaffold: Option<&Path>, series: &str) -> Outcome {
-    let shim = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/admin_scripts_shim.py");
+    let shim =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/suite/support/admin_scripts_shim.py");
     let out = Command::new(venv.join("bin/python"))
         .arg(&shim)
         .arg("runtests.py")
