@@ -18,7 +18,7 @@ use crate::secret::SecretKey;
 use crate::settings::{SettingsLayout, SettingsModule};
 
 /// One rendered template tree: its files as (target path, mode, text with `\0key\0` markers).
-pub struct Variant {
+pub(crate) struct Variant {
     pub kind: &'static str,
     pub django: &'static str,
     pub layout: &'static str,
@@ -132,7 +132,7 @@ pub fn render(context: &Context) -> Result<Plan, Error> {
 /// The project's name as pyproject.toml's `name` wants it (PEP 508: ASCII letters, digits and
 /// inner `-_.`), normalized as PyPI spells it (lower case, `-`); None when no such name exists,
 /// as for a non-ASCII identifier.
-pub fn distribution_name(name: &PackageName) -> Option<String> {
+pub(crate) fn distribution_name(name: &PackageName) -> Option<String> {
     let trimmed = name.as_str().trim_matches('_');
     let valid = !trimmed.is_empty()
         && trimmed

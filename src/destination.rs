@@ -13,7 +13,7 @@ use crate::plan::{EntryKind, Plan};
 
 /// The absolute target directory, and whether it may already exist.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Destination {
+pub(crate) struct Destination {
     pub root: PathBuf,
     /// True when DIRECTORY was given: an existing directory is overlaid. False for `./NAME`,
     /// which must not exist yet.
@@ -24,7 +24,7 @@ impl Destination {
     /// Resolves the target as Django does: `./NAME` without DIRECTORY, otherwise DIRECTORY with
     /// `~` expanded, made absolute and normalised. For an app, the directory's base name must be
     /// a valid app name too.
-    pub fn resolve(
+    pub(crate) fn resolve(
         kind: Kind,
         name: &PackageName,
         directory: Option<&Path>,
@@ -57,7 +57,7 @@ impl Destination {
     /// directory, or a directory the run would have to write into but may not. Reads the file
     /// system; writes nothing. A dry run stops here, so every refusal the write itself could
     /// foresee is made here, for both.
-    pub fn check(&self, plan: &Plan, kind: Kind) -> Result<Anchor, Error> {
+    pub(crate) fn check(&self, plan: &Plan, kind: Kind) -> Result<Anchor, Error> {
         match std::fs::symlink_metadata(&self.root) {
             Ok(_) if !self.overlay => return Err(Error::TargetExists(self.root.clone())),
             Ok(_) if !self.root.is_dir() => return Err(Error::NotADirectory(self.root.clone())),
@@ -114,7 +114,7 @@ impl Destination {
 /// The deepest existing directory at or above a target, as the checks saw it: the write starts
 /// there, and refuses to start if it has become another directory meanwhile.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Anchor {
+pub(crate) struct Anchor {
     pub path: PathBuf,
     /// The names below it that must be created, down to the target.
     pub missing: Vec<OsString>,
@@ -136,7 +136,7 @@ fn writable(dir: &Path) -> Result<(), Error> {
 
 /// The deepest existing ancestor of `root` (or `root` itself), and the names below it that must
 /// be created. Fails if that ancestor is not a directory.
-pub fn existing_ancestor(root: &Path) -> Result<Anchor, Error> {
+pub(crate) fn existing_ancestor(root: &Path) -> Result<Anchor, Error> {
     let mut missing = Vec::new();
     let mut current = root.to_owned();
     let meta = loop {
@@ -180,7 +180,7 @@ fn expand_home(path: &Path, home: Option<&Path>) -> PathBuf {
 
 /// `os.path.normpath` of an absolute path: drops `.`, resolves `..` lexically, and drops a
 /// trailing slash.
-pub fn normalize(path: &Path) -> PathBuf {
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {

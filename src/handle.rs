@@ -42,12 +42,12 @@ impl Identity {
 }
 
 /// The kind of entry a stat describes.
-pub fn file_type(stat: &Stat) -> FileType {
+pub(crate) fn file_type(stat: &Stat) -> FileType {
     FileType::from_raw_mode(stat.st_mode)
 }
 
 /// What a file type is called in an error message.
-pub fn type_name(file_type: FileType) -> &'static str {
+pub(crate) fn type_name(file_type: FileType) -> &'static str {
     match file_type {
         FileType::RegularFile => "a regular file",
         FileType::Directory => "a directory",
@@ -66,7 +66,7 @@ const DIR_FLAGS: OFlags = OFlags::RDONLY
     .union(OFlags::CLOEXEC);
 
 /// Opens the directory at `path`, following links in it: for directories the user named.
-pub fn open_dir(path: &Path) -> io::Result<OwnedFd> {
+pub(crate) fn open_dir(path: &Path) -> io::Result<OwnedFd> {
     Ok(rustix::fs::open(
         path,
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
@@ -75,7 +75,7 @@ pub fn open_dir(path: &Path) -> io::Result<OwnedFd> {
 }
 
 /// Opens the directory `name` (one path component) in `dir`; a link there is refused.
-pub fn open_child_dir(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<OwnedFd> {
+pub(crate) fn open_child_dir(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<OwnedFd> {
     match rustix::fs::openat(dir, name, DIR_FLAGS, Mode::empty()) {
         Ok(fd) => Ok(fd),
         // O_NOFOLLOW | O_DIRECTORY on a link fails with ENOTDIR: say which it was.
@@ -91,7 +91,7 @@ pub fn open_child_dir(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<OwnedFd> 
 
 /// Opens the directory `rel` below `base`, one component at a time, refusing links. The empty
 /// path opens `base` itself again.
-pub fn open_dir_beneath(base: BorrowedFd<'_>, rel: &Path) -> io::Result<OwnedFd> {
+pub(crate) fn open_dir_beneath(base: BorrowedFd<'_>, rel: &Path) -> io::Result<OwnedFd> {
     let mut current: Option<OwnedFd> = None;
     for component in rel.components() {
         let Component::Normal(name) = component else {
@@ -110,7 +110,7 @@ pub fn open_dir_beneath(base: BorrowedFd<'_>, rel: &Path) -> io::Result<OwnedFd>
 }
 
 /// The status of `name` in `dir`, not following a link; None when there is no such entry.
-pub fn stat_child(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Option<Stat>> {
+pub(crate) fn stat_child(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Option<Stat>> {
     match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
         Ok(stat) => Ok(Some(stat)),
         Err(rustix::io::Errno::NOENT) => Ok(None),
@@ -119,7 +119,7 @@ pub fn stat_child(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Option<Stat>>
 }
 
 /// The status of `rel` below `base`, refusing links on the way and not following one at the end.
-pub fn stat_beneath(base: BorrowedFd<'_>, rel: &Path) -> io::Result<Stat> {
+pub(crate) fn stat_beneath(base: BorrowedFd<'_>, rel: &Path) -> io::Result<Stat> {
     let (parent, name) = split(rel)?;
     let dir = open_dir_beneath(base, parent)?;
     Ok(rustix::fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW)?)
@@ -129,7 +129,7 @@ pub fn stat_beneath(base: BorrowedFd<'_>, rel: &Path) -> io::Result<Stat> {
 /// refused, and so is anything but a regular file: the type is checked before opening (a fifo
 /// or a device is never opened) and again on the open handle. The open is non-blocking, so
 /// that a fifo swapped in between cannot hang it.
-pub fn open_file_beneath(base: BorrowedFd<'_>, rel: &Path) -> io::Result<(File, Stat)> {
+pub(crate) fn open_file_beneath(base: BorrowedFd<'_>, rel: &Path) -> io::Result<(File, Stat)> {
     let (parent, name) = split(rel)?;
     let dir = open_dir_beneath(base, parent)?;
     let before = rustix::fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW)?;
@@ -153,7 +153,7 @@ pub fn open_file_beneath(base: BorrowedFd<'_>, rel: &Path) -> io::Result<(File, 
 /// link, no fifo or device, non-blocking), refusing one of more than `limit` bytes: by the size
 /// of the open file, and again by what the read returns, so that a file growing meanwhile is
 /// not read past the limit.
-pub fn read_beneath(base: BorrowedFd<'_>, rel: &Path, limit: u64) -> io::Result<(Vec<u8>, Stat)> {
+pub(crate) fn read_beneath(base: BorrowedFd<'_>, rel: &Path, limit: u64) -> io::Result<(Vec<u8>, Stat)> {
     use std::io::Read;
     let too_large = || {
         io::Error::new(
@@ -178,7 +178,7 @@ pub fn read_beneath(base: BorrowedFd<'_>, rel: &Path, limit: u64) -> io::Result<
 
 /// Opens the directory at `path` following links in its parent (the part the user named) but
 /// not a link at its last component, which is refused as [`open_child_dir`] refuses it.
-pub fn open_dir_not_linked(path: &Path) -> io::Result<OwnedFd> {
+pub(crate) fn open_dir_not_linked(path: &Path) -> io::Result<OwnedFd> {
     let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
         return open_dir(path);
     };
@@ -193,7 +193,7 @@ pub fn open_dir_not_linked(path: &Path) -> io::Result<OwnedFd> {
 /// Whether `stat` belongs to the user running scaffold or to root: what scaffold finds without
 /// being told (a `.venv` above the target) counts only then, as git refuses a repository of
 /// dubious ownership.
-pub fn owned_by_user_or_root(stat: &Stat) -> bool {
+pub(crate) fn owned_by_user_or_root(stat: &Stat) -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
     stat.st_uid == me || stat.st_uid == 0
@@ -212,12 +212,12 @@ fn require_regular(stat: &Stat) -> io::Result<()> {
 /// Whether the file at `path`, of mode `mode`, is one its owner lets scaffold replace: its
 /// owner-write bit is set (root passes access(2) on any file, but the bit still says
 /// "read-only") and the kernel lets this user write it.
-pub fn writable(path: &Path, mode: u32) -> bool {
+pub(crate) fn writable(path: &Path, mode: u32) -> bool {
     mode & 0o200 != 0 && rustix::fs::access(path, rustix::fs::Access::WRITE_OK).is_ok()
 }
 
 /// The error for an entry that is not what it was a moment ago.
-pub fn changed() -> io::Error {
+pub(crate) fn changed() -> io::Error {
     io::Error::other("it changed while scaffold was running")
 }
 
@@ -244,7 +244,7 @@ fn split(rel: &Path) -> io::Result<(&Path, &OsStr)> {
 }
 
 /// The names in the open directory `dir`, sorted, without `.` and `..`.
-pub fn list_dir(dir: BorrowedFd<'_>) -> io::Result<Vec<OsString>> {
+pub(crate) fn list_dir(dir: BorrowedFd<'_>) -> io::Result<Vec<OsString>> {
     let mut names = Vec::new();
     for entry in Dir::read_from(dir)? {
         let entry = entry?;
@@ -260,7 +260,7 @@ pub fn list_dir(dir: BorrowedFd<'_>) -> io::Result<Vec<OsString>> {
 /// Removes `name` from `dir` if it is still the entry `identity` names: a file is unlinked, a
 /// directory removed only when empty. Anything else (another file put there, a link, a
 /// directory someone else wrote into) is left alone.
-pub fn remove_if_same(
+pub(crate) fn remove_if_same(
     dir: BorrowedFd<'_>,
     name: &OsStr,
     identity: Identity,

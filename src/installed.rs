@@ -11,7 +11,7 @@ use crate::handle;
 
 /// A Python environment where the project will run, and what it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Installed {
+pub(crate) struct Installed {
     /// The environment's directory.
     pub env: PathBuf,
     /// How to name it to the user: `.venv`, `/abs/.venv` or `the active venv /abs/env`.
@@ -24,7 +24,7 @@ pub struct Installed {
 
 /// Why a release was chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     /// `--django`.
     Given,
     /// The feature release of the Django installed in `place`.
@@ -39,7 +39,7 @@ pub enum Origin {
 
 /// The release to emit, why, and what is wrong with the environment, if anything.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Choice {
+pub(crate) struct Choice {
     pub version: DjangoVersion,
     pub origin: Origin,
     /// The environment's Python is older than the release needs.
@@ -48,7 +48,7 @@ pub struct Choice {
 
 /// The version in a dist-info directory's name: `django-5.2.8.dist-info` (or pip's older
 /// `Django-5.2.8.dist-info`) gives `5.2.8`.
-pub fn django_dist_info(name: &str) -> Option<&str> {
+pub(crate) fn django_dist_info(name: &str) -> Option<&str> {
     let stem = name.strip_suffix(".dist-info")?;
     let (project, version) = stem.split_once('-')?;
     (project.eq_ignore_ascii_case("django") && !version.is_empty()).then_some(version)
@@ -56,7 +56,7 @@ pub fn django_dist_info(name: &str) -> Option<&str> {
 
 /// The Python version that `python -m venv` (`version = 3.11.7`), uv (`version_info = 3.12.1`)
 /// or virtualenv (`version_info = 3.11.7.final.0`) wrote into `pyvenv.cfg`.
-pub fn pyvenv_python(cfg: &str) -> Option<String> {
+pub(crate) fn pyvenv_python(cfg: &str) -> Option<String> {
     let mut found = None;
     for line in cfg.lines() {
         let Some((key, value)) = line.split_once('=') else {
@@ -82,7 +82,7 @@ pub fn pyvenv_python(cfg: &str) -> Option<String> {
 }
 
 /// `(major, minor)` of a version such as `5.2.8`, `6.1a1` or `3.12`.
-pub fn feature(version: &str) -> Option<(u32, u32)> {
+pub(crate) fn feature(version: &str) -> Option<(u32, u32)> {
     let mut parts = version.split('.');
     let leading = |part: Option<&str>| -> Option<u32> {
         let part = part?;
@@ -95,7 +95,7 @@ pub fn feature(version: &str) -> Option<(u32, u32)> {
 /// The release to emit: `--django` if given, else the installed Django's feature release, else
 /// the newest. An installed Django that scaffold does not generate is refused, naming it, and so
 /// is an upgrade base requested through the library (the command line refuses it first).
-pub fn choose(
+pub(crate) fn choose(
     requested: Option<DjangoVersion>,
     installed: Option<&Installed>,
 ) -> Result<Choice, Error> {
@@ -137,7 +137,7 @@ pub fn choose(
 /// The choice for an app inside a project when no Django was found: the feature release that
 /// the project's settings say generated it (see [`crate::register::generated_release`]), when
 /// scaffold emits that release; None otherwise, and the newest stands.
-pub fn from_project(release: &str, file: &Path, installed: Option<&Installed>) -> Option<Choice> {
+pub(crate) fn from_project(release: &str, file: &Path, installed: Option<&Installed>) -> Option<Choice> {
     let (major, minor) = feature(release)?;
     let version = DjangoVersion::from_feature(major, minor).filter(|v| v.is_generated())?;
     Some(Choice {
@@ -191,7 +191,7 @@ const MAX_PYVENV_CFG: u64 = 64 << 10;
 /// is a real directory (not a link) owned by the user running scaffold or by root; below it,
 /// and below the active venv, nothing is read through a link, `pyvenv.cfg` only when it is a
 /// regular file, without blocking and up to a size limit.
-pub fn find(virtual_env: Option<&Path>, target: &Path, cwd: &Path) -> Option<Installed> {
+pub(crate) fn find(virtual_env: Option<&Path>, target: &Path, cwd: &Path) -> Option<Installed> {
     if let Some(env) = virtual_env.filter(|env| env.is_dir()) {
         let fd = handle::open_dir(env).ok()?;
         return Some(read(

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 static RAISED: AtomicBool = AtomicBool::new(false);
 
-/// The flag itself, for code that takes a cancel flag (see [`crate::write::write`]).
+/// The flag itself, for code that takes a cancel flag (see [`crate::write::write_with`]).
 pub fn flag() -> &'static AtomicBool {
     &RAISED
 }

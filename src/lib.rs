@@ -8,42 +8,63 @@
 
 // Writing goes through directory handles (openat, renameat2's RENAME_NOREPLACE and
 // RENAME_EXCHANGE, O_NOFOLLOW): Unix only, said here rather than found at run time.
+// Everything is crate-private unless it is the API below or a test hook in `internals`: the
+// compiler then reports what nothing uses.
+#![warn(unreachable_pub)]
+
 #[cfg(not(unix))]
 compile_error!("scaffold supports Unix-like systems only: it writes through directory handles");
 
-pub mod builtin;
+mod builtin;
 pub mod check;
-pub mod destination;
-pub mod django;
-pub mod error;
-pub mod handle;
-pub mod installed;
+mod destination;
+mod django;
+mod error;
+mod handle;
+mod installed;
 pub mod interrupt;
-pub mod layout;
-pub mod module_search;
-pub mod name;
-pub mod path_map;
-pub mod plan;
-pub mod register;
-pub mod releases;
+mod layout;
+mod module_search;
+mod name;
+mod path_map;
+mod plan;
+mod register;
+mod releases;
 pub mod report;
-pub mod secret;
-pub mod settings;
-pub mod stdlib;
+mod secret;
+mod settings;
+mod stdlib;
 pub mod template;
 pub mod upgrade;
-pub mod write;
+mod write;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-pub use crate::destination::{Anchor, Destination};
 pub use crate::django::DjangoVersion;
 pub use crate::error::Error;
 pub use crate::layout::ProjectLayout;
 pub use crate::name::{Kind, PackageName, Role};
-pub use crate::plan::Plan;
-pub use crate::settings::{SettingsLayout, SettingsModule};
+pub use crate::settings::SettingsLayout;
+
+use crate::destination::{Anchor, Destination};
+use crate::plan::Plan;
+use crate::settings::SettingsModule;
+
+/// What scaffold's own tests, fuzz targets and benches reach below the API: pure functions and
+/// data worth testing on their own. Not part of the API; it changes with the code.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::builtin::{render, Context, ProjectContext};
+    pub use crate::path_map::target_path;
+    pub use crate::plan::{Content, EntryKind, Plan};
+    pub use crate::settings::SettingsModule;
+    pub use crate::releases::RELEASES;
+    pub use crate::secret::SecretKey;
+    pub use crate::template::archive::{entry_path, unpack_tar, unpack_zip, UnpackError};
+    pub use crate::upgrade::merge::{merge, Context as MergeContext, NoPolicy};
+    pub use crate::upgrade::project::discover;
+}
 
 /// What the user asked for, as plain values.
 #[derive(Debug, Clone)]
@@ -135,27 +156,27 @@ impl Environment {
 /// A command that has passed every check and is ready to write.
 #[derive(Debug, Clone)]
 pub struct Prepared {
-    pub kind: Kind,
-    pub name: PackageName,
-    pub django: DjangoVersion,
+    pub(crate) kind: Kind,
+    pub(crate) name: PackageName,
+    pub(crate) django: DjangoVersion,
     /// Why that release: `--django`, found installed, or the newest.
-    pub django_origin: installed::Origin,
+    pub(crate) django_origin: installed::Origin,
     /// The environment the project will run in, if one was found.
-    pub installed: Option<installed::Installed>,
+    pub(crate) installed: Option<installed::Installed>,
     /// About that environment: its Python is too old for the release.
-    pub environment_warning: Option<String>,
-    pub destination: Destination,
+    pub(crate) environment_warning: Option<String>,
+    pub(crate) destination: Destination,
     /// Where writing starts, as the checks saw it.
-    pub anchor: Anchor,
+    pub(crate) anchor: Anchor,
     /// Project only.
-    pub settings: Option<(SettingsLayout, SettingsModule)>,
-    pub plan: Plan,
+    pub(crate) settings: Option<(SettingsLayout, SettingsModule)>,
+    pub(crate) plan: Plan,
     /// `--template` as given; None for the built-in template.
-    pub template: Option<String>,
+    pub(crate) template: Option<String>,
     /// Where an unpacked template archive lives until the plan's copies are written.
-    pub template_workspace: Option<std::sync::Arc<tempfile::TempDir>>,
+    pub(crate) template_workspace: Option<std::sync::Arc<tempfile::TempDir>>,
     /// `startapp --register`: the settings edit written with the plan.
-    pub registration: Option<register::Registration>,
+    pub(crate) registration: Option<register::Registration>,
 }
 
 /// Checks the request, renders the template and checks the destination. Reads the file system
@@ -352,7 +373,7 @@ fn check_not_importable(
 }
 
 impl Prepared {
-    /// Writes the plan through a staging directory; see [`write::write`].
+    /// Writes the plan through a staging directory; see [`write::write_with`].
     pub fn write(&self, cancel: &AtomicBool) -> Result<(), Error> {
         let target = write::Target {
             root: &self.destination.root,

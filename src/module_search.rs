@@ -29,11 +29,11 @@ pub struct SearchDir {
 
 /// An entry of a directory listing: its name and whether it is a directory (links followed, as
 /// Python's `os.path.isdir`).
-pub type Entry = (String, bool);
+pub(crate) type Entry = (String, bool);
 
 /// Lists the entries of a directory whose names start with a prefix; an unreadable or missing
 /// directory lists nothing.
-pub type Entries<'a> = &'a dyn Fn(&Path, &str) -> Vec<Entry>;
+pub(crate) type Entries<'a> = &'a dyn Fn(&Path, &str) -> Vec<Entry>;
 
 /// What Python would import under the name, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +59,7 @@ pub enum FoundKind {
 
 /// The search path for the working directory `cwd`, the value of `PYTHONPATH` and the active
 /// virtual environment (`VIRTUAL_ENV`; None: `./.venv` if it has a `lib/python3.*`).
-pub fn search_path(
+pub(crate) fn search_path(
     cwd: &Path,
     pythonpath: Option<&OsStr>,
     virtual_env: Option<&OsStr>,
@@ -106,7 +106,7 @@ pub fn search_path(
 /// The module or package Python would import as `name` from `search`, if any. A namespace
 /// package that is `exempt` (the DIRECTORY scaffold was asked to fill) is not counted: it is the
 /// target itself, not something the new code would collide with.
-pub fn find(
+pub(crate) fn find(
     name: &str,
     search: &[SearchDir],
     exempt: Option<&Path>,
@@ -163,7 +163,7 @@ fn is_module_file(file: &str, name: &str) -> bool {
 }
 
 /// The real file system behind [`Entries`].
-pub fn read_entries(dir: &Path, prefix: &str) -> Vec<Entry> {
+pub(crate) fn read_entries(dir: &Path, prefix: &str) -> Vec<Entry> {
     let Ok(read) = std::fs::read_dir(dir) else {
         return Vec::new();
     };

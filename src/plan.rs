@@ -115,18 +115,18 @@ impl PartialEq for SourceFile {
 impl Eq for SourceFile {}
 
 /// Permission bits of a created directory before the umask, as `os.makedirs` uses.
-pub const DIR_MODE: u32 = 0o777;
+pub(crate) const DIR_MODE: u32 = 0o777;
 
 /// Collects a plan's entries in any order; [`PlanBuilder::finish`] puts them in the plan's
 /// order and checks them. Both the built-in templates and custom ones build their plans here.
 #[derive(Debug, Default)]
-pub struct PlanBuilder {
+pub(crate) struct PlanBuilder {
     entries: Vec<Entry>,
 }
 
 impl PlanBuilder {
     /// Adds a directory (its parents need not be added: `finish` adds the missing ones).
-    pub fn dir(&mut self, path: PathBuf) {
+    pub(crate) fn dir(&mut self, path: PathBuf) {
         self.entries.push(Entry {
             path,
             kind: EntryKind::Dir,
@@ -134,7 +134,7 @@ impl PlanBuilder {
     }
 
     /// Adds a file (its parents need not be added: `finish` adds the missing ones).
-    pub fn file(&mut self, path: PathBuf, mode: u32, content: Content) {
+    pub(crate) fn file(&mut self, path: PathBuf, mode: u32, content: Content) {
         self.entries.push(Entry {
             path,
             kind: EntryKind::File { mode, content },
@@ -149,7 +149,7 @@ impl PlanBuilder {
     ///
     /// Works on the one vector in place, rather than with a set or a second vector, so that each
     /// entry is held once in memory.
-    pub fn finish(mut self) -> Result<Plan, Error> {
+    pub(crate) fn finish(mut self) -> Result<Plan, Error> {
         let by_path = |a: &Entry, b: &Entry| a.path.cmp(&b.path);
         self.entries.sort_by(by_path);
         let missing = missing_parents(&self.entries);

@@ -23,7 +23,7 @@ const MAX_SOURCE: u64 = crate::upgrade::MAX_FILE_SIZE;
 
 /// The planned edit of one settings file.
 #[derive(Debug, Clone)]
-pub struct Registration {
+pub(crate) struct Registration {
     /// The app's dotted import path, as INSTALLED_APPS will list it (`blog`, `apps.blog`).
     pub app: String,
     /// The settings file that defines INSTALLED_APPS.
@@ -38,7 +38,7 @@ pub struct Registration {
 
 /// Plans registering the app whose package directory is `app_root` (absolute) in the project
 /// that `manage.py` in `app_root`'s parent, or the nearest ancestor with one, belongs to.
-pub fn plan(app_root: &Path) -> Result<Registration, Error> {
+pub(crate) fn plan(app_root: &Path) -> Result<Registration, Error> {
     let refuse = |why: String| Error::Register {
         app: app_root.display().to_string(),
         why,
@@ -112,7 +112,7 @@ fn default_settings(project: &Path) -> Result<(OwnedFd, String), String> {
 /// 5.2.8.`), found in the default settings module or a module it star-imports (split settings
 /// keep it in `base.py`); and the file that says so. None when there is no such project or
 /// line, or it cannot be read as untrusted input is. The file is relative to the project.
-pub fn generated_release(
+pub(crate) fn generated_release(
     app_root: &Path,
 ) -> Option<(crate::upgrade::project::GeneratedBy, PathBuf)> {
     let project = project_of(app_root)?;

@@ -114,7 +114,7 @@ pub const RELEASES: &[Release] = &[
 
 /// Panics (at compile time, where it is called in a `const`) unless the table holds what its
 /// readers rely on; build.rs calls it too.
-pub const fn check_table() {
+pub(crate) const fn check_table() {
     assert!(!RELEASES.is_empty(), "the release table is empty");
     let mut i = 0;
     let mut seen_generated = false;

@@ -62,7 +62,7 @@ impl SettingsModule {
 /// is there; its error (a link on the way, say) ends the search.
 ///
 /// The one rule for both `startapp --register` and `scaffold upgrade`'s discovery.
-pub fn module_file<E>(
+pub(crate) fn module_file<E>(
     module: &str,
     mut exists: impl FnMut(&std::path::Path) -> Result<bool, E>,
 ) -> Result<Option<(std::path::PathBuf, bool)>, E> {

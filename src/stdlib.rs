@@ -5,7 +5,7 @@
 //! projects still run on 3.11), plus the modules that CPython 3.12 to 3.14 added. Sorted, so that a
 //! lookup is a binary search.
 
-pub const STDLIB_MODULES: &[&str] = &[
+pub(crate) const STDLIB_MODULES: &[&str] = &[
     "__future__",
     "__hello__",
     "__phello__",
@@ -334,7 +334,7 @@ pub const STDLIB_MODULES: &[&str] = &[
 ];
 
 /// Whether `name` is a top-level module of Python's standard library.
-pub fn is_stdlib_module(name: &str) -> bool {
+pub(crate) fn is_stdlib_module(name: &str) -> bool {
     STDLIB_MODULES.binary_search(&name).is_ok()
 }
 

@@ -36,7 +36,7 @@ use crate::plan::{Content, EntryKind, Plan, DIR_MODE};
 
 /// Where a plan goes: the target directory and the anchor the checks saw.
 #[derive(Debug, Clone, Copy)]
-pub struct Target<'a> {
+pub(crate) struct Target<'a> {
     /// The absolute target directory, for messages.
     pub root: &'a Path,
     pub anchor: &'a Anchor,
@@ -46,16 +46,9 @@ pub struct Target<'a> {
     pub kind: Kind,
 }
 
-/// Writes `plan` into `target`, creating the target and its missing parents. Either every entry
-/// ends up in place or, on error or when `cancel` is raised, nothing this run made is left and
-/// nothing that existed is changed.
-pub fn write(plan: &Plan, target: Target<'_>, cancel: &AtomicBool) -> Result<(), Error> {
-    write_with(plan, target, &[], cancel)
-}
-
 /// An existing file that a write replaces as its last step.
 #[derive(Debug, Clone, Copy)]
-pub struct Replacement<'a> {
+pub(crate) struct Replacement<'a> {
     /// Absolute.
     pub path: &'a Path,
     /// The file as it was read: replaced only if it still is this file with these bytes.
@@ -66,11 +59,14 @@ pub struct Replacement<'a> {
     pub content: &'a [u8],
 }
 
-/// [`write`], and then `replacements` in one all-or-nothing change: their contents are staged
-/// first, the plan placed, then each file exchanged with its staged content
+/// Writes `plan` into `target`, creating the target and its missing parents, and then
+/// `replacements`, in one all-or-nothing change: either every entry ends up in place or, on
+/// error or when `cancel` is raised, nothing this run made is left and nothing that existed is
+/// changed. The replacements' contents are staged first, the plan placed, then each file
+/// exchanged with its staged content
 /// (`RENAME_EXCHANGE`), so that every original is still at hand until the last exchange is
 /// done; on any failure neither the plan's files nor any replaced file are left changed.
-pub fn write_with(
+pub(crate) fn write_with(
     plan: &Plan,
     target: Target<'_>,
     replacements: &[Replacement<'_>],
@@ -816,7 +812,7 @@ mod tests {
             overlay,
             kind: Kind::Project,
         };
-        write(plan, target, &AtomicBool::new(cancel))
+        write_with(plan, target, &[], &AtomicBool::new(cancel))
     }
 
     /// Writes `plan()` into `root/site` with `settings` (in `root`) replaced, as
@@ -1210,7 +1206,7 @@ mod tests {
             overlay: true,
             kind: Kind::Project,
         };
-        let err = write(&plan(), target, &AtomicBool::new(false)).unwrap_err();
+        let err = write_with(&plan(), target, &[], &AtomicBool::new(false)).unwrap_err();
         assert!(matches!(err, Error::Changed(ref p) if *p == root), "{err}");
         assert!(listing(&root).is_empty());
         assert!(listing(&dir.path().join("moved")).is_empty());

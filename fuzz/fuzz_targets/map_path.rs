@@ -5,8 +5,8 @@
 use std::path::{Component, Path};
 
 use libfuzzer_sys::fuzz_target;
-use scaffold::path_map::target_path;
-use scaffold::template::archive::entry_path;
+use scaffold::internals::target_path;
+use scaffold::internals::entry_path;
 
 fuzz_target!(|input: (&str, &str)| {
     let (template_path, name) = input;

@@ -11,7 +11,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scaffold::upgrade::merge::{merge, Context, NoPolicy};
+use scaffold::internals::{merge, MergeContext as Context, NoPolicy};
 
 /// What `\x01 U N` repeats, by U; any other U stands for itself.
 fn unit(u: char) -> &'static str {

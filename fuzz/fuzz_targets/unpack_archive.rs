@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scaffold::template::archive::{unpack_tar, unpack_zip};
+use scaffold::internals::{unpack_tar, unpack_zip};
 
 const LIMIT: u64 = 1 << 20;
 

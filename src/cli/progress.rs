@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use scaffold::template::download::DownloadProgress;
+use scaffold::template::DownloadProgress;
 
 /// A bar for a download when someone watches: stderr is a terminal and the verbosity is not 0.
 /// Elsewhere nothing at all, so that output off a terminal stays what django-admin prints.

@@ -17,15 +17,15 @@ use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
 /// The longest entry name accepted, in bytes (Linux's PATH_MAX).
-pub const MAX_NAME: usize = 4096;
+pub(crate) const MAX_NAME: usize = 4096;
 /// The largest pax extended header accepted, in bytes.
 const MAX_PAX: u64 = 64 * 1024;
 /// The most entries an archive may have.
-pub const MAX_ENTRIES: usize = 1_000_000;
+pub(crate) const MAX_ENTRIES: usize = 1_000_000;
 
 /// An entry name as an error message quotes it: control characters escaped, and at most a
 /// short prefix of a long one.
-pub fn shown(name: &str) -> String {
+pub(crate) fn shown(name: &str) -> String {
     const KEEP: usize = 80;
     let escaped: String = name.chars().flat_map(char::escape_debug).collect();
     match escaped.char_indices().nth(KEEP) {
@@ -37,13 +37,13 @@ pub fn shown(name: &str) -> String {
 /// Archive families, told apart by the file name as `django.utils.archive` does; the
 /// compression of a tar is then read from its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArchiveKind {
+pub(crate) enum ArchiveKind {
     Zip,
     Tar,
 }
 
 /// The archive kind a file name stands for, if any.
-pub fn kind_from_name(name: &str) -> Option<ArchiveKind> {
+pub(crate) fn kind_from_name(name: &str) -> Option<ArchiveKind> {
     let lower = name.to_ascii_lowercase();
     const TAR: &[&str] = &[
         ".tar", ".tar.gz", ".tgz", ".taz", ".tar.bz2", ".tbz2", ".tbz", ".tz2", ".tar.xz", ".txz",
@@ -226,7 +226,7 @@ impl Unpacker<'_> {
 
 /// Unpacks the archive at `archive` into the empty directory `dest` and returns the template
 /// root (without the shared leading directory, if there is one).
-pub fn unpack(
+pub(crate) fn unpack(
     archive: &Path,
     kind: ArchiveKind,
     dest: &Path,

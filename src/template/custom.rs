@@ -32,7 +32,7 @@ const SKIPPED_SUFFIXES: &[&str] = &[".pyo", ".pyc", ".py.class"];
 const ALWAYS_EXCLUDED: &[&str] = &[".git", "__pycache__"];
 
 /// What to walk and how; the parts of Django's options that shape the plan.
-pub struct Walk<'a> {
+pub(super) struct Walk<'a> {
     /// The template's root directory, held open; its path is canonical.
     pub root: &'a Arc<SourceDir>,
     /// How the template is named in errors (`--template` as given).
@@ -57,7 +57,7 @@ pub struct Walk<'a> {
 }
 
 /// Builds the plan: every kept directory and file of the template.
-pub fn plan(walk: &Walk) -> Result<Plan, Error> {
+pub(super) fn plan(walk: &Walk) -> Result<Plan, Error> {
     let mut builder = Builder {
         walk,
         plan: PlanBuilder::default(),

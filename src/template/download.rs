@@ -12,7 +12,7 @@ use super::archive::{kind_from_name, ArchiveKind};
 
 /// Why a download failed.
 #[derive(Debug)]
-pub enum DownloadError {
+pub(super) enum DownloadError {
     /// No complete answer within the time-out.
     TimedOut,
     /// The body passed the size limit.
@@ -76,13 +76,13 @@ impl Drop for Finish<'_> {
 }
 
 /// The User-Agent of every request: scaffold and its version.
-pub fn user_agent() -> String {
+pub(super) fn user_agent() -> String {
     format!("scaffold/{}", env!("CARGO_PKG_VERSION"))
 }
 
 /// Downloads `url` into `dir` and returns the file and its archive kind; `progress`, if any, is
 /// told how the body's transfer advances.
-pub fn download(
+pub(super) fn download(
     url: &str,
     dir: &Path,
     limit: u64,
@@ -255,7 +255,7 @@ fn redirect_target(from: &str, location: &str) -> Result<String, DownloadError> 
 
 /// The last segment of the URL's path, without query or fragment and ignoring a trailing
 /// slash, as Django's `cleanup_url` takes it.
-pub fn url_file_name(url: &str) -> String {
+pub(super) fn url_file_name(url: &str) -> String {
     let without_fragment = url.split('#').next().unwrap_or(url);
     let without_query = without_fragment
         .split('?')
@@ -273,7 +273,7 @@ pub fn url_file_name(url: &str) -> String {
 }
 
 /// The `filename` (or RFC 5987 `filename*`) parameter of a Content-Disposition header.
-pub fn disposition_file_name(header: &str) -> Option<String> {
+pub(super) fn disposition_file_name(header: &str) -> Option<String> {
     let mut plain = None;
     for param in header.split(';').skip(1) {
         let Some((key, value)) = param.split_once('=') else {

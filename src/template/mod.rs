@@ -7,10 +7,12 @@
 //! written to the destination here; an unpacked archive lives in a temporary workspace that the
 //! caller keeps until the plan is written.
 
-pub mod archive;
-pub mod custom;
-pub mod download;
-pub mod source;
+pub(crate) mod archive;
+mod custom;
+mod download;
+pub(crate) mod source;
+
+pub use download::DownloadProgress;
 
 use std::path::Path;
 use std::sync::Arc;

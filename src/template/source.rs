@@ -15,7 +15,7 @@ use crate::Environment;
 
 /// A template ready to walk.
 #[derive(Debug)]
-pub struct Acquired {
+pub(crate) struct Acquired {
     /// The template's root directory, canonical.
     pub root: PathBuf,
     /// Holds an unpacked archive; removed when dropped.
@@ -24,7 +24,7 @@ pub struct Acquired {
 
 /// The absolute path a `--template` value names as a local directory or archive: `file://` and
 /// `~` removed, made absolute and normalised, as Django's `handle_template` does.
-pub fn local_path(raw: &str, env: &Environment) -> PathBuf {
+pub(crate) fn local_path(raw: &str, env: &Environment) -> PathBuf {
     let stripped = raw.strip_prefix("file://").unwrap_or(raw);
     let expanded = match (stripped.strip_prefix('~'), &env.home) {
         (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
@@ -36,7 +36,7 @@ pub fn local_path(raw: &str, env: &Environment) -> PathBuf {
 }
 
 /// Whether a `--template` value is an http(s) URL, which is downloaded.
-pub fn is_url(raw: &str) -> bool {
+pub(crate) fn is_url(raw: &str) -> bool {
     let lower = raw.to_ascii_lowercase();
     lower.starts_with("http://") || lower.starts_with("https://")
 }
@@ -44,7 +44,7 @@ pub fn is_url(raw: &str) -> bool {
 /// Finds the template as Django's `handle_template` does: `file://` and `~` removed, an
 /// existing directory used as it is, an http(s) URL downloaded, any other existing file
 /// unpacked as an archive.
-pub fn acquire(
+pub(crate) fn acquire(
     options: &TemplateOptions,
     kind: Kind,
     env: &Environment,

@@ -9,8 +9,8 @@
 //! until [`Upgrade::write`], which replaces every changed file and adds every new one in one
 //! all-or-nothing write.
 
-pub mod merge;
-pub mod project;
+pub(crate) mod merge;
+pub(crate) mod project;
 pub(crate) mod python;
 pub mod report;
 pub(crate) mod rules;

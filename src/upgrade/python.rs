@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tree_sitter::{Node, ParseOptions, Parser, Tree};
 
 /// A parsed file: its text, its tree, and how its owner writes Python.
-pub struct Source {
+pub(crate) struct Source {
     pub text: String,
     pub tree: Tree,
     pub style: Style,
@@ -25,7 +25,7 @@ pub struct Source {
 
 /// How a file writes what the template writes its own way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Style {
+pub(crate) struct Style {
     /// `\r\n` line endings (most lines end so).
     pub crlf: bool,
     /// Double-quoted strings (black's style): more simple strings use `"` than `'`.
@@ -34,7 +34,7 @@ pub struct Style {
 
 /// Why a text has no [`Source`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ParseError {
+pub(crate) enum ParseError {
     /// Not Python that tree-sitter parses without an error: merged by lines instead.
     Invalid,
     /// Larger or slower than an upgrade may spend on one file: refused, with why.
@@ -63,14 +63,14 @@ const PARSE_DEADLINE: Duration = Duration::from_secs(3);
 impl Source {
     /// Parses `text`; None when it is not Python that tree-sitter parses without an error, or
     /// when it is refused (see [`Source::parse_bounded`]).
-    pub fn parse(text: &str) -> Option<Rc<Source>> {
+    pub(crate) fn parse(text: &str) -> Option<Rc<Source>> {
         Source::parse_bounded(text).ok()
     }
 
     /// [`Source::parse_uncached`] through a cache of the texts parsed last (at most
     /// [`CACHE_BYTES`] of text): an upgrade reads the owner's settings file in the merge, in
     /// Django's rules and in its checks of the result, and parses each text once.
-    pub fn parse_bounded(text: &str) -> Result<Rc<Source>, ParseError> {
+    pub(crate) fn parse_bounded(text: &str) -> Result<Rc<Source>, ParseError> {
         let hit = PARSED.with_borrow(|cache| cache.iter().find(|s| s.text == text).cloned());
         if let Some(source) = hit {
             return Ok(source);
@@ -131,11 +131,11 @@ impl Source {
         Ok(source)
     }
 
-    pub fn root(&self) -> Node<'_> {
+    pub(crate) fn root(&self) -> Node<'_> {
         self.tree.root_node()
     }
 
-    pub fn slice(&self, range: Range<usize>) -> &str {
+    pub(crate) fn slice(&self, range: Range<usize>) -> &str {
         &self.text[range]
     }
 
@@ -375,7 +375,7 @@ fn simple_quote(literal: &str) -> Option<char> {
 
 /// What a unit is, for the rules that treat them differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UnitKind {
+pub(crate) enum UnitKind {
     Docstring,
     Comment,
     Statement,
@@ -383,7 +383,7 @@ pub enum UnitKind {
 
 /// One unit of a module or class body.
 #[derive(Debug, Clone)]
-pub struct Unit<'t> {
+pub(crate) struct Unit<'t> {
     pub kind: UnitKind,
     /// What matches it across the three versions: `=NAME` for an assignment, `class X`, `def f`,
     /// the import itself, the comment's text with docs versions masked, `docstring`.
@@ -396,7 +396,7 @@ pub struct Unit<'t> {
 }
 
 /// The units of a module (`container` is the root) or a class body (the class's `block`).
-pub fn units<'t>(source: &'t Source, container: Node<'t>) -> Vec<Unit<'t>> {
+pub(crate) fn units<'t>(source: &'t Source, container: Node<'t>) -> Vec<Unit<'t>> {
     let text = source.text.as_str();
     let mut out: Vec<Unit<'t>> = Vec::new();
     let mut last_row: Option<usize> = None;
@@ -492,7 +492,7 @@ fn is_string_statement(node: Node) -> bool {
 }
 
 /// The key of an app's `AppConfig` subclass, the one class of its `apps.py` with that role.
-pub const APP_CONFIG_KEY: &str = "class <AppConfig>";
+pub(crate) const APP_CONFIG_KEY: &str = "class <AppConfig>";
 
 /// A class (decorated or not) whose bases name `AppConfig` (`AppConfig`, `apps.AppConfig`).
 fn is_app_config(node: Node, text: &str) -> bool {
@@ -559,7 +559,7 @@ fn comment_key(text: &str) -> String {
 pub(crate) const DOCS: &str = "docs.djangoproject.com/en/";
 
 /// `docs.djangoproject.com/en/4.2/` as `docs.djangoproject.com/en/*/`.
-pub fn mask_docs_versions(text: &str) -> String {
+pub(crate) fn mask_docs_versions(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find(DOCS) {
@@ -585,7 +585,7 @@ pub fn mask_docs_versions(text: &str) -> String {
 /// A node's meaning as a token string, and the comments inside it (in document order). Two
 /// nodes that differ only in whitespace, line breaks, quote style or trailing commas normalize
 /// alike.
-pub fn normalized(node: Node, source: &Source) -> (String, Vec<String>) {
+pub(crate) fn normalized(node: Node, source: &Source) -> (String, Vec<String>) {
     let text = source.text.as_str();
     let mut tokens: Vec<String> = Vec::new();
     let mut comments: Vec<(usize, String)> = Vec::new();
@@ -648,14 +648,14 @@ fn string_token(literal: &str) -> String {
 }
 
 /// Whether two nodes mean the same: the same tokens and the same comments.
-pub fn same(a: Node, a_source: &Source, b: Node, b_source: &Source) -> bool {
+pub(crate) fn same(a: Node, a_source: &Source, b: Node, b_source: &Source) -> bool {
     normalized(a, a_source) == normalized(b, b_source)
 }
 
 /// The text of `range` of `source` as a file of style `to` writes it: its simple string
 /// literals in that file's quotes, its line endings that file's. Leaves a literal alone whose
 /// content holds either quote or a backslash.
-pub fn restyle(source: &Source, range: Range<usize>, to: Style) -> String {
+pub(crate) fn restyle(source: &Source, range: Range<usize>, to: Style) -> String {
     let text = source.text.as_str();
     let mut out = String::new();
     let mut at = range.start;
@@ -695,7 +695,7 @@ pub fn restyle(source: &Source, range: Range<usize>, to: Style) -> String {
 }
 
 /// `text` with every line ending `\r\n` (crlf) or `\n`.
-pub fn with_line_endings(text: &str, crlf: bool) -> String {
+pub(crate) fn with_line_endings(text: &str, crlf: bool) -> String {
     let lf = text.replace("\r\n", "\n");
     if crlf {
         lf.replace('\n', "\r\n")
@@ -705,12 +705,12 @@ pub fn with_line_endings(text: &str, crlf: bool) -> String {
 }
 
 /// The offset of the start of the line holding `at`.
-pub fn line_start(text: &str, at: usize) -> usize {
+pub(crate) fn line_start(text: &str, at: usize) -> usize {
     text[..at].rfind('\n').map_or(0, |i| i + 1)
 }
 
 /// The offset just past the newline of the line holding `at - 1` (or the end of the text).
-pub fn line_end(text: &str, at: usize) -> usize {
+pub(crate) fn line_end(text: &str, at: usize) -> usize {
     if at > 0 && text.as_bytes().get(at - 1) == Some(&b'\n') {
         return at;
     }
@@ -718,14 +718,14 @@ pub fn line_end(text: &str, at: usize) -> usize {
 }
 
 /// The indentation of the line holding `at`.
-pub fn indent_at(text: &str, at: usize) -> &str {
+pub(crate) fn indent_at(text: &str, at: usize) -> &str {
     let start = line_start(text, at);
     let line = &text[start..];
     &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
 }
 
 /// `text` (whose lines after the first are indented for `from`) re-indented for `to`.
-pub fn reindent(text: &str, from: &str, to: &str) -> String {
+pub(crate) fn reindent(text: &str, from: &str, to: &str) -> String {
     if from == to {
         return text.to_owned();
     }

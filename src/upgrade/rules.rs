@@ -17,7 +17,7 @@ use super::python::{self, Source};
 use crate::DjangoVersion;
 
 /// Django 6.1's `DEPRECATED_EMAIL_SETTINGS`: not allowed beside `MAILERS`.
-pub const LEGACY_EMAIL_SETTINGS: [&str; 11] = [
+pub(crate) const LEGACY_EMAIL_SETTINGS: [&str; 11] = [
     "EMAIL_BACKEND",
     "EMAIL_FILE_PATH",
     "EMAIL_HOST",
@@ -36,7 +36,7 @@ const MAX_FILES: usize = 20_000;
 
 /// The modules that make up the project's settings: the settings file, and when it is a module
 /// of a package (split settings), every module of that package. Relative to the root, sorted.
-pub fn settings_files(root: &Path, settings: Option<&Path>) -> Vec<PathBuf> {
+pub(crate) fn settings_files(root: &Path, settings: Option<&Path>) -> Vec<PathBuf> {
     let Some(settings) = settings else {
         return Vec::new();
     };
@@ -64,7 +64,7 @@ pub fn settings_files(root: &Path, settings: Option<&Path>) -> Vec<PathBuf> {
 }
 
 /// The rules for one file's merge.
-pub struct Rules<'a> {
+pub(crate) struct Rules<'a> {
     pub root: &'a Path,
     /// The file being merged, relative to the root.
     pub file: &'a Path,
@@ -366,7 +366,7 @@ fn template_tags(text: &str) -> impl Iterator<Item = &str> {
 /// path and its text after the upgrade) that resolve to no file, as notes: split settings are
 /// loaded through `from .base import *`, and Django would fail on such a line. Imports inside
 /// `try` (an optional `local_settings`) and of other packages are not checked.
-pub fn unresolved_imports(
+pub(crate) fn unresolved_imports(
     root: &Path,
     package: Package,
     modules: &[(PathBuf, String)],
@@ -405,7 +405,7 @@ pub fn unresolved_imports(
 
 /// The project's package: its name, and where it is imported from.
 #[derive(Debug, Clone, Copy)]
-pub struct Package<'a> {
+pub(crate) struct Package<'a> {
     pub name: &'a str,
     pub import_root: &'a super::ImportRoot,
 }

@@ -4,8 +4,8 @@
 use std::path::{Component, Path};
 
 use proptest::prelude::*;
-use scaffold::path_map::target_path;
-use scaffold::template::archive::{entry_path, unpack_tar, unpack_zip, UnpackError};
+use scaffold::internals::target_path;
+use scaffold::internals::{entry_path, unpack_tar, unpack_zip, UnpackError};
 
 /// Path components that are hostile, special or contain the placeholder.
 fn component() -> impl Strategy<Value = String> {

@@ -1461,7 +1461,7 @@ fn round2_register_edits_the_settings_module_python_imports() {
     let module = fs::read(root.join("mysite/settings.py")).unwrap();
     fs::create_dir(root.join("mysite/settings")).unwrap();
     fs::write(root.join("mysite/settings/__init__.py"), &module).unwrap();
-    let found = scaffold::upgrade::project::discover(&root).unwrap();
+    let found = scaffold::internals::discover(&root).unwrap();
     assert_eq!(
         found.settings_file.as_deref(),
         Some(Path::new("mysite/settings/__init__.py"))

@@ -62,8 +62,8 @@ fn without_generator_line(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// Writes a plan of the built-in template under `root` as the writer would under umask 022.
-fn write_plan(plan: &scaffold::Plan, root: &Path) {
-    use scaffold::plan::{Content, EntryKind};
+fn write_plan(plan: &scaffold::internals::Plan, root: &Path) {
+    use scaffold::internals::{Content, EntryKind};
     use std::os::unix::fs::PermissionsExt;
     for entry in &plan.entries {
         let path = root.join(&entry.path);
@@ -89,10 +89,10 @@ fn write_plan(plan: &scaffold::Plan, root: &Path) {
 /// `blog_app2x` inside it, through the library as `scaffold upgrade` renders the base of a
 /// project: the one route to an upgrade base, which `--django` refuses.
 fn render_with_library(django: DjangoVersion, root: &Path) {
-    use scaffold::builtin::{render, Context, ProjectContext};
-    use scaffold::{Kind, PackageName, ProjectLayout, Role, SettingsLayout, SettingsModule};
+    use scaffold::internals::{render, Context, ProjectContext, SecretKey, SettingsModule};
+    use scaffold::{Kind, PackageName, ProjectLayout, Role, SettingsLayout};
     let name = PackageName::parse("mysite", Kind::Project, Role::Name).unwrap();
-    let key = scaffold::secret::SecretKey::given(FIXED_KEY).unwrap();
+    let key = SecretKey::given(FIXED_KEY).unwrap();
     let module = SettingsModule::default_for(&name, SettingsLayout::Single);
     let project = render(&Context {
         kind: Kind::Project,

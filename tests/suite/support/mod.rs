@@ -264,8 +264,8 @@ fn installed_python(minor: u32) -> Option<PathBuf> {
 /// [`python_for`] picks; created under target/ on first use, then reused. The shared venv when
 /// it holds that release.
 pub fn release_venv(django: scaffold::DjangoVersion) -> &'static Path {
-    static VENVS: [OnceLock<PathBuf>; scaffold::releases::RELEASES.len()] =
-        [const { OnceLock::new() }; scaffold::releases::RELEASES.len()];
+    static VENVS: [OnceLock<PathBuf>; scaffold::internals::RELEASES.len()] =
+        [const { OnceLock::new() }; scaffold::internals::RELEASES.len()];
     if django == release(SHARED_VENV_RELEASE) {
         return venv();
     }
