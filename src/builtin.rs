@@ -19,21 +19,25 @@ use crate::settings::{SettingsLayout, SettingsModule};
 
 /// One rendered template tree: its files as (target path, mode, text with `\0key\0` markers).
 pub(crate) struct Variant {
-    pub kind: &'static str,
-    pub django: &'static str,
-    pub layout: &'static str,
+    pub(crate) kind: &'static str,
+    pub(crate) django: &'static str,
+    pub(crate) layout: &'static str,
     /// `classic` or `project-app` (see [`ProjectLayout`]); apps are always `classic`.
-    pub project_layout: &'static str,
-    pub files: &'static [(&'static str, u32, &'static str)],
+    pub(crate) project_layout: &'static str,
+    pub(crate) files: &'static [(&'static str, u32, &'static str)],
 }
 
 include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
 
 /// Everything the built-in templates may refer to.
 pub struct Context<'a> {
+    /// Project or app.
     pub kind: Kind,
+    /// NAME, checked.
     pub name: &'a PackageName,
+    /// The target directory, absolute: startapp's templates name it.
     pub directory: &'a Path,
+    /// The release whose template is rendered.
     pub django: DjangoVersion,
     /// Project only.
     pub project: Option<ProjectContext<'a>>,
@@ -42,12 +46,17 @@ pub struct Context<'a> {
     pub app_module: Option<&'a str>,
 }
 
+/// What only a project has.
 pub struct ProjectContext<'a> {
+    /// The SECRET_KEY written into settings.
     pub secret_key: &'a SecretKey,
+    /// One settings.py or a split package.
     pub layout: SettingsLayout,
+    /// Classic, or DEP 15's project-app.
     pub project_layout: ProjectLayout,
     /// `--project-files`: pyproject.toml, .gitignore, README.md (and .env.example when split).
     pub project_files: bool,
+    /// The default DJANGO_SETTINGS_MODULE of manage.py, wsgi.py and asgi.py.
     pub settings_module: &'a SettingsModule,
 }
 

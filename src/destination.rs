@@ -14,10 +14,10 @@ use crate::plan::{EntryKind, Plan};
 /// The absolute target directory, and whether it may already exist.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Destination {
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
     /// True when DIRECTORY was given: an existing directory is overlaid. False for `./NAME`,
     /// which must not exist yet.
-    pub overlay: bool,
+    pub(crate) overlay: bool,
 }
 
 impl Destination {
@@ -115,10 +115,10 @@ impl Destination {
 /// there, and refuses to start if it has become another directory meanwhile.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Anchor {
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// The names below it that must be created, down to the target.
-    pub missing: Vec<OsString>,
-    pub identity: Identity,
+    pub(crate) missing: Vec<OsString>,
+    pub(crate) identity: Identity,
 }
 
 /// Refuses a directory this process may not create entries in (checked with the effective

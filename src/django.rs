@@ -54,7 +54,7 @@ impl DjangoVersion {
     }
 
     /// This release's row of the table.
-    pub fn facts(self) -> &'static Release {
+    pub(crate) fn facts(self) -> &'static Release {
         &RELEASES[usize::from(self.0)]
     }
 
@@ -71,7 +71,7 @@ impl DjangoVersion {
     }
 
     /// 42 for 4.2: what templates branch on (`django_series`).
-    pub fn series(self) -> u32 {
+    pub(crate) fn series(self) -> u32 {
         self.facts().series
     }
 
@@ -87,7 +87,7 @@ impl DjangoVersion {
 
     /// The known release (generated or upgrade base) of a feature release: `4.2` for Django
     /// 4.2.x.
-    pub fn from_feature(major: u32, minor: u32) -> Option<DjangoVersion> {
+    pub(crate) fn from_feature(major: u32, minor: u32) -> Option<DjangoVersion> {
         let series = major.checked_mul(10).and_then(|m| m.checked_add(minor));
         Self::ALL
             .into_iter()
@@ -135,7 +135,7 @@ impl DjangoVersion {
     }
 
     /// `3.2, 4.0, ..., 6.1`
-    pub fn known_list() -> String {
+    pub(crate) fn known_list() -> String {
         list(&Self::ALL)
     }
 

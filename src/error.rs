@@ -3,7 +3,9 @@
 use std::io;
 use std::path::PathBuf;
 
-/// Why scaffold refused or failed. Every variant names what the user can act on.
+/// Why scaffold refused or failed. Every variant names what the user can act on; its message
+/// (`#[error]`) is its documentation.
+#[allow(missing_docs)]
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{message}")]
@@ -153,7 +155,7 @@ pub enum Error {
 
 impl Error {
     /// A second line that helps the user fix the problem, where there is one.
-    pub fn hint(&self) -> Option<String> {
+    pub(crate) fn hint(&self) -> Option<String> {
         match self {
             Error::InvalidName { hint, .. } => hint.clone(),
             Error::Register { .. } => Some(
@@ -201,6 +203,7 @@ impl Error {
         }
     }
 
+    /// For `map_err`: an I/O error while doing `action` ("cannot create") to `path`.
     pub fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> Error {
         let path = path.into();
         move |source| Error::Io {

@@ -17,13 +17,13 @@ use rustix::fs::{AtFlags, Dir, FileType, Mode, OFlags, Stat};
 /// Which file an entry is: the same device and inode mean the same file, whatever its name
 /// has become.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Identity {
+pub(crate) struct Identity {
     dev: u64,
     ino: u64,
 }
 
 impl Identity {
-    pub fn of(stat: &Stat) -> Self {
+    pub(crate) fn of(stat: &Stat) -> Self {
         #[allow(clippy::unnecessary_cast)] // the field types differ between platforms
         Identity {
             dev: stat.st_dev as u64,
@@ -31,12 +31,12 @@ impl Identity {
         }
     }
 
-    pub fn from_parts(dev: u64, ino: u64) -> Self {
+    pub(crate) fn from_parts(dev: u64, ino: u64) -> Self {
         Identity { dev, ino }
     }
 
     /// The identity of an open file or directory.
-    pub fn of_fd(fd: impl AsFd) -> io::Result<Self> {
+    pub(crate) fn of_fd(fd: impl AsFd) -> io::Result<Self> {
         Ok(Identity::of(&rustix::fs::fstat(fd)?))
     }
 }
@@ -153,7 +153,11 @@ pub(crate) fn open_file_beneath(base: BorrowedFd<'_>, rel: &Path) -> io::Result<
 /// link, no fifo or device, non-blocking), refusing one of more than `limit` bytes: by the size
 /// of the open file, and again by what the read returns, so that a file growing meanwhile is
 /// not read past the limit.
-pub(crate) fn read_beneath(base: BorrowedFd<'_>, rel: &Path, limit: u64) -> io::Result<(Vec<u8>, Stat)> {
+pub(crate) fn read_beneath(
+    base: BorrowedFd<'_>,
+    rel: &Path,
+    limit: u64,
+) -> io::Result<(Vec<u8>, Stat)> {
     use std::io::Read;
     let too_large = || {
         io::Error::new(

@@ -13,13 +13,13 @@ use crate::handle;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Installed {
     /// The environment's directory.
-    pub env: PathBuf,
+    pub(crate) env: PathBuf,
     /// How to name it to the user: `.venv`, `/abs/.venv` or `the active venv /abs/env`.
-    pub place: String,
+    pub(crate) place: String,
     /// The installed Django's version (`5.2.8`), if any.
-    pub django: Option<String>,
+    pub(crate) django: Option<String>,
     /// The environment's Python version from `pyvenv.cfg` (`3.11.7`), if known.
-    pub python: Option<String>,
+    pub(crate) python: Option<String>,
 }
 
 /// Why a release was chosen.
@@ -40,10 +40,10 @@ pub(crate) enum Origin {
 /// The release to emit, why, and what is wrong with the environment, if anything.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Choice {
-    pub version: DjangoVersion,
-    pub origin: Origin,
+    pub(crate) version: DjangoVersion,
+    pub(crate) origin: Origin,
     /// The environment's Python is older than the release needs.
-    pub warning: Option<String>,
+    pub(crate) warning: Option<String>,
 }
 
 /// The version in a dist-info directory's name: `django-5.2.8.dist-info` (or pip's older
@@ -137,7 +137,11 @@ pub(crate) fn choose(
 /// The choice for an app inside a project when no Django was found: the feature release that
 /// the project's settings say generated it (see [`crate::register::generated_release`]), when
 /// scaffold emits that release; None otherwise, and the newest stands.
-pub(crate) fn from_project(release: &str, file: &Path, installed: Option<&Installed>) -> Option<Choice> {
+pub(crate) fn from_project(
+    release: &str,
+    file: &Path,
+    installed: Option<&Installed>,
+) -> Option<Choice> {
     let (major, minor) = feature(release)?;
     let version = DjangoVersion::from_feature(major, minor).filter(|v| v.is_generated())?;
     Some(Choice {

@@ -6,13 +6,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 static RAISED: AtomicBool = AtomicBool::new(false);
 
-/// The flag itself, for code that takes a cancel flag (see [`crate::write::write_with`]).
+/// The flag itself, for code that takes a cancel flag (see `crate::write::write_with`).
 pub fn flag() -> &'static AtomicBool {
     &RAISED
 }
 
 /// Whether an interrupt has arrived.
-pub fn raised() -> bool {
+pub(crate) fn raised() -> bool {
     RAISED.load(Ordering::Relaxed)
 }
 
@@ -33,7 +33,7 @@ pub fn register() {
 }
 
 /// A reader that fails once the flag is raised, so that a long copy stops between two reads.
-pub struct Checked<R>(pub R);
+pub(crate) struct Checked<R>(pub R);
 
 impl<R: std::io::Read> std::io::Read for Checked<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -46,9 +46,9 @@ impl<R: std::io::Read> std::io::Read for Checked<R> {
 }
 
 /// The message of the error a [`Checked`] reader returns.
-pub const INTERRUPTED_MESSAGE: &str = "interrupted";
+pub(crate) const INTERRUPTED_MESSAGE: &str = "interrupted";
 
 /// Whether `e` is the error a [`Checked`] reader returns.
-pub fn is_interruption(e: &std::io::Error) -> bool {
+pub(crate) fn is_interruption(e: &std::io::Error) -> bool {
     raised() && e.kind() == std::io::ErrorKind::Other && e.to_string() == INTERRUPTED_MESSAGE
 }

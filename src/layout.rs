@@ -14,7 +14,7 @@ pub enum ProjectLayout {
 
 impl ProjectLayout {
     /// As `--layout` takes it and as build.rs names the rendered variant.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ProjectLayout::Classic => "classic",
             ProjectLayout::ProjectApp => "project-app",

@@ -1,16 +1,32 @@
 //! scaffold: create Django projects and apps as `django-admin startproject` / `startapp` do,
-//! without Python.
+//! without Python, and bring them to newer releases.
 //!
-//! The flow: a [`Request`] (what the user asked) is [`prepare`]d into a [`Prepared`] command: the
-//! name checked, the destination resolved, the template rendered into a [`Plan`], conflicts
-//! checked. Nothing is written until [`Prepared::write`], which stages and moves into place.
-//! The library never prints; [`report`] turns a prepared command into text or JSON.
+//! The API, all of it (the `scaffold` binary uses nothing else):
+//!
+//! - **Generate.** A [`Request`] (what the user asked) is [`prepare`]d in an [`Environment`]
+//!   into a [`Prepared`] command: the name checked, the release chosen, the destination
+//!   resolved, the template rendered into a plan, conflicts checked. Nothing is written until
+//!   [`Prepared::write`], which stages and moves into place, all or nothing, and stops when the
+//!   [`interrupt`] flag is raised. A request's `template` ([`template::TemplateOptions`]) renders
+//!   a django-admin template instead of the built-in one.
+//! - **Compare.** [`check()`] renders as [`prepare`] does and compares with the tree already
+//!   there ([`check::Comparison`], printed by [`check::report`]).
+//! - **Upgrade.** [`upgrade::plan`] merges a newer release's (or template's) changes into a
+//!   project's files ([`upgrade::Upgrade`]); [`upgrade::Upgrade::write`] writes them, all or
+//!   nothing; [`upgrade::report`] prints them.
+//! - **Report.** The library never prints. [`report`] turns a prepared command or an error into
+//!   text or JSON, by the output rules (what goes to stdout or stderr at which verbosity, colour,
+//!   escapes for the terminal); the caller prints it.
+//!
+//! Values: [`DjangoVersion`], [`Kind`], [`ProjectLayout`], [`SettingsLayout`], [`PackageName`]
+//! (with [`Role`]), and [`Error`], whose message and `hint()` are written for the person at the
+//! terminal.
 
 // Writing goes through directory handles (openat, renameat2's RENAME_NOREPLACE and
 // RENAME_EXCHANGE, O_NOFOLLOW): Unix only, said here rather than found at run time.
-// Everything is crate-private unless it is the API below or a test hook in `internals`: the
-// compiler then reports what nothing uses.
-#![warn(unreachable_pub)]
+// Everything else is crate-private unless it is the API above or a test hook in `internals`:
+// the compiler then reports what nothing uses, and what the API exposes is documented.
+#![warn(unreachable_pub, missing_docs)]
 
 #[cfg(not(unix))]
 compile_error!("scaffold supports Unix-like systems only: it writes through directory handles");
@@ -58,9 +74,9 @@ pub mod internals {
     pub use crate::builtin::{render, Context, ProjectContext};
     pub use crate::path_map::target_path;
     pub use crate::plan::{Content, EntryKind, Plan};
-    pub use crate::settings::SettingsModule;
     pub use crate::releases::RELEASES;
     pub use crate::secret::SecretKey;
+    pub use crate::settings::SettingsModule;
     pub use crate::template::archive::{entry_path, unpack_tar, unpack_zip, UnpackError};
     pub use crate::upgrade::merge::{merge, Context as MergeContext, NoPolicy};
     pub use crate::upgrade::project::discover;
@@ -69,14 +85,16 @@ pub mod internals {
 /// What the user asked for, as plain values.
 #[derive(Debug, Clone)]
 pub struct Request {
-    pub kind: Kind,
-    pub name: String,
+    pub(crate) kind: Kind,
+    pub(crate) name: String,
+    /// DIRECTORY: None is `./NAME`; relative to [`Environment::cwd`].
     pub directory: Option<PathBuf>,
     /// `--django`; None: the release installed where the project will run, else the newest
-    /// (see [`installed`]).
+    /// (see `installed`).
     pub django: Option<DjangoVersion>,
     /// None: a new random key.
     pub secret_key: Option<String>,
+    /// Project only: one settings.py or a split settings package.
     pub settings: SettingsLayout,
     /// Project only: whether the project package is also an app (DEP 15).
     pub layout: ProjectLayout,
@@ -91,6 +109,7 @@ pub struct Request {
 }
 
 impl Request {
+    /// A request for `kind` named `name`, every other value its default (as the command line's).
     pub fn new(kind: Kind, name: impl Into<String>) -> Self {
         Request {
             kind,
@@ -112,16 +131,18 @@ impl Request {
 /// the active venv.
 #[derive(Debug, Clone)]
 pub struct Environment {
+    /// The working directory.
     pub cwd: PathBuf,
-    pub home: Option<PathBuf>,
+    pub(crate) home: Option<PathBuf>,
     /// The directories a NAME must not be importable from: the working directory, `PYTHONPATH`
     /// and the virtual environment's site-packages (see [`module_search`]).
-    pub module_search: Vec<module_search::SearchDir>,
+    pub(crate) module_search: Vec<module_search::SearchDir>,
     /// `VIRTUAL_ENV`: where the installed Django is looked for first.
-    pub virtual_env: Option<PathBuf>,
+    pub(crate) virtual_env: Option<PathBuf>,
 }
 
 impl Environment {
+    /// The process's: its working directory, `HOME`, `PYTHONPATH` and `VIRTUAL_ENV`.
     pub fn current() -> Result<Self, Error> {
         let cwd = std::env::current_dir().map_err(Error::CurrentDir)?;
         let module_search = module_search::search_path(
@@ -186,7 +207,7 @@ pub fn prepare(request: &Request, env: &Environment) -> Result<Prepared, Error> 
 }
 
 /// `--check`: renders as [`prepare`] does, then compares the plan with what is already in the
-/// target directory instead of writing it (see [`check`]). Writes nothing, not even a staging
+/// target directory instead of writing it (see [`mod@check`]). Writes nothing, not even a staging
 /// directory. The refusals of an existing target or file do not apply: an existing tree is the
 /// point.
 pub fn check(request: &Request, env: &Environment, umask: u32) -> Result<check::Comparison, Error> {
@@ -373,7 +394,7 @@ fn check_not_importable(
 }
 
 impl Prepared {
-    /// Writes the plan through a staging directory; see [`write::write_with`].
+    /// Writes the plan through a staging directory; see `write::write_with`.
     pub fn write(&self, cancel: &AtomicBool) -> Result<(), Error> {
         let target = write::Target {
             root: &self.destination.root,
@@ -395,12 +416,12 @@ impl Prepared {
         write::write_with(&self.plan, target, &replacement, cancel)
     }
 
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         &self.destination.root
     }
 
     /// Whether the environment the project will run in has the chosen release installed.
-    pub fn django_installed(&self) -> bool {
+    pub(crate) fn django_installed(&self) -> bool {
         self.installed
             .as_ref()
             .and_then(|i| i.django.as_deref())
@@ -411,7 +432,7 @@ impl Prepared {
 
     /// What is allowed but probably a mistake: a default settings module inside the new project
     /// that the project does not contain; an environment whose Python is too old for the release.
-    pub fn warnings(&self) -> Vec<String> {
+    pub(crate) fn warnings(&self) -> Vec<String> {
         let mut warnings: Vec<String> = self.environment_warning.iter().cloned().collect();
         if let Some((_, module)) = &self.settings {
             let inside = module.as_str().starts_with(&format!("{}.", self.name));

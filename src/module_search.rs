@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 /// Why a directory is on the search path; decides the hint's wording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     WorkingDirectory,
     PythonPath,
     VirtualEnv,
@@ -22,9 +22,9 @@ pub enum Origin {
 
 /// One directory of the search path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SearchDir {
-    pub path: PathBuf,
-    pub origin: Origin,
+pub(crate) struct SearchDir {
+    pub(crate) path: PathBuf,
+    pub(crate) origin: Origin,
 }
 
 /// An entry of a directory listing: its name and whether it is a directory (links followed, as
@@ -37,18 +37,18 @@ pub(crate) type Entries<'a> = &'a dyn Fn(&Path, &str) -> Vec<Entry>;
 
 /// What Python would import under the name, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found {
+pub(crate) struct Found {
     /// The module file or package directory.
-    pub path: PathBuf,
-    pub origin: Origin,
-    pub kind: FoundKind,
+    pub(crate) path: PathBuf,
+    pub(crate) origin: Origin,
+    pub(crate) kind: FoundKind,
     /// A regular package beside a `manage.py`: the package of the Django project in that
     /// directory.
-    pub project_package: bool,
+    pub(crate) project_package: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FoundKind {
+pub(crate) enum FoundKind {
     /// A directory with an `__init__` module.
     Package,
     /// A directory without one: Python imports it as a namespace package.

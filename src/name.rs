@@ -14,13 +14,15 @@ use django_template::python::python_title;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
+    /// startproject.
     Project,
+    /// startapp.
     App,
 }
 
 impl Kind {
     /// `project` or `app`, as Django words its messages.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Kind::Project => "project",
             Kind::App => "app",
@@ -28,7 +30,7 @@ impl Kind {
     }
 
     /// The article Django puts before the kind: "a project", "an app".
-    pub fn article(self) -> &'static str {
+    pub(crate) fn article(self) -> &'static str {
         match self {
             Kind::Project => "a",
             Kind::App => "an",
@@ -39,7 +41,9 @@ impl Kind {
 /// Whether the thing checked is the name itself or the base name of the target directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
+    /// NAME.
     Name,
+    /// DIRECTORY's last component (startapp NAME DIRECTORY).
     Directory,
 }
 
@@ -91,7 +95,7 @@ impl PackageName {
     /// Refuses the name when Python would import something else under it from where the code
     /// will run (see [`crate::module_search`]), as Django's `find_spec` check does: same message
     /// as for a standard-library module, and a hint saying what and where that module is.
-    pub fn check_not_importable(
+    pub(crate) fn check_not_importable(
         &self,
         found: Option<Found>,
         kind: Kind,
@@ -140,12 +144,12 @@ impl PackageName {
         })
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 
     /// Django's `"".join(x for x in name.title() if x != "_")`, used for `camel_case_*_name`.
-    pub fn camel_case(&self) -> String {
+    pub(crate) fn camel_case(&self) -> String {
         python_title(&self.0)
             .chars()
             .filter(|&c| c != '_')

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::error::Error;
 use crate::handle::{self, Identity};
 
-/// What a command will create under its target directory, as [`PlanBuilder::finish`] makes it.
+/// What a command will create under its target directory, as `PlanBuilder::finish` makes it.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
     /// Directories and files, parents before children, paths relative to the target directory.
@@ -25,11 +25,15 @@ pub struct Entry {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// A directory, or a file with its mode and content.
 pub enum EntryKind {
+    /// A directory, made with mode 0755 less the umask.
     Dir,
     /// `mode` holds the permission bits before the umask, as the template's file has them.
     File {
+        /// 0644 or 0755 (less the umask when written).
         mode: u32,
+        /// What the file holds.
         content: Content,
     },
 }
@@ -37,13 +41,14 @@ pub enum EntryKind {
 /// A file's bytes: rendered in memory, or copied as they are from a source file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Content {
+    /// Rendered, in memory.
     Bytes(Vec<u8>),
     /// Copied byte for byte when written, so that large files are never held in memory.
     Copy(SourceFile),
 }
 
 impl Content {
-    pub fn size(&self) -> u64 {
+    pub(crate) fn size(&self) -> u64 {
         match self {
             Content::Bytes(bytes) => bytes.len() as u64,
             Content::Copy(source) => source.size,
@@ -53,7 +58,7 @@ impl Content {
 
 /// A template directory, held open for as long as the plan's copies point into it.
 #[derive(Debug)]
-pub struct SourceDir {
+pub(crate) struct SourceDir {
     fd: OwnedFd,
     /// Where it was when opened, for messages.
     path: PathBuf,
@@ -61,18 +66,18 @@ pub struct SourceDir {
 
 impl SourceDir {
     /// Opens the directory at `path` (following links in the path itself).
-    pub fn open(path: &Path) -> io::Result<Self> {
+    pub(crate) fn open(path: &Path) -> io::Result<Self> {
         Ok(SourceDir {
             fd: handle::open_dir(path)?,
             path: path.to_owned(),
         })
     }
 
-    pub fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+    pub(crate) fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
         self.fd.as_fd()
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 }
@@ -83,16 +88,16 @@ impl SourceDir {
 /// for another file in between is refused, never followed.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
-    pub dir: Arc<SourceDir>,
+    pub(crate) dir: Arc<SourceDir>,
     /// Relative to `dir`; no component is a link.
-    pub rel: PathBuf,
-    pub size: u64,
-    pub identity: Identity,
+    pub(crate) rel: PathBuf,
+    pub(crate) size: u64,
+    pub(crate) identity: Identity,
 }
 
 impl SourceFile {
     /// Opens the file for reading, checking that it is still the file the walk saw.
-    pub fn open(&self) -> io::Result<File> {
+    pub(crate) fn open(&self) -> io::Result<File> {
         let (file, stat) = handle::open_file_beneath(self.dir.fd(), &self.rel)?;
         if Identity::of(&stat) != self.identity || stat.st_size as u64 != self.size {
             return Err(handle::changed());
@@ -101,7 +106,7 @@ impl SourceFile {
     }
 
     /// Where the file is, for messages.
-    pub fn path(&self) -> PathBuf {
+    pub(crate) fn path(&self) -> PathBuf {
         self.dir.path.join(&self.rel)
     }
 }
@@ -206,7 +211,7 @@ fn missing_parents(entries: &[Entry]) -> Vec<PathBuf> {
 }
 
 impl Plan {
-    pub fn files(&self) -> impl Iterator<Item = (&Path, u32, &Content)> {
+    pub(crate) fn files(&self) -> impl Iterator<Item = (&Path, u32, &Content)> {
         self.entries.iter().filter_map(|e| match &e.kind {
             EntryKind::File { mode, content } => Some((e.path.as_path(), *mode, content)),
             EntryKind::Dir => None,

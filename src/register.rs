@@ -25,15 +25,15 @@ const MAX_SOURCE: u64 = crate::upgrade::MAX_FILE_SIZE;
 #[derive(Debug, Clone)]
 pub(crate) struct Registration {
     /// The app's dotted import path, as INSTALLED_APPS will list it (`blog`, `apps.blog`).
-    pub app: String,
+    pub(crate) app: String,
     /// The settings file that defines INSTALLED_APPS.
-    pub settings: PathBuf,
+    pub(crate) settings: PathBuf,
     /// Its bytes as read, its identity and mode: replaced only if still exactly this.
-    pub original: Vec<u8>,
-    pub identity: Identity,
-    pub mode: u32,
+    pub(crate) original: Vec<u8>,
+    pub(crate) identity: Identity,
+    pub(crate) mode: u32,
     /// Its bytes with the app added.
-    pub edited: Vec<u8>,
+    pub(crate) edited: Vec<u8>,
 }
 
 /// Plans registering the app whose package directory is `app_root` (absolute) in the project

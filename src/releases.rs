@@ -4,7 +4,7 @@
 
 /// What scaffold does with a release.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Support {
+pub(crate) enum Support {
     /// Supported by the Django project: `startproject`/`startapp --django` emit it, in every
     /// settings and project layout.
     Generated,
@@ -18,17 +18,17 @@ pub enum Support {
 #[derive(Debug)]
 pub struct Release {
     /// As `--django` takes it and as Django's docs URLs spell it (`get_docs_version()`).
-    pub feature: &'static str,
+    pub(crate) feature: &'static str,
     /// The patch release whose templates are reproduced (the newest on PyPI for the series);
     /// `django_version` in templates.
-    pub patch: &'static str,
+    pub(crate) patch: &'static str,
     /// 42 for 4.2, 61 for 6.1: lets templates say `{% if django_series < 60 %}`.
-    pub series: u32,
+    pub(crate) series: u32,
     /// The oldest Python this release supports, as (major, minor) (its `Requires-Python`).
-    pub min_python: (u32, u32),
+    pub(crate) min_python: (u32, u32),
     /// The newest Python this release supports, as (major, minor) (its newest trove classifier).
-    pub max_python: (u32, u32),
-    pub support: Support,
+    pub(crate) max_python: (u32, u32),
+    pub(crate) support: Support,
 }
 
 /// Oldest first; the releases scaffold generates are the newest ones, after every upgrade base.

@@ -24,7 +24,9 @@ pub fn umask() -> u32 {
 /// What a text-mode run prints: lines for stdout and lines for stderr.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Text {
+    /// Lines for stdout.
     pub stdout: Vec<String>,
+    /// Lines for stderr.
     pub stderr: Vec<String>,
 }
 
@@ -75,7 +77,7 @@ pub fn text(
 /// names rendered, `Downloading URL` and `Extracting ARCHIVE` for a template archive, `Creating
 /// PATH` for each file, and `Cleaning up temporary files.` after an archive. Django lists the
 /// files in directory order and the extensions in set order; scaffold in sorted and given order.
-pub fn django_lines(
+pub(crate) fn django_lines(
     prepared: &Prepared,
     template: Option<&TemplateOptions>,
     env: &Environment,
@@ -125,7 +127,7 @@ pub fn creating_lines(prepared: &Prepared) -> Vec<String> {
 
 /// One line saying what was (or would be) created and where, which Django release and why,
 /// then the next steps.
-pub fn summary(prepared: &Prepared, dry_run: bool, cwd: &Path) -> String {
+pub(crate) fn summary(prepared: &Prepared, dry_run: bool, cwd: &Path) -> String {
     let shown = shown_path(prepared.root(), cwd);
     let files = file_count(prepared.plan.files().count());
     let verb = if dry_run { "Would create" } else { "Created" };
@@ -379,7 +381,7 @@ pub fn colour(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> b
 
 /// A refused command in text mode: `error: ...` (its label bold red when `colour`), and a
 /// `hint: ...` line where the error has one, each escaped and shortened for the terminal by
-/// [`terminal_line`]: an error names what it was given or found (a 120 KB NAME, a dist-info
+/// `terminal_line`: an error names what it was given or found (a 120 KB NAME, a dist-info
 /// name with escape sequences in it). JSON ([`json_error`]) keeps it exact.
 pub fn error_lines(error: &Error, colour: bool) -> Vec<String> {
     let (on, off) = if colour {
@@ -435,7 +437,7 @@ pub fn terminal(text: &str) -> std::borrow::Cow<'_, str> {
 /// than [`MAX_SHOWN_WORD`] characters without a space (a 120 KB NAME, a path made of it; a
 /// long path of real directories is still shown whole)
 /// shortened in the middle, saying how much was left out.
-pub fn terminal_line(text: &str) -> String {
+pub(crate) fn terminal_line(text: &str) -> String {
     let escaped = terminal(text);
     let mut out = String::with_capacity(escaped.len().min(4 * MAX_SHOWN_WORD));
     for (i, word) in escaped.split(' ').enumerate() {
@@ -456,7 +458,7 @@ pub fn terminal_line(text: &str) -> String {
 }
 
 /// The longest run of characters without a space that an error line shows whole.
-pub const MAX_SHOWN_WORD: usize = 400;
+pub(crate) const MAX_SHOWN_WORD: usize = 400;
 
 pub(crate) fn slash_path(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")

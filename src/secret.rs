@@ -15,7 +15,7 @@ impl SecretKey {
     /// `django-insecure-` and 50 characters drawn uniformly from Django's alphabet with the
     /// operating system's secure random source. Bytes of 250 and above are redrawn, so that
     /// `byte % 50` has no bias.
-    pub fn random() -> Result<Self, Error> {
+    pub(crate) fn random() -> Result<Self, Error> {
         let mut key = String::with_capacity(INSECURE_PREFIX.len() + LENGTH);
         key.push_str(INSECURE_PREFIX);
         let mut buffer = [0u8; 64];
@@ -47,7 +47,7 @@ impl SecretKey {
         Ok(SecretKey(key.to_owned()))
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }

@@ -11,7 +11,9 @@ use crate::plan::Plan;
 #[serde(rename_all = "lowercase")]
 pub enum SettingsLayout {
     #[default]
+    /// `NAME/settings.py`, as django-admin writes it.
     Single,
+    /// `NAME/settings/` with base, development and production modules.
     Split,
 }
 
@@ -32,7 +34,7 @@ impl SettingsModule {
     }
 
     /// A module given with `--settings-module`: every dotted part must be a Python identifier.
-    pub fn parse(dotted: &str) -> Result<Self, Error> {
+    pub(crate) fn parse(dotted: &str) -> Result<Self, Error> {
         let valid = dotted.split('.').all(is_identifier);
         if valid {
             Ok(SettingsModule(dotted.to_owned()))
@@ -41,12 +43,12 @@ impl SettingsModule {
         }
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 
     /// Whether `plan` creates this module, as `a/b.py` or `a/b/__init__.py`.
-    pub fn is_in(&self, plan: &Plan) -> bool {
+    pub(crate) fn is_in(&self, plan: &Plan) -> bool {
         let base: std::path::PathBuf = self.0.split('.').collect();
         let file = base.with_extension("py");
         let package = base.join("__init__.py");

@@ -38,25 +38,25 @@ use crate::plan::{Content, EntryKind, Plan, DIR_MODE};
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Target<'a> {
     /// The absolute target directory, for messages.
-    pub root: &'a Path,
-    pub anchor: &'a Anchor,
+    pub(crate) root: &'a Path,
+    pub(crate) anchor: &'a Anchor,
     /// True when the target may exist (DIRECTORY was given).
-    pub overlay: bool,
+    pub(crate) overlay: bool,
     /// For the wording of conflicts.
-    pub kind: Kind,
+    pub(crate) kind: Kind,
 }
 
 /// An existing file that a write replaces as its last step.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Replacement<'a> {
     /// Absolute.
-    pub path: &'a Path,
+    pub(crate) path: &'a Path,
     /// The file as it was read: replaced only if it still is this file with these bytes.
-    pub identity: Identity,
-    pub original: &'a [u8],
+    pub(crate) identity: Identity,
+    pub(crate) original: &'a [u8],
     /// The mode the new content gets (the old file's).
-    pub mode: u32,
-    pub content: &'a [u8],
+    pub(crate) mode: u32,
+    pub(crate) content: &'a [u8],
 }
 
 /// Writes `plan` into `target`, creating the target and its missing parents, and then

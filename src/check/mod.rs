@@ -8,13 +8,13 @@
 //! DIRECTORY, that directory is shared with whatever else lives there (`.git`, a README, other
 //! apps), so its own entries beside the plan's are not reported.
 //!
-//! Everything below the target directory is read through [`crate::handle`]: one component at a
+//! Everything below the target directory is read through `crate::handle`: one component at a
 //! time, never following a link; a link where the plan has a file or directory is a difference
 //! of type, not something to read through.
 //!
 //! Bounded on any tree: the walk keeps paths, not open directories, for what it has yet to
 //! visit; diffs are not kept but made one at a time as the report is written
-//! ([`Comparison::diff`]), each with a deadline and all of them within a total time.
+//! (`Comparison::diff`), each with a deadline and all of them within a total time.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -35,34 +35,35 @@ pub mod report;
 
 /// Files are shown as a text diff up to this size (either side); larger ones are only said to
 /// differ, so that memory stays bounded.
-pub const MAX_DIFF_SIZE: u64 = 1 << 20;
+pub(crate) const MAX_DIFF_SIZE: u64 = 1 << 20;
 
 /// How long one diff may take before `similar` settles for a coarser one (whole blocks removed
 /// and added): two 1 MiB files with no line in common took 105 s without it.
-pub const DIFF_DEADLINE: Duration = Duration::from_secs(2);
+pub(crate) const DIFF_DEADLINE: Duration = Duration::from_secs(2);
 
 /// How long all the diffs of one report may take together; past it, each is made coarse at once.
-pub const DIFF_BUDGET: Duration = Duration::from_secs(10);
+pub(crate) const DIFF_BUDGET: Duration = Duration::from_secs(10);
 
 /// The outcome of `--check`: what was compared, and every difference found, in a stable order
 /// (by path, parents before children; for one path: type, missing, extra, changed, mode).
 #[derive(Debug, Clone)]
 pub struct Comparison {
-    pub kind: Kind,
-    pub name: String,
-    pub django: crate::DjangoVersion,
+    pub(crate) kind: Kind,
+    pub(crate) name: String,
+    pub(crate) django: crate::DjangoVersion,
     /// The absolute target directory.
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
     /// `--template` as given; None for the built-in template.
-    pub template: Option<String>,
+    pub(crate) template: Option<String>,
     /// How many files the command would write.
-    pub files: usize,
-    pub differences: Vec<Difference>,
+    pub(crate) files: usize,
+    pub(crate) differences: Vec<Difference>,
     /// The target directory as it was compared: where a diff's existing side is read.
     root_fd: Option<Arc<OwnedFd>>,
 }
 
 impl Comparison {
+    /// Whether nothing differs: `--check` exits 0.
     pub fn identical(&self) -> bool {
         self.differences.is_empty()
     }
@@ -70,7 +71,7 @@ impl Comparison {
     /// The unified diff of one difference (see [`Difference::diff`]), made now: the existing
     /// side read again through the target's handle, at most [`MAX_DIFF_SIZE`] bytes, and given
     /// up on at `deadline`. `header` is the path as the `---`/`+++` lines show it.
-    pub fn diff<'d>(
+    pub(crate) fn diff<'d>(
         &self,
         d: &'d Difference,
         header: &str,
@@ -78,6 +79,7 @@ impl Comparison {
     ) -> Option<Cow<'d, str>> {
         let sides = match &d.diff {
             Diff::None => return None,
+            #[cfg(test)]
             Diff::Text(text) => return Some(Cow::Borrowed(text)),
             Diff::Pending(sides) => sides,
         };
@@ -101,39 +103,41 @@ impl Comparison {
 
 /// The deadlines of a report's diffs: each gets [`DIFF_DEADLINE`], all of them together
 /// [`DIFF_BUDGET`].
-pub struct DiffClock {
+pub(crate) struct DiffClock {
     end: Instant,
 }
 
 impl DiffClock {
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         DiffClock {
             end: Instant::now() + DIFF_BUDGET,
         }
     }
 
     /// The deadline of the next diff.
-    pub fn next(&self) -> Instant {
+    pub(crate) fn next(&self) -> Instant {
         (Instant::now() + DIFF_DEADLINE).min(self.end)
     }
 }
 
 /// One difference at one path, relative to the target directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Difference {
-    pub path: PathBuf,
-    pub change: Change,
+pub(crate) struct Difference {
+    pub(crate) path: PathBuf,
+    pub(crate) change: Change,
     /// A unified diff of the content (`a/` what is there, `b/` what the command would write;
     /// `/dev/null` for a side that has no file), made when shown ([`Comparison::diff`]). None
     /// when no content differs, or when the content is not UTF-8 text or is over
     /// [`MAX_DIFF_SIZE`].
-    pub diff: Diff,
+    pub(crate) diff: Diff,
 }
 
 /// A difference's diff: none, already made, or to be made from its sides when shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Diff {
+pub(crate) enum Diff {
     None,
+    /// Made beforehand: the report's unit tests give their diffs as text.
+    #[cfg(test)]
     Text(String),
     Pending(Sides),
 }
@@ -141,13 +145,13 @@ pub enum Diff {
 /// What a diff compares: the existing file at the difference's path (`old`), and the plan's
 /// content (`new`); each side is absent when there is no file there.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sides {
+pub(crate) struct Sides {
     old: bool,
     new: Option<Content>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Change {
+pub(crate) enum Change {
     /// Something is there, but of another type than the plan's (a directory or a link where a
     /// file would be written, ...). Nothing below it is compared.
     Type { expected: Type, actual: Type },
@@ -164,7 +168,7 @@ pub enum Change {
 
 impl Change {
     /// The JSON and text name of the change.
-    pub fn as_str(&self) -> &'static str {
+    pub(crate) fn as_str(&self) -> &'static str {
         match self {
             Change::Type { .. } => "type",
             Change::Missing { .. } => "missing",
@@ -176,7 +180,7 @@ impl Change {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Type {
+pub(crate) enum Type {
     File,
     Directory,
     Symlink,
@@ -195,7 +199,7 @@ impl Type {
     }
 
     /// As a report line says it: `a file`, `a directory`, ...
-    pub fn described(self) -> &'static str {
+    pub(crate) fn described(self) -> &'static str {
         match self {
             Type::File => "a file",
             Type::Directory => "a directory",
@@ -204,7 +208,7 @@ impl Type {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Type::File => "file",
             Type::Directory => "directory",
@@ -216,7 +220,7 @@ impl Type {
 
 /// Compares a prepared command's plan with its target directory. A target that does not exist
 /// is an empty tree: everything is missing.
-pub fn compare(prepared: &Prepared, umask: u32) -> Result<Comparison, Error> {
+pub(crate) fn compare(prepared: &Prepared, umask: u32) -> Result<Comparison, Error> {
     let root = prepared.root();
     // The command creates the target itself when no DIRECTORY was given (see the module docs).
     let own_root = !prepared.destination.overlay;
@@ -259,7 +263,7 @@ fn is_link(path: &Path) -> bool {
 
 /// The mode the writer gives a plan entry: its mode under the umask (files are created with it,
 /// directories too).
-pub fn written_mode(mode: u32, umask: u32) -> u32 {
+pub(crate) fn written_mode(mode: u32, umask: u32) -> u32 {
     mode & !umask & 0o7777
 }
 
@@ -519,13 +523,13 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 /// A unified diff from `old` (what is there; None: no file) to `new` (what the command would
 /// write; None: no file), with git's `a/` and `b/` prefixes. None when either side is not UTF-8
 /// or nothing differs as text. Made within [`DIFF_DEADLINE`].
-pub fn text_diff(path: &Path, old: Option<&[u8]>, new: Option<&[u8]>) -> Option<String> {
+pub(crate) fn text_diff(path: &Path, old: Option<&[u8]>, new: Option<&[u8]>) -> Option<String> {
     let shown = crate::report::slash_path(path);
     unified_diff(&shown, old, new, Instant::now() + DIFF_DEADLINE)
 }
 
 /// [`text_diff`] for a terminal: the path in the headers escaped ([`crate::report::terminal`]).
-pub fn terminal_diff(path: &Path, old: Option<&[u8]>, new: Option<&[u8]>) -> Option<String> {
+pub(crate) fn terminal_diff(path: &Path, old: Option<&[u8]>, new: Option<&[u8]>) -> Option<String> {
     let shown = crate::report::slash_path(path);
     let shown = crate::report::terminal(&shown);
     unified_diff(&shown, old, new, Instant::now() + DIFF_DEADLINE)
@@ -533,7 +537,7 @@ pub fn terminal_diff(path: &Path, old: Option<&[u8]>, new: Option<&[u8]>) -> Opt
 
 /// [`text_diff`] with the path as the headers show it, and a deadline: past it, `similar`
 /// gives the rest as whole blocks removed and added, a correct diff if not the smallest.
-pub fn unified_diff(
+pub(crate) fn unified_diff(
     shown: &str,
     old: Option<&[u8]>,
     new: Option<&[u8]>,

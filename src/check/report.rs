@@ -33,7 +33,8 @@ pub fn write_text(comparison: &Comparison, out: &mut dyn Write) -> io::Result<()
 }
 
 /// [`write_text`] into a string.
-pub fn text(comparison: &Comparison) -> String {
+#[cfg(test)]
+fn text(comparison: &Comparison) -> String {
     let mut out = Vec::new();
     write_text(comparison, &mut out).expect("writing to memory does not fail");
     String::from_utf8_lossy(&out).into_owned()
@@ -177,7 +178,8 @@ pub fn write_json(comparison: &Comparison, out: &mut dyn Write) -> io::Result<()
 }
 
 /// [`write_json`] into a string.
-pub fn json(comparison: &Comparison) -> String {
+#[cfg(test)]
+fn json(comparison: &Comparison) -> String {
     let mut out = Vec::new();
     write_json(comparison, &mut out).expect("writing to memory does not fail");
     String::from_utf8_lossy(&out).into_owned()

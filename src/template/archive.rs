@@ -63,7 +63,10 @@ pub enum UnpackError {
     /// Hostile or unsupported content; the message says which entry and why.
     Refused(String),
     /// More than the limit of bytes once unpacked.
-    TooLarge { limit: u64 },
+    TooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// Not a readable archive of its kind.
     Corrupt(String),
     /// Writing the workspace failed.
@@ -246,6 +249,7 @@ pub(crate) fn unpack(
     }
 }
 
+/// Unpacks a zip archive into `dest`, as [`unpack_tar`] does a tar archive: with the same refusals and limit.
 pub fn unpack_zip<R: Read + Seek>(
     reader: R,
     dest: &Path,

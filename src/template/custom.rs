@@ -34,26 +34,26 @@ const ALWAYS_EXCLUDED: &[&str] = &[".git", "__pycache__"];
 /// What to walk and how; the parts of Django's options that shape the plan.
 pub(super) struct Walk<'a> {
     /// The template's root directory, held open; its path is canonical.
-    pub root: &'a Arc<SourceDir>,
+    pub(crate) root: &'a Arc<SourceDir>,
     /// How the template is named in errors (`--template` as given).
-    pub shown_as: &'a str,
+    pub(crate) shown_as: &'a str,
     /// `project_name` or `app_name`.
-    pub placeholder: &'a str,
-    pub name: &'a str,
+    pub(crate) placeholder: &'a str,
+    pub(crate) name: &'a str,
     /// The absolute target directory; Django matches extensions against the full new path.
-    pub target_root: &'a Path,
+    pub(crate) target_root: &'a Path,
     /// Rendered extensions, each with its leading dot.
-    pub extensions: &'a [String],
+    pub(crate) extensions: &'a [String],
     /// File names rendered whatever their extension.
-    pub extra_files: &'a [String],
+    pub(crate) extra_files: &'a [String],
     /// None without `-x`; otherwise the named directories.
-    pub excluded: Option<&'a [String]>,
-    pub context: &'a [(String, Value)],
+    pub(crate) excluded: Option<&'a [String]>,
+    pub(crate) context: &'a [(String, Value)],
     /// Most bytes that all rendered files of the template may hold together, and the largest
     /// template file read to be rendered (`--max-template-size`).
-    pub max_output: u64,
+    pub(crate) max_output: u64,
     /// Bytes rendered so far, counted against `max_output`.
-    pub rendered: std::cell::Cell<u64>,
+    pub(crate) rendered: std::cell::Cell<u64>,
 }
 
 /// Builds the plan: every kept directory and file of the template.

@@ -1,8 +1,8 @@
 //! Custom templates (`--template`): a directory, an archive or a URL of one, rendered into a
 //! plan with Django's rules and Django's template language.
 //!
-//! The journey: [`source::acquire`] finds or unpacks the template (refusing hostile archives and
-//! bounding size and time), [`custom::plan`] walks it into a [`Plan`] (copied files stay on disk
+//! The journey: `source::acquire` finds or unpacks the template (refusing hostile archives and
+//! bounding size and time), `custom::plan` walks it into a [`Plan`] (copied files stay on disk
 //! as [`crate::plan::Content::Copy`], rendered ones go through the `django-template` crate). Nothing is
 //! written to the destination here; an unpacked archive lives in a temporary workspace that the
 //! caller keeps until the plan is written.
@@ -30,15 +30,15 @@ use django_template::python::python_strip;
 use django_template::Value;
 
 /// Default limit on an archive's unpacked size and on a download: 256 MiB.
-pub const DEFAULT_MAX_SIZE: u64 = 256 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_SIZE: u64 = 256 * 1024 * 1024;
 /// Default time-out for downloading a template.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The `--template` options, as the user gave them (Django's option values).
 #[derive(Debug, Clone)]
 pub struct TemplateOptions {
     /// A directory, an archive, or an http(s) URL of an archive.
-    pub source: String,
+    pub(crate) source: String,
     /// `-e` values as given (each may hold several, comma-separated); `py` is always included,
     /// as argparse appends to Django's default.
     pub extensions: Vec<String>,
@@ -57,6 +57,7 @@ pub struct TemplateOptions {
 }
 
 impl TemplateOptions {
+    /// The options for `source` with django-admin's defaults and scaffold's limits.
     pub fn new(source: impl Into<String>) -> Self {
         TemplateOptions {
             source: source.into(),
@@ -79,7 +80,7 @@ impl TemplateOptions {
 
     /// Django's `handle_extensions`: spaces removed, split on commas, a leading dot added,
     /// `.mo` dropped.
-    pub fn rendered_extensions(&self) -> Vec<String> {
+    pub(crate) fn rendered_extensions(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for raw in self.raw_extensions() {
             for ext in raw.replace(' ', "").split(',') {
@@ -97,7 +98,7 @@ impl TemplateOptions {
     }
 
     /// `-n` values split on commas and stripped.
-    pub fn extra_files(&self) -> Vec<String> {
+    pub(crate) fn extra_files(&self) -> Vec<String> {
         self.files
             .iter()
             .flat_map(|f| f.split(','))
@@ -107,25 +108,25 @@ impl TemplateOptions {
 }
 
 /// What the context of a custom template is made of.
-pub struct Context<'a> {
-    pub kind: Kind,
-    pub name: &'a PackageName,
+pub(crate) struct Context<'a> {
+    pub(crate) kind: Kind,
+    pub(crate) name: &'a PackageName,
     /// The absolute target directory.
-    pub directory: &'a Path,
-    pub django: DjangoVersion,
+    pub(crate) directory: &'a Path,
+    pub(crate) django: DjangoVersion,
     /// startproject only.
-    pub secret_key: Option<&'a SecretKey>,
+    pub(crate) secret_key: Option<&'a SecretKey>,
 }
 
 /// A rendered custom template: the plan, and the workspace its copied files live in.
 #[derive(Debug)]
-pub struct Rendered {
-    pub plan: Plan,
-    pub workspace: Option<Arc<TempDir>>,
+pub(crate) struct Rendered {
+    pub(crate) plan: Plan,
+    pub(crate) workspace: Option<Arc<TempDir>>,
 }
 
 /// Acquires and renders the template of `options` into a plan.
-pub fn render(
+pub(crate) fn render(
     options: &TemplateOptions,
     context: &Context,
     env: &Environment,

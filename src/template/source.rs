@@ -17,9 +17,9 @@ use crate::Environment;
 #[derive(Debug)]
 pub(crate) struct Acquired {
     /// The template's root directory, canonical.
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
     /// Holds an unpacked archive; removed when dropped.
-    pub workspace: Option<TempDir>,
+    pub(crate) workspace: Option<TempDir>,
 }
 
 /// The absolute path a `--template` value names as a local directory or archive: `file://` and

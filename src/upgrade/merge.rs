@@ -2,7 +2,7 @@
 //! own values), ours (the file as the owner has it), theirs (the new release's template). The
 //! template's changes are carried into the owner's file statement by statement:
 //!
-//! - units (see [`python`]) are matched by key, so a statement the owner moved is still found,
+//! - units (see `python`) are matched by key, so a statement the owner moved is still found,
 //!   and compared by meaning, so black's quotes and wrapping or CRLF line endings are no change;
 //! - a unit the owner left as it was takes the new release's version, in the owner's quotes and
 //!   line endings; a unit the template removed goes; a unit the template added is inserted after
@@ -41,6 +41,7 @@ pub struct NoPolicy;
 /// What becomes of a unit the new template adds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Addition {
+    /// Added as the template has it.
     Add,
     /// Added, with a note of what to check.
     AddNoting(String),
@@ -62,11 +63,13 @@ impl Policy for NoPolicy {
 
 /// What the merge of a file needs besides the three texts.
 pub struct Context<'a> {
+    /// Django's rules between settings ([`NoPolicy`]: none).
     pub policy: &'a dyn Policy,
     /// The file, as notes name it (`mysite/settings.py`).
     pub file: &'a str,
-    /// `4.2` and `6.1`: documentation links of the base's release become the target's.
+    /// `4.2`: documentation links of the base's release become the target's.
     pub base_docs: &'a str,
+    /// `6.1`: the target's documentation release.
     pub target_docs: &'a str,
     /// The label of the template's side of a conflict, e.g. `Django 6.1`.
     pub theirs_label: &'a str,
@@ -78,8 +81,11 @@ pub struct Context<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChangeKind {
+    /// New in the target.
     Added,
+    /// Gone from the target.
     Removed,
+    /// Different in the target.
     Changed,
 }
 
@@ -100,21 +106,23 @@ pub enum Outcome {
 pub struct Change {
     /// The unit's key (`=MAILERS`, `class <AppConfig>`, `# Static files ...`, `docstring`),
     /// or `text` for a file merged by lines.
-    pub key: String,
-    pub kind: ChangeKind,
-    pub outcome: Outcome,
+    pub(crate) key: String,
+    pub(crate) kind: ChangeKind,
+    pub(crate) outcome: Outcome,
     /// Why a noted change was not applied.
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
 }
 
 /// The merged file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Merged {
+    /// The file's new text, with conflict markers where the two sides met.
     pub text: String,
+    /// How many conflicts the text holds.
     pub conflicts: usize,
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
     /// Every change of the template, each with its outcome.
-    pub changes: Vec<Change>,
+    pub(crate) changes: Vec<Change>,
 }
 
 /// A file the merge will not take on: why.
@@ -129,13 +137,22 @@ pub fn merge(base: &str, ours: &str, theirs: &str, cx: &Context) -> Result<Merge
 }
 
 /// Merges a file that is not Python (pyproject.toml, README.md) by lines.
-pub(crate) fn merge_text(base: &str, ours: &str, theirs: &str, cx: &Context) -> Result<Merged, Refused> {
+pub(crate) fn merge_text(
+    base: &str,
+    ours: &str,
+    theirs: &str,
+    cx: &Context,
+) -> Result<Merged, Refused> {
     merge_as(base, ours, theirs, cx, false)
 }
 
 /// The template's changes between `base` and `theirs`, unit by unit (one `text` change for
 /// what is not Python); none when they are the same.
-pub(crate) fn template_changes(base: &str, theirs: &str, python: bool) -> Vec<(String, ChangeKind)> {
+pub(crate) fn template_changes(
+    base: &str,
+    theirs: &str,
+    python: bool,
+) -> Vec<(String, ChangeKind)> {
     if base == theirs {
         return Vec::new();
     }

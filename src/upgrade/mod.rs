@@ -5,11 +5,11 @@
 //! whose docstring names the generating release, the apps); [`plan`] renders the built-in
 //! template of that release (the base) and of the target, both with the project's own name,
 //! key and settings module, and merges base -> target into each current file
-//! ([`merge::merge`]), under Django's rules between settings ([`rules`]). Nothing is written
+//! ([`merge::merge`]), under Django's rules between settings (`rules`). Nothing is written
 //! until [`Upgrade::write`], which replaces every changed file and adds every new one in one
 //! all-or-nothing write.
 
-pub(crate) mod merge;
+pub mod merge;
 pub(crate) mod project;
 pub(crate) mod python;
 pub mod report;
@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 pub use merge::{Change, ChangeKind, Outcome};
-pub use project::*;
+pub(crate) use project::*;
 
 use crate::builtin;
 use crate::handle::Identity;
@@ -51,14 +51,16 @@ pub struct Options {
 /// flags (`-e`, `-n`, `-x`) and the download limits.
 #[derive(Debug, Clone)]
 pub struct Templates {
+    /// `--from-template`: the template the project was made from.
     pub old: crate::template::TemplateOptions,
+    /// `--template`: the newer template.
     pub new: crate::template::TemplateOptions,
 }
 
 /// What becomes of one generated file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub(crate) enum Status {
     Unchanged,
     Changed,
     /// The new release's template has it and the project does not: it is added.
@@ -75,43 +77,43 @@ pub enum Status {
 
 /// One generated file of the project and its upgrade.
 #[derive(Debug, Clone)]
-pub struct FileUpgrade {
+pub(crate) struct FileUpgrade {
     /// Relative to the project root.
-    pub path: PathBuf,
-    pub status: Status,
-    pub conflicts: usize,
+    pub(crate) path: PathBuf,
+    pub(crate) status: Status,
+    pub(crate) conflicts: usize,
     /// The file as it is (None when absent).
-    pub before: Option<Vec<u8>>,
+    pub(crate) before: Option<Vec<u8>>,
     /// The file as the upgrade leaves it (None when absent).
-    pub after: Option<Vec<u8>>,
+    pub(crate) after: Option<Vec<u8>>,
     /// The mode of the file as it is, or of the template's file when added.
-    pub mode: u32,
+    pub(crate) mode: u32,
     /// How many units the template changed between the base and the target.
-    pub template_changes: usize,
+    pub(crate) template_changes: usize,
     /// Each of those changes, and what became of it.
-    pub changes: Vec<Change>,
+    pub(crate) changes: Vec<Change>,
     identity: Option<Identity>,
 }
 
 /// A planned upgrade: every generated file with what the merge made of it.
 #[derive(Debug, Clone)]
 pub struct Upgrade {
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
     /// The release the generated files correspond to: as recorded (`4.2.7`), or `--from`'s.
-    pub from: String,
-    pub from_version: DjangoVersion,
-    pub to: DjangoVersion,
+    pub(crate) from: String,
+    pub(crate) to: DjangoVersion,
     /// Sorted by path.
-    pub files: Vec<FileUpgrade>,
-    pub notes: Vec<String>,
+    pub(crate) files: Vec<FileUpgrade>,
+    pub(crate) notes: Vec<String>,
 }
 
 impl Upgrade {
+    /// How many conflicts the merged files hold: `upgrade` exits 3 when any.
     pub fn conflicts(&self) -> usize {
         self.files.iter().map(|f| f.conflicts).sum()
     }
 
-    pub fn count(&self, status: Status) -> usize {
+    pub(crate) fn count(&self, status: Status) -> usize {
         self.files.iter().filter(|f| f.status == status).count()
     }
 
@@ -385,7 +387,6 @@ pub fn plan(options: &Options, env: &Environment) -> Result<Upgrade, Error> {
     Ok(Upgrade {
         root,
         from,
-        from_version,
         to,
         files,
         notes,
@@ -905,7 +906,7 @@ fn read_current(
 
 /// The settings docstring line after an upgrade to `to`: what generated the project, and the
 /// release its generated parts now correspond to.
-pub fn record_line(current: &str, to: DjangoVersion) -> String {
+pub(crate) fn record_line(current: &str, to: DjangoVersion) -> String {
     // Already at that release: nothing to record (an upgrade to the same release changes
     // nothing).
     if generated_by(current).is_some_and(|by| by.release == to.release()) {

@@ -15,9 +15,9 @@ use tree_sitter::{Node, ParseOptions, Parser, Tree};
 
 /// A parsed file: its text, its tree, and how its owner writes Python.
 pub(crate) struct Source {
-    pub text: String,
-    pub tree: Tree,
-    pub style: Style,
+    pub(crate) text: String,
+    pub(crate) tree: Tree,
+    pub(crate) style: Style,
     /// Whole lines of comments that the parser was not shown (see [`hidden_comment_lines`]),
     /// sorted: they count as comments wherever they lie.
     hidden: Vec<Range<usize>>,
@@ -27,9 +27,9 @@ pub(crate) struct Source {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Style {
     /// `\r\n` line endings (most lines end so).
-    pub crlf: bool,
+    pub(crate) crlf: bool,
     /// Double-quoted strings (black's style): more simple strings use `"` than `'`.
-    pub double_quotes: bool,
+    pub(crate) double_quotes: bool,
 }
 
 /// Why a text has no [`Source`].
@@ -384,15 +384,15 @@ pub(crate) enum UnitKind {
 /// One unit of a module or class body.
 #[derive(Debug, Clone)]
 pub(crate) struct Unit<'t> {
-    pub kind: UnitKind,
+    pub(crate) kind: UnitKind,
     /// What matches it across the three versions: `=NAME` for an assignment, `class X`, `def f`,
     /// the import itself, the comment's text with docs versions masked, `docstring`.
-    pub key: String,
+    pub(crate) key: String,
     /// Whole lines, newline included.
-    pub range: Range<usize>,
+    pub(crate) range: Range<usize>,
     /// The statement (None for comments, and for statements that share a line, which compare
     /// as text).
-    pub node: Option<Node<'t>>,
+    pub(crate) node: Option<Node<'t>>,
 }
 
 /// The units of a module (`container` is the root) or a class body (the class's `block`).

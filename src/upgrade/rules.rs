@@ -65,15 +65,15 @@ pub(crate) fn settings_files(root: &Path, settings: Option<&Path>) -> Vec<PathBu
 
 /// The rules for one file's merge.
 pub(crate) struct Rules<'a> {
-    pub root: &'a Path,
+    pub(crate) root: &'a Path,
     /// The file being merged, relative to the root.
-    pub file: &'a Path,
+    pub(crate) file: &'a Path,
     /// Whether it is the settings module startproject wrote.
-    pub settings: bool,
-    pub settings_files: &'a [PathBuf],
+    pub(crate) settings: bool,
+    pub(crate) settings_files: &'a [PathBuf],
     /// The project's package (`mysite`): absolute imports inside it are the project's own.
-    pub package: Package<'a>,
-    pub to: DjangoVersion,
+    pub(crate) package: Package<'a>,
+    pub(crate) to: DjangoVersion,
 }
 
 /// The context processor that gives templates `debug` and `sql_queries` (Django 5.2's
@@ -406,8 +406,8 @@ pub(crate) fn unresolved_imports(
 /// The project's package: its name, and where it is imported from.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Package<'a> {
-    pub name: &'a str,
-    pub import_root: &'a super::ImportRoot,
+    pub(crate) name: &'a str,
+    pub(crate) import_root: &'a super::ImportRoot,
 }
 
 /// The path (without extension) of the module `dotted` imported from `file`: relative imports
