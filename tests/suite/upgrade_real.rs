@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::support::{
-    self, cached_venv, default_python, listing, python_opted_out, release, release_venv, scaffold,
-    Listing, UPGRADE_OUTCOMES, UPGRADE_STATUSES,
+    self, cached_venv, default_python, edit, listing, python_opted_out, release, release_venv,
+    replace_once, scaffold, Listing, UPGRADE_OUTCOMES, UPGRADE_STATUSES,
 };
 use scaffold::DjangoVersion;
 use serde_json::Value;
@@ -262,21 +262,6 @@ fn new_project(series: &str, apps: Vec<&'static str>) -> Project {
         merged_by_element: Vec::new(),
         kept: Vec::new(),
     }
-}
-
-/// Rewrites one file of the project; the edit must change something.
-fn edit(root: &Path, rel: &str, f: impl FnOnce(&str) -> String) {
-    let path = root.join(rel);
-    let text = fs::read_to_string(&path).unwrap();
-    let new = f(&text);
-    assert_ne!(new, text, "the edit of {rel} changed nothing");
-    fs::write(&path, new).unwrap();
-}
-
-/// `text` with the one occurrence of `from` replaced by `to`.
-fn replace_once(text: &str, from: &str, to: &str) -> String {
-    assert_eq!(text.matches(from).count(), 1, "{from:?} in\n{text}");
-    text.replacen(from, to, 1)
 }
 
 /// The owner's apps, added to INSTALLED_APPS after Django's own.

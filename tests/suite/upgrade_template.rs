@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::support::{
-    cached_venv, listing, python_for, python_opted_out, release, release_venv, run, scaffold,
-    target_dir, venv_bin, Listing, FIXED_KEY,
+    cached_venv, download_wheel, edit, listing, python_for, python_opted_out, release,
+    release_venv, replace_once, run, scaffold, target_dir, unpack_wheel, Listing, FIXED_KEY,
 };
 use serde_json::Value;
 
@@ -30,46 +30,24 @@ fn wheel_template(wheel: &str, directory: &str) -> PathBuf {
     let done = base.join("done");
     if !done.is_file() {
         let _ = fs::remove_dir_all(&base);
-        let download = base.join("download");
-        run(
-            Command::new(venv_bin("pip"))
-                .args(["download", "--quiet", "--disable-pip-version-check"])
-                .args(["--no-deps", "--only-binary=:all:", wheel, "-d"])
-                .arg(&download),
-            &format!("downloading the {wheel} wheel"),
-        );
-        let file = fs::read_dir(&download)
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .next()
-            .unwrap();
-        run(
-            Command::new(venv_bin("python"))
-                .args(["-c", UNPACK])
-                .arg(&file)
-                .arg(&base)
-                .arg(format!("{directory}/")),
-            &format!("unpacking {directory} from the wheel"),
-        );
+        let file = download_wheel(wheel, &[], &base.join("download"));
+        let prefix = format!("{directory}/");
+        unpack_wheel(&file, &base, &regex_escape(&prefix));
         fs::write(&done, "").unwrap();
     }
     drop(lock);
     base.join(directory)
 }
 
-const UNPACK: &str = r#"
-import os, sys, zipfile
-wheel, dest, prefix = sys.argv[1:]
-with zipfile.ZipFile(wheel) as z:
-    for info in z.infolist():
-        if not info.filename.startswith(prefix):
-            continue
-        path = z.extract(info, dest)
-        mode = (info.external_attr >> 16) & 0o777
-        if mode:
-            os.chmod(path, mode)
-"#;
+/// `text` as a Python regex that matches it literally.
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let special = !(c.is_ascii_alphanumeric() || c == '_' || c == '/');
+            special.then_some('\\').into_iter().chain([c])
+        })
+        .collect()
+}
 
 /// `django-admin startproject --template=TEMPLATE FLAGS... mysite DIR` of the real Django
 /// `series`, in a fresh directory under `work`.
@@ -90,19 +68,6 @@ fn django_admin(series: &str, template: &Path, flags: &[&str], work: &Path, dir:
         ),
     );
     root
-}
-
-fn edit(root: &Path, rel: &str, f: impl FnOnce(&str) -> String) {
-    let path = root.join(rel);
-    let text = fs::read_to_string(&path).unwrap();
-    let new = f(&text);
-    assert_ne!(new, text, "the edit of {rel} changed nothing");
-    fs::write(&path, new).unwrap();
-}
-
-fn replace_once(text: &str, from: &str, to: &str) -> String {
-    assert_eq!(text.matches(from).count(), 1, "{from:?} once in:\n{text}");
-    text.replacen(from, to, 1)
 }
 
 fn upgrade(root: &Path, args: &[&str]) -> (i32, String, String) {

@@ -340,59 +340,81 @@ pub fn django_release(django: scaffold::DjangoVersion) -> (String, PathBuf) {
         }
         let _ = fs::remove_dir_all(&base);
         fs::create_dir_all(&base).unwrap();
-        let download = base.join("download");
-        run(
-            Command::new(venv_bin("pip"))
-                .args([
-                    "download",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "--no-deps",
-                ])
-                .args(["--only-binary=:all:", "--python-version"])
-                .arg(format!(
-                    "{}.{}",
-                    django.min_python().0,
-                    django.min_python().1
-                ))
-                .arg(format!("django=={}", django.release()))
-                .arg("-d")
-                .arg(&download),
-            &format!("downloading the Django {series} wheel"),
+        let python = format!("{}.{}", django.min_python().0, django.min_python().1);
+        let wheel = download_wheel(
+            &format!("django=={}", django.release()),
+            &["--python-version", &python],
+            &base.join("download"),
         );
-        let wheel = fs::read_dir(&download)
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .next()
-            .unwrap();
         let name = wheel.file_name().unwrap().to_string_lossy().into_owned();
         let release = name.split('-').nth(1).unwrap().to_owned();
-        // Unpacked with Python's zipfile, as pip would, keeping the executable bits.
-        run(
-            Command::new(venv_bin("python"))
-                .args(["-c", UNPACK])
-                .arg(&wheel)
-                .arg(&base),
-            "unpacking the wheel",
-        );
+        unpack_wheel(&wheel, &base, r"django/conf/(app|project)_template/");
         fs::write(&done, &release).unwrap();
         (release, base.join("django"))
     })
 }
 
+/// The wheel of `requirement` (`django==5.2.8`, `wagtail==5.2.8`), without its dependencies,
+/// downloaded with pip (with `pip_args`) into `dir`.
+pub fn download_wheel(requirement: &str, pip_args: &[&str], dir: &Path) -> PathBuf {
+    run(
+        Command::new(venv_bin("pip"))
+            .args(["download", "--quiet", "--disable-pip-version-check"])
+            .args(["--no-deps", "--only-binary=:all:"])
+            .args(pip_args)
+            .arg(requirement)
+            .arg("-d")
+            .arg(dir),
+        &format!("downloading the {requirement} wheel"),
+    );
+    fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .next()
+        .unwrap_or_else(|| panic!("pip left no {requirement} wheel in {}", dir.display()))
+}
+
+/// Unpacks the entries of `wheel` whose name matches `pattern` (a Python regex, from the start)
+/// into `dest`, with Python's zipfile as pip would, keeping the executable bits.
+pub fn unpack_wheel(wheel: &Path, dest: &Path, pattern: &str) {
+    run(
+        Command::new(venv_bin("python"))
+            .args(["-c", UNPACK])
+            .arg(wheel)
+            .arg(dest)
+            .arg(pattern),
+        &format!("unpacking {pattern} from {}", wheel.display()),
+    );
+}
+
 const UNPACK: &str = r#"
-import os, sys, zipfile
-wheel, dest = sys.argv[1:]
+import os, re, sys, zipfile
+wheel, dest, pattern = sys.argv[1:]
 with zipfile.ZipFile(wheel) as z:
     for info in z.infolist():
-        if "/conf/" not in info.filename or "_template/" not in info.filename:
+        if not re.match(pattern, info.filename):
             continue
         path = z.extract(info, dest)
         mode = (info.external_attr >> 16) & 0o777
         if mode:
             os.chmod(path, mode)
 "#;
+
+/// Rewrites one file below `root`; the edit must change something.
+pub fn edit(root: &Path, rel: &str, f: impl FnOnce(&str) -> String) {
+    let path = root.join(rel);
+    let text = fs::read_to_string(&path).unwrap();
+    let new = f(&text);
+    assert_ne!(new, text, "the edit of {rel} changed nothing");
+    fs::write(&path, new).unwrap();
+}
+
+/// `text` with the one occurrence of `from` replaced by `to`.
+pub fn replace_once(text: &str, from: &str, to: &str) -> String {
+    assert_eq!(text.matches(from).count(), 1, "{from:?} once in:\n{text}");
+    text.replacen(from, to, 1)
+}
 
 /// Renders `template_dir` with the venv's real Django TemplateCommand, pinned to `release`.
 pub fn django_render(
