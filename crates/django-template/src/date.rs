@@ -7,10 +7,10 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
 
 /// Django's default `TIME_ZONE`.
-pub const DEFAULT_TIME_ZONE: &str = "America/Chicago";
+pub(crate) const DEFAULT_TIME_ZONE: &str = "America/Chicago";
 
 /// The current time in Django's default time zone (`timezone.now()` made local).
-pub fn now() -> Option<Zoned> {
+pub(crate) fn now() -> Option<Zoned> {
     let tz = TimeZone::get(DEFAULT_TIME_ZONE).ok()?;
     Some(Timestamp::now().to_zoned(tz))
 }
@@ -53,7 +53,7 @@ const WEEKDAYS: [&str; 7] = [
 
 /// `dateformat.format(value, format_string)`: each unescaped format character replaced, a
 /// backslash escaping the next character.
-pub fn format(dt: &Zoned, fmt: &str, locale: &Locale) -> String {
+pub(crate) fn format(dt: &Zoned, fmt: &str, locale: &Locale) -> String {
     let mut out = String::new();
     let mut chars = fmt.chars();
     while let Some(c) = chars.next() {
@@ -76,7 +76,7 @@ const FORMAT_CHARS: &str = "aAbcdDeEfFgGhHiIjlLmMnNoOPrsStTUuwWyYzZ";
 
 /// A format applied to something that is not a date: its literal text when it has no format
 /// character that reads the value (each would fail on it), None otherwise.
-pub fn literal_only(fmt: &str) -> Option<String> {
+pub(crate) fn literal_only(fmt: &str) -> Option<String> {
     let mut out = String::new();
     let mut chars = fmt.chars();
     while let Some(c) = chars.next() {

@@ -9,7 +9,7 @@ use super::Scope;
 
 /// A literal, or a dotted lookup into the context.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Operand {
+pub(crate) enum Operand {
     Literal(Value),
     /// `_("...")`: the msgid (its `%` doubled, as `Variable.resolve` does), translated when
     /// rendered, in the language of that render.
@@ -18,7 +18,7 @@ pub enum Operand {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct FilterExpr {
+pub(crate) struct FilterExpr {
     pub operand: Operand,
     pub filters: Vec<(String, Option<Operand>)>,
 }
@@ -81,7 +81,7 @@ fn var_len(s: &str) -> Option<usize> {
 }
 
 /// Django's `Variable(text)`: a number, a string literal, or a dotted lookup.
-pub fn variable(text: &str) -> Result<Operand, String> {
+pub(crate) fn variable(text: &str) -> Result<Operand, String> {
     let looks_numeric = text
         .starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+' || c == '.')
         && text
@@ -141,7 +141,7 @@ fn unescape_string_literal(s: &str) -> Option<String> {
 
 impl FilterExpr {
     /// The name, when the expression is a bare name without lookups or filters.
-    pub fn plain_name(&self) -> Option<&str> {
+    pub(crate) fn plain_name(&self) -> Option<&str> {
         match &self.operand {
             Operand::Lookup(bits) if bits.len() == 1 && self.filters.is_empty() => Some(&bits[0]),
             _ => None,
@@ -149,7 +149,7 @@ impl FilterExpr {
     }
 
     /// Parses `token` as `FilterExpression.__init__` does with `filter_re`.
-    pub fn parse(token: &str) -> Result<FilterExpr, String> {
+    pub(crate) fn parse(token: &str) -> Result<FilterExpr, String> {
         let operand = if let Some(n) = constant_len(token) {
             (variable(&token[..n])?, n)
         } else if let Some(n) = var_len(token) {
@@ -184,7 +184,7 @@ impl FilterExpr {
 
     /// `FilterExpression.resolve`. A missing variable is `None` when `ignore_failures` (inside
     /// `{% if %}` and `{% for %}`), otherwise the engine's `string_if_invalid`, "".
-    pub fn resolve(&self, scope: &Scope, ignore_failures: bool) -> Result<Value, Failure> {
+    pub(crate) fn resolve(&self, scope: &Scope, ignore_failures: bool) -> Result<Value, Failure> {
         let mut value = match resolve_operand(&self.operand, scope) {
             Ok(v) => v,
             Err(Failure::Missing) if ignore_failures => Value::None,
@@ -243,7 +243,7 @@ fn filter_at(s: &str) -> Result<Option<(String, Option<Operand>, usize)>, String
     Ok(Some((name.to_owned(), arg, consumed)))
 }
 
-pub fn resolve_operand(operand: &Operand, scope: &Scope) -> Result<Value, Failure> {
+pub(crate) fn resolve_operand(operand: &Operand, scope: &Scope) -> Result<Value, Failure> {
     match operand {
         Operand::Literal(v) => Ok(v.clone()),
         // gettext of a safe string: still safe.
@@ -263,7 +263,7 @@ pub fn resolve_operand(operand: &Operand, scope: &Scope) -> Result<Value, Failur
 /// must not become a tree 200,000 levels deep, which evaluating or dropping would walk
 /// recursively.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Condition {
+pub(crate) enum Condition {
     Literal(FilterExpr),
     Not(Box<Condition>),
     /// `a or b or ...`, at least two operands.
@@ -274,7 +274,7 @@ pub enum Condition {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
+pub(crate) enum Op {
     Or,
     And,
     In,
@@ -449,7 +449,7 @@ impl IfParser {
 
 impl Condition {
     /// Parses the words after `if`/`elif` (from `split_contents`).
-    pub fn parse(bits: &[String]) -> Result<Condition, String> {
+    pub(crate) fn parse(bits: &[String]) -> Result<Condition, String> {
         let mut mapped = Vec::new();
         let mut i = 0;
         while i < bits.len() {
@@ -486,7 +486,7 @@ impl Condition {
     /// Evaluates as smartif does: the infix operators turn any Python exception into False.
     /// Whether the condition holds: `eval(scope)?.truthy()`, but a bare name is looked at where
     /// it is, not copied.
-    pub fn truthy(&self, scope: &Scope) -> Result<bool, Failure> {
+    pub(crate) fn truthy(&self, scope: &Scope) -> Result<bool, Failure> {
         if let Condition::Literal(expr) = self {
             if let Some(value) = expr.plain_name().and_then(|name| scope.get_ref(name)) {
                 return Ok(value.truthy());
@@ -495,7 +495,7 @@ impl Condition {
         self.eval(scope).map(|v| v.truthy())
     }
 
-    pub fn eval(&self, scope: &Scope) -> Result<Value, Failure> {
+    pub(crate) fn eval(&self, scope: &Scope) -> Result<Value, Failure> {
         match self {
             Condition::Literal(expr) => expr.resolve(scope, true),
             Condition::Not(inner) => match inner.eval(scope) {
@@ -575,7 +575,7 @@ impl Condition {
 }
 
 /// `Token.split_contents`: `smart_split`, with a translated string (`_("a b")`) kept whole.
-pub fn split_contents(contents: &str) -> Result<Vec<String>, String> {
+pub(crate) fn split_contents(contents: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     let mut bits = smart_split(contents).into_iter();
     while let Some(mut bit) = bits.next() {

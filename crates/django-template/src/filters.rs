@@ -10,7 +10,7 @@ use crate::value::{Failure, Value};
 
 /// How many arguments (besides the value) a filter takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Arity {
+pub(crate) enum Arity {
     None,
     One,
     /// One, or none for the default.
@@ -19,7 +19,7 @@ pub enum Arity {
 
 /// What a filter may need besides its value and argument.
 #[derive(Debug, Clone, Copy)]
-pub struct FilterContext<'a> {
+pub(crate) struct FilterContext<'a> {
     pub autoescape: bool,
     /// Largest value a filter may build (padding, repetition), in bytes.
     pub max_size: u64,
@@ -36,7 +36,7 @@ fn refused(name: &str) -> Option<&'static str> {
 }
 
 /// The arity of a filter scaffold implements; `Err` with a message for any other name.
-pub fn arity(name: &str) -> Result<Arity, String> {
+pub(crate) fn arity(name: &str) -> Result<Arity, String> {
     if let Some(why) = refused(name) {
         return Err(format!(
             "the filter '{name}' is not supported by scaffold: {why}"
@@ -103,7 +103,7 @@ const IS_SAFE: &[&str] = &[
 ];
 
 /// Django's `mark_safe`.
-pub fn mark_safe(value: Value) -> Value {
+pub(crate) fn mark_safe(value: Value) -> Value {
     match value {
         Value::Str(s) => Value::Safe(s),
         Value::Safe(s) => Value::Safe(s),
@@ -112,7 +112,7 @@ pub fn mark_safe(value: Value) -> Value {
 }
 
 /// `html.escape` as Django's `escape` uses it.
-pub fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -128,7 +128,7 @@ pub fn escape(s: &str) -> String {
 }
 
 /// Django's `conditional_escape`: a safe string as it is, anything else escaped and marked safe.
-pub fn conditional_escape(value: &Value) -> String {
+pub(crate) fn conditional_escape(value: &Value) -> String {
     match value {
         Value::Safe(s) => s.clone(),
         other => escape(&other.to_python_str()),
@@ -140,7 +140,7 @@ fn type_error(what: impl Into<String>) -> Failure {
 }
 
 /// Python's `int(value)`.
-pub fn py_int(value: &Value) -> Result<i64, Failure> {
+pub(crate) fn py_int(value: &Value) -> Result<i64, Failure> {
     match value {
         Value::Int(i) => Ok(*i),
         Value::Bool(b) => Ok(i64::from(*b)),
@@ -184,7 +184,7 @@ pub fn py_int(value: &Value) -> Result<i64, Failure> {
 }
 
 /// Python's `float(value)`.
-pub fn py_float(value: &Value) -> Result<f64, Failure> {
+pub(crate) fn py_float(value: &Value) -> Result<f64, Failure> {
     match value {
         Value::Int(i) => Ok(*i as f64),
         Value::Bool(b) => Ok(f64::from(u8::from(*b))),
@@ -217,7 +217,7 @@ pub fn py_float(value: &Value) -> Result<f64, Failure> {
 
 /// Applies filter `name` (already checked by [`arity`]) to `value`, with Django's `is_safe`
 /// rule: a safe input to an `is_safe` filter gives a safe output.
-pub fn apply(
+pub(crate) fn apply(
     name: &str,
     value: Value,
     arg: Option<Value>,
@@ -238,7 +238,7 @@ fn text(value: &Value) -> String {
 }
 
 /// About what one small value costs in memory (the value and its allocation).
-pub const VALUE_COST: u64 = 64;
+pub(crate) const VALUE_COST: u64 = 64;
 
 fn check_size(n: u64, cx: &FilterContext) -> Result<(), Failure> {
     if n > cx.max_size {
@@ -1245,7 +1245,7 @@ fn django_title(s: &str) -> String {
 /// Django's `slugify` (allow_unicode=False): NFKD, drop non-ASCII, lowercase, keep word
 /// characters, spaces and hyphens, collapse runs of spaces and hyphens to one hyphen, strip
 /// leading and trailing hyphens and underscores.
-pub fn slugify(s: &str) -> String {
+pub(crate) fn slugify(s: &str) -> String {
     let ascii: String = s
         .nfkd()
         .filter(char::is_ascii)

@@ -10,7 +10,7 @@ fn type_error(m: &str) -> Failure {
 }
 
 /// `("%" + spec) % value` for one conversion; Python errors as `Failure::Python`.
-pub fn percent(spec: &str, value: &Value) -> Result<String, Failure> {
+pub(crate) fn percent(spec: &str, value: &Value) -> Result<String, Failure> {
     let chars: Vec<char> = spec.chars().collect();
     let mut i = 0;
     let mut flags = String::new();
@@ -317,7 +317,7 @@ fn parse_decimal(text: &str) -> Option<Decimal> {
 }
 
 /// Django's `floatformat`.
-pub fn floatformat(
+pub(crate) fn floatformat(
     value: &Value,
     arg: Option<&Value>,
     cx: &FilterContext,

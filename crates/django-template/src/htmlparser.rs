@@ -15,11 +15,11 @@ use crate::python::is_python_space;
 use crate::value::Failure;
 
 /// What a handler asks of the parser after an event.
-pub type Flow = Result<(), Stop>;
+pub(crate) type Flow = Result<(), Stop>;
 
 /// A handler stopped the parse (`TruncationCompleted`), or it cannot continue.
 #[derive(Debug)]
-pub enum Stop {
+pub(crate) enum Stop {
     Done,
     Failed(Failure),
 }
@@ -31,7 +31,7 @@ impl From<Failure> for Stop {
 }
 
 /// The `handle_*` methods that Django's subclasses override; the others do nothing.
-pub trait Handler {
+pub(crate) trait Handler {
     /// `handle_starttag(tag, attrs)`, with `get_starttag_text()`.
     fn start_tag(&mut self, tag: &str, text: &str) -> Flow;
     /// `handle_startendtag`; Python's default calls `handle_starttag` then `handle_endtag`.
@@ -49,7 +49,7 @@ pub trait Handler {
     }
 }
 
-pub struct Parser<'h, H: Handler> {
+pub(crate) struct Parser<'h, H: Handler> {
     raw: Vec<char>,
     /// Where `self.rawdata` starts (what earlier `goahead` calls consumed).
     start: usize,
@@ -70,7 +70,7 @@ fn is_space(c: char) -> bool {
 
 impl<'h, H: Handler> Parser<'h, H> {
     /// `HTMLParser(convert_charrefs=...)` with `feed(text)` pending.
-    pub fn new(text: &str, convert_charrefs: bool, handler: &'h mut H) -> Self {
+    pub(crate) fn new(text: &str, convert_charrefs: bool, handler: &'h mut H) -> Self {
         let raw: Vec<char> = text.chars().collect();
         let n = raw.len();
         let mut next_single = vec![n; n + 1];
@@ -135,13 +135,13 @@ impl<'h, H: Handler> Parser<'h, H> {
     }
 
     /// `feed(text)`: `goahead(0)`.
-    pub fn feed(&mut self) -> Flow {
+    pub(crate) fn feed(&mut self) -> Flow {
         self.start = self.goahead(false)?;
         Ok(())
     }
 
     /// `close()`: `goahead(1)`.
-    pub fn close(&mut self) -> Flow {
+    pub(crate) fn close(&mut self) -> Flow {
         self.start = self.goahead(true)?;
         Ok(())
     }
@@ -883,7 +883,7 @@ const ENTITIES: &[(&str, char)] = &[
 /// `html.unescape`, for the references it decodes without the whole HTML5 table: numeric
 /// references to ordinary characters and the HTML 4 entities with their ';'. Any other
 /// reference is refused.
-pub fn unescape(s: &str) -> Result<String, Failure> {
+pub(crate) fn unescape(s: &str) -> Result<String, Failure> {
     if !s.contains('&') {
         return Ok(s.to_owned());
     }

@@ -84,7 +84,7 @@ fn check_long_open_tags(value: &[char]) -> Result<(), Failure> {
 }
 
 /// `django.utils.html.strip_tags`.
-pub fn strip_tags(value: &str) -> Result<String, Failure> {
+pub(crate) fn strip_tags(value: &str) -> Result<String, Failure> {
     let chars: Vec<char> = value.chars().collect();
     check_long_open_tags(&chars)?;
     let mut value = value.to_owned();
@@ -305,7 +305,7 @@ impl Handler for Truncate {
 
 /// `Truncator(text).chars(length, html=True)` and `.words(length, html=True, truncate=" …")`,
 /// as `truncatechars_html` and `truncatewords_html` call them.
-pub fn truncate_html(text: &str, length: i64, words: bool) -> Result<String, Failure> {
+pub(crate) fn truncate_html(text: &str, length: i64, words: bool) -> Result<String, Failure> {
     if length <= 0 {
         return Ok(String::new());
     }

@@ -85,7 +85,7 @@ fn seq<'a>(items: impl Iterator<Item = &'a Value>, out: &mut String) -> Result<(
 }
 
 /// `json_script(value, element_id)`: a safe string.
-pub fn json_script(value: &Value, element_id: Option<&Value>) -> Result<String, Failure> {
+pub(crate) fn json_script(value: &Value, element_id: Option<&Value>) -> Result<String, Failure> {
     let mut json = String::new();
     dumps(value, &mut json)?;
     Ok(match element_id.filter(|id| id.truthy()) {

@@ -5,7 +5,7 @@
 use crate::python::python_strip;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenType {
+pub(crate) enum TokenType {
     Text,
     Var,
     Block,
@@ -14,7 +14,7 @@ pub enum TokenType {
 
 /// A token, borrowing its text from the template source.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token<'a> {
+pub(crate) struct Token<'a> {
     pub kind: TokenType,
     /// For text, the text as written; for the others, what is between the delimiters, stripped.
     pub contents: &'a str,
@@ -76,7 +76,7 @@ fn next_tag(text: &str, from: usize, misses: &mut [(usize, usize); 3]) -> Option
 
 /// Django's `Lexer.tokenize`, one token at a time: tokens are spans of the source, never
 /// copies, so a large template costs its own size and little more.
-pub struct Lexer<'a> {
+pub(crate) struct Lexer<'a> {
     text: &'a str,
     pos: usize,
     line: usize,
@@ -88,7 +88,7 @@ pub struct Lexer<'a> {
 }
 
 impl<'a> Lexer<'a> {
-    pub fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         Lexer {
             text,
             pos: 0,
@@ -172,7 +172,7 @@ impl<'a> Iterator for Lexer<'a> {
 
 /// Django's `smart_split`: splits on whitespace, keeping quoted parts (with backslash escapes)
 /// together with whatever touches them.
-pub fn smart_split(text: &str) -> Vec<String> {
+pub(crate) fn smart_split(text: &str) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
     let mut bits = Vec::new();
     let mut i = 0;

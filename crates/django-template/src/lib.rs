@@ -15,6 +15,10 @@
 //! tags nest at most 100 deep, `or`/`and` chains are flat, other `if` expressions at most 100
 //! deep, and the recursion that nesting implies grows its stack on the heap when needed.
 
+// What is not the crate's API is crate-private, so that the compiler reports what nothing uses,
+// and the API is documented.
+#![warn(unreachable_pub, missing_docs)]
+
 mod date;
 mod expr;
 mod filters;
@@ -46,8 +50,11 @@ pub use value::{DictView, Value};
 /// A parse or render error: the 1-based line and Django's (or scaffold's) message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TemplateError {
+    /// The 1-based line of the template where it happened.
     pub line: usize,
+    /// Django's message (or scaffold's, for what it refuses).
     pub message: String,
+    /// What kind of failure it is.
     pub kind: ErrorKind,
 }
 
@@ -88,6 +95,7 @@ static NEVER: AtomicBool = AtomicBool::new(false);
 pub const DEFAULT_MAX_STEPS: u64 = 50_000_000;
 
 impl<'a> RenderLimits<'a> {
+    /// At most `max_output` bytes of output and [`DEFAULT_MAX_STEPS`] steps; rendering stops when `cancel` is raised.
     pub fn new(max_output: u64, cancel: &'a AtomicBool) -> Self {
         RenderLimits {
             max_output,

@@ -7,7 +7,9 @@ use crate::locale_data::LOCALES;
 /// `NUMBER_GROUPING`: one interval, or Python's `locale` sequence (`(3, 2, 0)`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Grouping {
+    /// Groups of this many digits (`3`: 1,234,567).
     Every(u32),
+    /// Python's `locale` sequence from a locale's data (`(3, 2, 0)`: 12,34,567).
     Sequence(&'static [u32]),
     /// A sequence given at run time (a settings override).
     Owned(Vec<u32>),
@@ -38,17 +40,29 @@ pub(crate) struct LocaleData {
 /// `global_settings`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FormatSettings {
+    /// `DATE_FORMAT`.
     pub date_format: String,
+    /// `DATETIME_FORMAT`.
     pub datetime_format: String,
+    /// `TIME_FORMAT`.
     pub time_format: String,
+    /// `YEAR_MONTH_FORMAT`.
     pub year_month_format: String,
+    /// `MONTH_DAY_FORMAT`.
     pub month_day_format: String,
+    /// `SHORT_DATE_FORMAT`.
     pub short_date_format: String,
+    /// `SHORT_DATETIME_FORMAT`.
     pub short_datetime_format: String,
+    /// `FIRST_DAY_OF_WEEK` (0 is Sunday).
     pub first_day_of_week: u8,
+    /// `DECIMAL_SEPARATOR`.
     pub decimal_separator: String,
+    /// `THOUSAND_SEPARATOR`.
     pub thousand_separator: String,
+    /// `NUMBER_GROUPING`.
     pub number_grouping: Grouping,
+    /// `USE_THOUSAND_SEPARATOR`.
     pub use_thousand_separator: bool,
 }
 

@@ -6,13 +6,13 @@
 
 use crate::value::Failure;
 
-pub struct OsRandom {
+pub(crate) struct OsRandom {
     buf: [u8; 256],
     pos: usize,
 }
 
 impl OsRandom {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         OsRandom {
             buf: [0; 256],
             pos: 256,
@@ -32,7 +32,7 @@ impl OsRandom {
     }
 
     /// Uniform in `0..n` (`n` > 0), without modulo bias (`Random._randbelow`).
-    pub fn below(&mut self, n: usize) -> Result<usize, Failure> {
+    pub(crate) fn below(&mut self, n: usize) -> Result<usize, Failure> {
         let n = n as u64;
         let zone = u64::MAX - (u64::MAX % n);
         loop {
@@ -44,12 +44,12 @@ impl OsRandom {
     }
 
     /// `random.randint(a, b)`, both ends included.
-    pub fn randint(&mut self, a: usize, b: usize) -> Result<usize, Failure> {
+    pub(crate) fn randint(&mut self, a: usize, b: usize) -> Result<usize, Failure> {
         Ok(a + self.below(b - a + 1)?)
     }
 
     /// `random.sample(range(n), k)`: `k` <= `n` distinct indexes in random order.
-    pub fn sample(&mut self, n: usize, k: usize) -> Result<Vec<usize>, Failure> {
+    pub(crate) fn sample(&mut self, n: usize, k: usize) -> Result<Vec<usize>, Failure> {
         let mut pool: Vec<usize> = (0..n).collect();
         for i in 0..k {
             let j = i + self.below(n - i)?;
@@ -61,7 +61,7 @@ impl OsRandom {
 }
 
 /// `django.utils.lorem_ipsum.WORDS`.
-pub const WORDS: [&str; 182] = [
+pub(crate) const WORDS: [&str; 182] = [
     "exercitationem",
     "perferendis",
     "perspiciatis",
@@ -247,7 +247,7 @@ pub const WORDS: [&str; 182] = [
 ];
 
 /// `lorem_ipsum.sentence()`.
-pub fn sentence(rng: &mut OsRandom) -> Result<String, Failure> {
+pub(crate) fn sentence(rng: &mut OsRandom) -> Result<String, Failure> {
     let count = rng.randint(1, 5)?;
     let mut sections = Vec::with_capacity(count);
     for _ in 0..count {
@@ -270,7 +270,7 @@ pub fn sentence(rng: &mut OsRandom) -> Result<String, Failure> {
 }
 
 /// `lorem_ipsum.paragraph()`.
-pub fn paragraph(rng: &mut OsRandom) -> Result<String, Failure> {
+pub(crate) fn paragraph(rng: &mut OsRandom) -> Result<String, Failure> {
     let count = rng.randint(1, 4)?;
     let mut sentences = Vec::with_capacity(count);
     for _ in 0..count {

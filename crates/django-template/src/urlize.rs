@@ -46,7 +46,7 @@ fn is_separator(c: char) -> bool {
 
 /// `Urlizer.__call__` with `nofollow`, as the `urlize` and `urlizetrunc` filters call it.
 /// `max_size` bounds the output, in bytes.
-pub fn urlize(
+pub(crate) fn urlize(
     text: &str,
     safe_input: bool,
     trim_url_limit: Option<i64>,
@@ -600,7 +600,7 @@ fn urlunsplit(scheme: &str, netloc: &str, path: &str, query: &str, fragment: &st
 }
 
 /// Python's `html.unescape`.
-pub fn unescape(s: &str) -> String {
+pub(crate) fn unescape(s: &str) -> String {
     if !s.contains('&') {
         return s.to_owned();
     }

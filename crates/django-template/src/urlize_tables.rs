@@ -3,7 +3,7 @@
 //! `html.unescape`'s HTML5 named character references.
 
 /// Inclusive ranges of the code points Python's `re` `\w` matches.
-pub const WORD: &[(u32, u32)] = &[
+pub(crate) const WORD: &[(u32, u32)] = &[
     (0x30, 0x39),
     (0x41, 0x5A),
     (0x5F, 0x5F),
@@ -741,7 +741,7 @@ pub const WORD: &[(u32, u32)] = &[
 ];
 
 /// `html.entities.html5`, sorted by name: (name, replacement).
-pub const HTML5: &[(&str, &str)] = &[
+pub(crate) const HTML5: &[(&str, &str)] = &[
     ("AElig", "\u{c6}"),
     ("AElig;", "\u{c6}"),
     ("AMP", "\u{26}"),
@@ -2976,7 +2976,7 @@ pub const HTML5: &[(&str, &str)] = &[
 ];
 
 /// `html._invalid_charrefs`: numeric references replaced by another character.
-pub const INVALID_CHARREFS: &[(u32, char)] = &[
+pub(crate) const INVALID_CHARREFS: &[(u32, char)] = &[
     (0x0, '\u{fffd}'),
     (0xD, '\u{d}'),
     (0x80, '\u{20ac}'),

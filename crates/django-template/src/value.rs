@@ -10,14 +10,20 @@ use crate::python::{float_repr, is_python_space, python_capitalize, python_title
 /// `startproject`/`startapp` and template literals can produce.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// Python's `None`.
     None,
+    /// `True` or `False`.
     Bool(bool),
+    /// An `int` (within 64 bits).
     Int(i64),
+    /// A `float`.
     Float(f64),
+    /// A `str`.
     Str(String),
     /// A string marked safe (Django's `SafeString`): printed without escaping when autoescape
     /// is on. Everywhere else it behaves as a `str`.
     Safe(String),
+    /// A `list`.
     List(Vec<Value>),
     /// A tuple: a list that prints as `(1, 2)` and compares only with tuples.
     Tuple(Vec<Value>),
@@ -34,8 +40,11 @@ pub enum Value {
 /// Which of a dict's views a [`Value::View`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DictView {
+    /// `d.keys`.
     Keys,
+    /// `d.values`.
     Values,
+    /// `d.items`.
     Items,
 }
 
@@ -52,6 +61,7 @@ pub enum Failure {
 }
 
 impl Value {
+    /// A `str`.
     pub fn str(s: impl Into<String>) -> Value {
         Value::Str(s.into())
     }
@@ -73,6 +83,7 @@ impl Value {
         }
     }
 
+    /// Whether it is a safe string (Django's `SafeString`).
     pub fn is_safe(&self) -> bool {
         matches!(self, Value::Safe(_))
     }
@@ -241,6 +252,7 @@ impl Value {
         }
     }
 
+    /// Python's `type(value).__name__`, as error messages name it.
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::None => "NoneType",

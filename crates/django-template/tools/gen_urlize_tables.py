@@ -37,14 +37,14 @@ L = [
     "//! `html.unescape`'s HTML5 named character references.",
     "",
     "/// Inclusive ranges of the code points Python's `re` `\\w` matches.",
-    "pub const WORD: &[(u32, u32)] = &[",
+    "pub(crate) const WORD: &[(u32, u32)] = &[",
 ]
 L += [f"    (0x{a:X}, 0x{b:X})," for a, b in ranges(r"\w")]
 L += ["];", "", "/// `html.entities.html5`, sorted by name: (name, replacement).",
-      "pub const HTML5: &[(&str, &str)] = &["]
+      "pub(crate) const HTML5: &[(&str, &str)] = &["]
 L += [f"    ({rs(k)}, {rs(v)})," for k, v in sorted(html.entities.html5.items())]
 L += ["];", "", "/// `html._invalid_charrefs`: numeric references replaced by another character.",
-      "pub const INVALID_CHARREFS: &[(u32, char)] = &["]
+      "pub(crate) const INVALID_CHARREFS: &[(u32, char)] = &["]
 L += [f"    (0x{k:X}, '\\u{{{ord(v):x}}}')," for k, v in sorted(html._invalid_charrefs.items())]
 L += ["];"]
 sys.stdout.write("\n".join(L) + "\n")
