@@ -80,7 +80,7 @@ pub struct Context<'a> {
 /// How the template changed a unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ChangeKind {
+pub(crate) enum ChangeKind {
     /// New in the target.
     Added,
     /// Gone from the target.
@@ -92,7 +92,7 @@ pub enum ChangeKind {
 /// What became of one of the template's changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// In the merged file (or already so in the owner's).
     Applied,
     /// Not applied: a note says why and what to do.
@@ -103,7 +103,7 @@ pub enum Outcome {
 
 /// One change of the template (base -> target) and its outcome: the accounting of a merge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Change {
+pub(crate) struct Change {
     /// The unit's key (`=MAILERS`, `class <AppConfig>`, `# Static files ...`, `docstring`),
     /// or `text` for a file merged by lines.
     pub(crate) key: String,

@@ -9,7 +9,7 @@
 //! until [`Upgrade::write`], which replaces every changed file and adds every new one in one
 //! all-or-nothing write.
 
-pub mod merge;
+pub(crate) mod merge;
 pub(crate) mod project;
 pub(crate) mod python;
 pub mod report;
@@ -21,7 +21,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-pub use merge::{Change, ChangeKind, Outcome};
+pub(crate) use merge::{Change, ChangeKind, Outcome};
 pub(crate) use project::*;
 
 use crate::builtin;
