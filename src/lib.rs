@@ -19,8 +19,8 @@
 //!   escapes for the terminal); the caller prints it.
 //!
 //! Values: [`DjangoVersion`], [`Kind`], [`ProjectLayout`], [`SettingsLayout`], [`PackageName`]
-//! (with [`Role`]), and [`Error`], whose message and `hint()` are written for the person at the
-//! terminal.
+//! (with [`Role`]), and [`Error`], whose message (with its hint line, see
+//! [`report::error_lines`]) is written for the person at the terminal.
 
 // Writing goes through directory handles (openat, renameat2's RENAME_NOREPLACE and
 // RENAME_EXCHANGE, O_NOFOLLOW): Unix only, said here rather than found at run time.

@@ -540,6 +540,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn colour_only_on_a_terminal_and_without_no_color() {
+        let set = Some(std::ffi::OsStr::new("1"));
+        let empty = Some(std::ffi::OsStr::new(""));
+        assert!(colour(true, None));
+        assert!(colour(true, empty), "an empty NO_COLOR does not count");
+        assert!(!colour(true, set));
+        assert!(!colour(false, None));
+    }
+
+    #[test]
+    fn error_lines_say_error_then_hint_escaped_for_the_terminal() {
+        let error = Error::TargetExists("/w/my\x1bsite".into());
+        let lines = error_lines(&error, false);
+        assert!(lines[0].starts_with("error: "), "{lines:?}");
+        assert!(lines[0].contains("my\\x1bsite"), "{lines:?}");
+        assert!(lines.iter().all(|l| !l.contains('\x1b')), "{lines:?}");
+        assert_eq!(lines.len(), 1 + usize::from(error.hint().is_some()));
+        if let Some(hint) = lines.get(1) {
+            assert!(hint.starts_with("hint: "), "{lines:?}");
+        }
+        let coloured = error_lines(&error, true);
+        assert!(
+            coloured[0].starts_with("\x1b[1;31merror:\x1b[0m "),
+            "{coloured:?}"
+        );
+        assert_eq!(coloured[1..], lines[1..]);
+    }
+
+    #[test]
     fn app_module_is_the_dotted_path_from_the_working_directory() {
         let cwd = Path::new("/w");
         assert_eq!(
