@@ -26,21 +26,19 @@ pub(crate) fn startapp(args: &AppArgs) -> Result<Outcome, Failure> {
 /// startproject and startapp: prepare, write unless a dry run, report; or `--check`.
 fn generate(request: &Request, common: &CommonArgs) -> Result<Outcome, Failure> {
     let format = common.output_format;
+    let refused = |e| Failure::Refused(e, format);
     interrupt::register();
     if common.check {
         return check(request, common);
     }
-    let env = Environment::current().map_err(|e| Failure::refused(e, format))?;
-    let prepared = scaffold::prepare(request, &env).map_err(|e| Failure::refused(e, format))?;
+    let env = Environment::current().map_err(refused)?;
+    let prepared = scaffold::prepare(request, &env).map_err(refused)?;
     if !common.dry_run {
-        prepared
-            .write(interrupt::flag())
-            .map_err(|e| Failure::refused(e, format))?;
+        prepared.write(interrupt::flag()).map_err(refused)?;
     }
     match format {
         OutputFormat::Json => {
-            let json = report::json(&prepared, common.dry_run, report::umask())
-                .map_err(|e| Failure::refused(e, format))?;
+            let json = report::json(&prepared, common.dry_run, report::umask()).map_err(refused)?;
             let _ = std::io::stdout().lock().write_all(json.as_bytes());
         }
         OutputFormat::Text => {
@@ -63,9 +61,9 @@ fn generate(request: &Request, common: &CommonArgs) -> Result<Outcome, Failure> 
 /// [`Outcome::Different`].
 fn check(request: &Request, common: &CommonArgs) -> Result<Outcome, Failure> {
     let format = common.output_format;
-    let env = Environment::current().map_err(|e| Failure::refused(e, format))?;
-    let comparison =
-        scaffold::check(request, &env, report::umask()).map_err(|e| Failure::refused(e, format))?;
+    let refused = |e| Failure::Refused(e, format);
+    let env = Environment::current().map_err(refused)?;
+    let comparison = scaffold::check(request, &env, report::umask()).map_err(refused)?;
     // Written as the diffs are made, through a buffer: a closed pipe ends it quietly.
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match format {
@@ -90,7 +88,7 @@ fn check(request: &Request, common: &CommonArgs) -> Result<Outcome, Failure> {
 
 /// `scaffold new`: the chooser's questions, then startproject's prepare and write.
 pub(crate) fn new(args: NewArgs) -> Result<Outcome, Failure> {
-    let format = OutputFormat::Text;
+    let refused = |e| Failure::Refused(e, OutputFormat::Text);
     interrupt::register();
     let answers = chooser::Answers {
         name: args.name,
@@ -117,8 +115,8 @@ pub(crate) fn new(args: NewArgs) -> Result<Outcome, Failure> {
         }
         chooser::Outcome::Aborted(why) => return Err(Failure::Aborted(why)),
     };
-    let env = Environment::current().map_err(|e| Failure::refused(e, format))?;
-    let prepared = scaffold::prepare(&request, &env).map_err(|e| Failure::refused(e, format))?;
+    let env = Environment::current().map_err(refused)?;
+    let prepared = scaffold::prepare(&request, &env).map_err(refused)?;
     if interactive && !args.yes {
         let lines: Vec<String> = report::creating_lines(&prepared)
             .iter()
@@ -133,9 +131,7 @@ pub(crate) fn new(args: NewArgs) -> Result<Outcome, Failure> {
             Err(e) => return Err(Failure::Aborted(e.to_string())),
         }
     }
-    prepared
-        .write(interrupt::flag())
-        .map_err(|e| Failure::refused(e, format))?;
+    prepared.write(interrupt::flag()).map_err(refused)?;
     let lines = report::new_lines(
         &prepared,
         args.verbosity,
@@ -150,7 +146,8 @@ pub(crate) fn new(args: NewArgs) -> Result<Outcome, Failure> {
 /// the files end as [`Outcome::Conflicts`].
 pub(crate) fn upgrade(args: &UpgradeArgs) -> Result<Outcome, Failure> {
     let format = args.output_format;
-    let env = Environment::current().map_err(|e| Failure::refused(e, format))?;
+    let refused = |e| Failure::Refused(e, format);
+    let env = Environment::current().map_err(refused)?;
     let options = scaffold::upgrade::Options {
         root: args.directory.clone(),
         to: args.to,
@@ -164,13 +161,10 @@ pub(crate) fn upgrade(args: &UpgradeArgs) -> Result<Outcome, Failure> {
                 new: args.flags.options(new),
             }),
     };
-    let planned =
-        scaffold::upgrade::plan(&options, &env).map_err(|e| Failure::refused(e, format))?;
+    let planned = scaffold::upgrade::plan(&options, &env).map_err(refused)?;
     if args.write {
         interrupt::register();
-        planned
-            .write(interrupt::flag())
-            .map_err(|e| Failure::refused(e, format))?;
+        planned.write(interrupt::flag()).map_err(refused)?;
     }
     match format {
         OutputFormat::Json => {

@@ -12,7 +12,7 @@ use super::{Failure, Outcome};
 
 /// `scaffold man [COMMAND]` prints one page; `scaffold man --dir DIR` writes them all.
 pub(crate) fn man(command: Option<&str>, dir: Option<&Path>) -> Result<Outcome, Failure> {
-    write(command, dir).map_err(|e| Failure::refused(e, OutputFormat::Text))?;
+    write(command, dir).map_err(|e| Failure::Refused(e, OutputFormat::Text))?;
     Ok(Outcome::Done)
 }
 

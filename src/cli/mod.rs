@@ -34,10 +34,6 @@ pub(crate) enum Failure {
 }
 
 impl Failure {
-    pub(crate) fn refused(error: scaffold::Error, format: OutputFormat) -> Self {
-        Failure::Refused(error, format)
-    }
-
     /// Prints the failure on stderr (a refusal in JSON mode: on stdout, as the report would
     /// be), quietly if that fails, since the exit status still tells.
     pub(crate) fn print(&self) {
