@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use cli::args::{print_usage_error, Cli, Command};
-use cli::{commands, man, Failure, Outcome};
+use cli::{commands, man, Outcome};
 
 fn main() -> ExitCode {
     // A write past RLIMIT_FSIZE then fails with EFBIG, which rolls back, instead of killing
@@ -33,10 +33,9 @@ fn main() -> ExitCode {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Different) => ExitCode::FAILURE,
         Ok(Outcome::Conflicts) => ExitCode::from(3),
-        Err(Failure::Usage(e)) => print_usage_error(&e),
         Err(failure) => {
             failure.print();
-            ExitCode::FAILURE
+            failure.exit_code()
         }
     }
 }

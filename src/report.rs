@@ -556,10 +556,11 @@ mod tests {
         assert!(lines[0].starts_with("error: "), "{lines:?}");
         assert!(lines[0].contains("my\\x1bsite"), "{lines:?}");
         assert!(lines.iter().all(|l| !l.contains('\x1b')), "{lines:?}");
-        assert_eq!(lines.len(), 1 + usize::from(error.hint().is_some()));
-        if let Some(hint) = lines.get(1) {
-            assert!(hint.starts_with("hint: "), "{lines:?}");
-        }
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(
+            lines[1].starts_with("hint: something is in the way"),
+            "{lines:?}"
+        );
         let coloured = error_lines(&error, true);
         assert!(
             coloured[0].starts_with("\x1b[1;31merror:\x1b[0m "),

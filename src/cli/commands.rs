@@ -4,7 +4,7 @@
 
 use std::io::{IsTerminal, Write};
 
-use scaffold::{interrupt, report, DjangoVersion, Environment, Request};
+use scaffold::{interrupt, report, Environment, Request};
 
 use super::args::{self, AppArgs, CommonArgs, NewArgs, OutputFormat, ProjectArgs, UpgradeArgs};
 use super::{chooser, Failure, Outcome};
@@ -104,10 +104,10 @@ pub(crate) fn new(args: NewArgs) -> Result<Outcome, Failure> {
         secret_key: args.secret_key,
     };
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    // Read once: it lists the venv's site-packages, and the answers are checked against it.
+    let env = Environment::current().map_err(refused)?;
     // The release offered first: the one startproject would choose from here.
-    let default_django = Environment::current().map_or(DjangoVersion::NEWEST, |env| {
-        env.default_django(answers.directory.as_deref())
-    });
+    let default_django = env.default_django(answers.directory.as_deref());
     let request = match chooser::complete(answers, interactive, default_django) {
         chooser::Outcome::Ready(request) => request,
         chooser::Outcome::Missing(flags) => {
@@ -115,7 +115,6 @@ pub(crate) fn new(args: NewArgs) -> Result<Outcome, Failure> {
         }
         chooser::Outcome::Aborted(why) => return Err(Failure::Aborted(why)),
     };
-    let env = Environment::current().map_err(refused)?;
     let prepared = scaffold::prepare(&request, &env).map_err(refused)?;
     if interactive && !args.yes {
         let lines: Vec<String> = report::creating_lines(&prepared)

@@ -10,6 +10,7 @@ pub(crate) mod man;
 mod progress;
 
 use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
 
 use args::OutputFormat;
 
@@ -29,11 +30,20 @@ pub(crate) enum Failure {
     Refused(scaffold::Error, OutputFormat),
     /// A question on the terminal failed or was given up (exit 1).
     Aborted(String),
-    /// A usage error found after parsing, as clap reports its own (exit 2).
+    /// A usage error found after parsing (a missing answer, --check without --secret-key),
+    /// printed as clap prints its own (exit 2).
     Usage(clap::Error),
 }
 
 impl Failure {
+    /// The exit status: 2 for a usage error, as clap's own; else 1 (nothing was written).
+    pub(crate) fn exit_code(&self) -> ExitCode {
+        match self {
+            Failure::Usage(_) => ExitCode::from(2),
+            Failure::Refused(..) | Failure::Aborted(_) => ExitCode::FAILURE,
+        }
+    }
+
     /// Prints the failure on stderr (a refusal in JSON mode: on stdout, as the report would
     /// be), quietly if that fails, since the exit status still tells.
     pub(crate) fn print(&self) {
@@ -56,7 +66,7 @@ impl Failure {
                 let _ = writeln!(std::io::stderr(), "error: {why}; nothing was written");
             }
             Failure::Usage(e) => {
-                args::print_usage_error(e);
+                let _ = e.print();
             }
         }
     }
